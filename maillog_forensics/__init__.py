@@ -1,0 +1,5 @@
+"""maillog-forensics: Postfix and Dovecot mail logs turned into evidence."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

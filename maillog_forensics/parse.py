@@ -1,0 +1,663 @@
+"""Lines → typed events: a vectorised batch parser and a plain ``re`` reference parser.
+
+:func:`parse_lines` is the fast path used by ingest: it works on a whole batch of lines
+with polars string kernels (multi-threaded Rust), dispatches each catalog kind on a cheap
+literal, and runs a kind's regular expression only on the rows that can match.
+Everything that is per *unique value* (program tags, local-time offsets) is computed once
+in Python. :func:`reference_parse` does the same line by line with Python ``re``; it is
+the test oracle the fast path must agree with, row for row and column for column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from . import catalog, redact, syslog
+from .schema import COLUMN_BY_NAME, COLUMNS, EVENT_SCHEMA, FLAG_BITS
+
+__all__ = ["ParsedBatch", "TimeContext", "parse_lines", "reference_parse"]
+
+_INT_TYPES = {pa.int32(): 31, pa.int64(): 63}
+_PREFIX_RES = {
+    "postfix": re.compile(syslog.POSTFIX_PREFIX),
+    "dovecot-syslog": re.compile(syslog.DOVECOT_SYSLOG_PREFIX),
+    "dovecot": re.compile(syslog.DOVECOT_NATIVE_PREFIX),
+}
+_DIGIT_START = re.compile(r"[0-9]")
+_ISO_PARTS = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):(?P<s>[0-9]{2})"
+    r"(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|(?P<sign>[+-])(?P<oh>[0-9]{2}):?(?P<om>[0-9]{2}))?$"
+)
+
+
+@dataclass
+class TimeContext:
+    """How year-less, zone-less time stamps of one input file become UTC.
+
+    ``year`` is the running year of the previous year-less line and ``last_month`` its
+    month (``None`` before the first); both carry over from batch to batch.
+    """
+
+    tz: str
+    year: int
+    last_month: int | None = None
+
+
+@dataclass
+class ParsedBatch:
+    """A parsed batch: the event table and the secrets taken out of it."""
+
+    table: pa.Table
+    secrets: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, kind, secret)
+
+
+# ============================================================================ reference
+
+
+def reference_parse(
+    lines: Sequence[str],
+    *,
+    source_file: str,
+    first_line_no: int,
+    ctx: TimeContext,
+    flags: Sequence[int] | None = None,
+) -> ParsedBatch:
+    """Parse lines one by one with Python ``re`` (the oracle for :func:`parse_lines`)."""
+    rows: list[dict[str, Any]] = []
+    secrets: list[tuple[int, str, str]] = []
+    for i, line in enumerate(lines):
+        row = _reference_line(line, ctx)
+        row["source_file"] = source_file
+        row["line_no"] = first_line_no + i
+        row["flags"] = (flags[i] if flags is not None else 0) | (FLAG_BITS["nul"] if "\x00" in line else 0)
+        _redact_row(row, secrets)
+        rows.append(row)
+    table = pa.Table.from_pylist(rows, schema=_plain_schema())
+    return ParsedBatch(_finish_table(table), secrets)
+
+
+def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
+    row: dict[str, Any] = {"repeat": 1, "kind": "unparsed", "message": line}
+    tag: syslog.HeaderTag | None
+    message: str | None
+    if line.startswith("<"):
+        m5 = syslog.RFC5424_RE.match(line)
+        if m5 is None:
+            return row
+        ts_raw = m5["ts"] if m5["ts"] != "-" else None
+        tag = syslog.rfc5424_tag(m5["host"], m5["tag"], m5["pid"])
+        message = m5["message"] or ""
+    else:
+        split = syslog.split_head(line)
+        if split is None:
+            return row
+        head, message = split
+        n = syslog.ts_length(head)
+        ts_raw = head[:n]
+        if not syslog.TS_RE.fullmatch(ts_raw) or len(head) <= n or head[n] != " ":
+            return row
+        tag = syslog.parse_tag(head[n + 1 :])
+        if tag is None:
+            return row
+    row.update(
+        ts_raw=ts_raw,
+        host=tag.host,
+        program=tag.program,
+        pid=tag.pid,
+        instance=tag.instance,
+        service=tag.service,
+        daemon=tag.daemon,
+    )
+    row["ts"] = _reference_ts(ts_raw, ctx) if ts_raw is not None else None
+    rep = syslog.REPEATED_RE.match(message)
+    if rep:
+        row["repeat"] = _to_int(rep["n"], 31)
+        message = rep["message"]
+    row["message"] = message
+    family = tag.family
+    body = message
+    prefix_re = _PREFIX_RES.get(family)
+    if prefix_re is not None:
+        pm = prefix_re.match(body)
+        if pm is not None:
+            groups = pm.groupdict()
+            if family == "postfix":
+                row["queue_id"] = groups["queue_id"] or groups["queue_id__2"]
+            if family == "dovecot-syslog":
+                row["daemon"] = groups["daemon"]
+            sev = groups["severity"]
+            row["severity"] = sev.lower() if sev else None
+            body = body[pm.end() :]
+    daemon = row.get("daemon")
+    for kind in catalog.KINDS:
+        if not _kind_applies(kind, family, daemon) or kind.trigger not in body:
+            continue
+        km = kind.regex.match(body)
+        if km is None:
+            continue
+        row["kind"] = kind.name
+        for group, value in km.groupdict().items():
+            if value is None:
+                continue
+            col = catalog.group_column(group)
+            if row.get(col) is None:
+                row[col] = _convert(col, value)
+        break
+    else:
+        row["kind"] = _fallback_kind(family, row.get("severity"))
+    return row
+
+
+def _kind_applies(kind: catalog.LineKind, family: str, daemon: str | None) -> bool:
+    if kind.source == catalog.POSTFIX and family != "postfix":
+        return False
+    if kind.source == catalog.DOVECOT and family not in ("dovecot", "dovecot-syslog"):
+        return False
+    return not kind.daemons or daemon in kind.daemons
+
+
+def _fallback_kind(family: str, severity: str | None) -> str:
+    if family == "other":
+        return "other_program"
+    return "warning" if severity in ("warning", "error", "fatal", "panic") else "unparsed"
+
+
+def _to_int(text: str, bits: int) -> int | None:
+    try:
+        v = int(text)
+    except ValueError:
+        return None
+    return v if -(2**bits) <= v < 2**bits else None
+
+
+def _convert(col: str, value: str) -> Any:
+    c = COLUMN_BY_NAME[col]
+    if c.angle and len(value) >= 2 and value[0] == "<" and value[-1] == ">":
+        value = value[1:-1]
+    if c.type in _INT_TYPES:
+        return _to_int(value, _INT_TYPES[c.type])
+    if c.type == pa.float64():
+        return _to_float(value)
+    return value
+
+
+_FLOAT_RE = re.compile(r"[0-9]*\.?[0-9]*")
+
+
+def _to_float(text: str) -> float | None:
+    if not _FLOAT_RE.fullmatch(text) or text in ("", "."):
+        return None
+    return float(text)
+
+
+def _ts_parts(ts_raw: str) -> tuple[int, int, int, int, int, int, int, int | None] | None:
+    """(year or -1 for year-less, month, day, h, m, s, us, utc offset seconds or None)."""
+    if _DIGIT_START.match(ts_raw):
+        m = _ISO_PARTS.match(ts_raw)
+        if m is None:
+            return None
+        off: int | None = None
+        if m["z"] == "Z":
+            off = 0
+        elif m["z"]:
+            off = (int(m["oh"]) * 3600 + int(m["om"]) * 60) * (1 if m["sign"] == "+" else -1)
+        us = int(m["f"].ljust(6, "0")) if m["f"] else 0
+        return (int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us, off)
+    parts = syslog.bsd_parts(ts_raw)
+    if parts is None:
+        return None
+    return (-1, *parts, None)
+
+
+def _reference_ts(ts_raw: str, ctx: TimeContext) -> datetime | None:
+    parts = _ts_parts(ts_raw)
+    if parts is None:
+        return None
+    year, month, day, h, mi, s, us, off = parts
+    if year == -1:
+        step = syslog.year_steps([month], ctx.last_month)[0]
+        ctx.year += step
+        ctx.last_month = month
+        year = ctx.year
+    if not 1900 <= year <= 2999 or s > 59:
+        return None
+    try:
+        naive = datetime(year, month, day, h, mi, s, us)
+    except ValueError:
+        return None
+    if off is None:
+        off = syslog.local_offset_seconds(ctx.tz, year, month, day, h)
+        if off is None:
+            return None
+    try:
+        return (naive - timedelta(seconds=off)).replace(tzinfo=UTC)
+    except OverflowError:
+        return None
+
+
+def _redact_row(row: dict[str, Any], secrets: list[tuple[int, str, str]]) -> None:
+    kind = row["kind"]
+    if kind not in redact.SECRET_KINDS:
+        return
+    secret = redact.secret_in_payload(kind, row.get("direction"), row.get("payload"))
+    if secret is None:
+        return
+    mark = redact.marker(secret)
+    row["payload"] = row["payload"].replace(secret, mark)
+    row["message"] = row["message"].replace(secret, mark)
+    row["secret_length"] = len(secret)
+    secrets.append((row["line_no"], kind, secret))
+
+
+# ============================================================================ fast path
+
+_KIND_GROUPS: dict[str, list[tuple[str, str]]] = {
+    k.name: [(g, catalog.group_column(g)) for g in k.regex.groupindex] for k in catalog.KINDS
+}
+
+
+def parse_lines(
+    lines: pl.Series,
+    *,
+    source_file: str,
+    first_line_no: int,
+    ctx: TimeContext,
+    flags: pl.Series | None = None,
+) -> ParsedBatch:
+    """Parse a batch of lines (vectorised). Returns the same as :func:`reference_parse`.
+
+    Parameters
+    ----------
+    lines
+        One string per input line, without the line terminator.
+    source_file
+        Provenance written to every row.
+    first_line_no
+        1-based line number of ``lines[0]`` in its file.
+    ctx
+        Year / zone context of the file; updated for the next batch.
+    flags
+        Per-line input flags (``schema.FLAG_BITS``) found while reading.
+    """
+    n = len(lines)
+    df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("idx")
+    in_flags = pl.Series("in_flags", [0] * n, dtype=pl.UInt8) if flags is None else flags.cast(pl.UInt8).rename("in_flags")
+    line = pl.col("line")
+    df = df.with_columns(in_flags, line.str.contains("\x00", literal=True).alias("nul"))
+    parts = line.str.splitn(": ", 2)
+    df = df.with_columns(
+        parts.struct.field("field_0").alias("head"),
+        parts.struct.field("field_1").alias("msg"),
+        line.str.starts_with("<").alias("is5424"),
+    )
+    head = pl.col("head")
+    first_digit = head.str.slice(0, 1).is_in(list("0123456789"))
+    long_head = head.str.len_chars() > 10
+    sp = head.str.find(" ", literal=True)
+    sp15 = head.str.slice(15).str.find(" ", literal=True) + 15
+    ts_len = (
+        pl.when(first_digit & long_head)
+        .then(pl.when(head.str.slice(10, 1) == "T").then(pl.coalesce(sp, head.str.len_chars())).otherwise(19))
+        .when((head.str.len_chars() > 15) & (head.str.slice(15, 1) == "."))
+        .then(pl.coalesce(sp15, head.str.len_chars()))
+        .otherwise(15)
+    )
+    df = df.with_columns(ts_len.cast(pl.Int64).alias("tslen"))
+    df = df.with_columns(
+        head.str.slice(0, pl.col("tslen")).alias("ts_raw"),
+        head.str.slice(pl.col("tslen"), 1).alias("ts_sep"),
+        head.str.slice(pl.col("tslen") + 1).alias("hosttag"),
+    )
+    df = df.with_columns(
+        (
+            pl.col("msg").is_not_null()
+            & ~pl.col("is5424")
+            & (pl.col("ts_sep") == " ")
+            & pl.col("ts_raw").str.contains(f"^(?:{syslog.TS_RE.pattern})$")
+        ).alias("hdr_ok")
+    )
+    tags = _tag_table(df.filter(pl.col("hdr_ok")).get_column("hosttag"))
+    df = df.join(tags, on="hosttag", how="left").sort("idx")
+    df = df.with_columns(
+        pl.when(pl.col("hdr_ok") & pl.col("family").is_not_null()).then(True).otherwise(False).alias("ok")
+    )
+    if df.get_column("is5424").any():
+        df = _apply_rfc5424(df)
+    env = df.select(
+        "idx",
+        pl.when(pl.col("ok")).then(pl.col("ts_raw")).alias("ts_raw"),
+        pl.when(pl.col("ok")).then(pl.col("msg")).otherwise(line).alias("message"),
+        *[pl.when(pl.col("ok")).then(pl.col(c)).alias(c) for c in ("host", "program", "pid", "instance", "service", "daemon", "family")],
+        "ok",
+        "in_flags",
+        "nul",
+    )
+    env = _unwrap_repeated(env)
+    env = _strip_prefixes(env)
+    kinds = _match_kinds(env)
+    ts = _fast_ts(env.select("idx", "ts_raw"), ctx)
+    out = env.join(kinds, on="idx", how="left").join(ts, on="idx", how="left").sort("idx")
+    out = out.with_columns(
+        pl.when(pl.col("kind").is_not_null())
+        .then(pl.col("kind"))
+        .when(pl.col("family") == "other")
+        .then(pl.lit("other_program"))
+        .when(pl.col("ok") & pl.col("severity").is_in(["warning", "error", "fatal", "panic"]))
+        .then(pl.lit("warning"))
+        .otherwise(pl.lit("unparsed"))
+        .alias("kind"),
+        pl.lit(source_file).alias("source_file"),
+        (pl.col("idx").cast(pl.Int64) + first_line_no).alias("line_no"),
+        (pl.col("in_flags") | pl.when(pl.col("nul")).then(FLAG_BITS["nul"]).otherwise(0)).cast(pl.UInt8).alias("flags"),
+    )
+    secrets = _redact_fast(out)
+    if secrets[0]:
+        out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(secrets[1], on="idx")
+    table = _to_arrow(out)
+    return ParsedBatch(_finish_table(table), secrets[0])
+
+
+def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
+    uniques = hosttags.unique().to_list()
+    rows: dict[str, list[Any]] = {k: [] for k in ("hosttag", "host", "program", "pid", "instance", "service", "daemon", "family")}
+    for ht in uniques:
+        if ht is None:
+            continue
+        t = syslog.parse_tag(ht)
+        if t is None:
+            continue
+        rows["hosttag"].append(ht)
+        rows["host"].append(t.host)
+        rows["program"].append(t.program)
+        rows["pid"].append(t.pid)
+        rows["instance"].append(t.instance)
+        rows["service"].append(t.service)
+        rows["daemon"].append(t.daemon)
+        rows["family"].append(t.family)
+    return pl.DataFrame(
+        rows,
+        schema={"hosttag": pl.String, "host": pl.String, "program": pl.String, "pid": pl.Int32, "instance": pl.String,
+                "service": pl.String, "daemon": pl.String, "family": pl.String},
+    )
+
+
+def _apply_rfc5424(df: pl.DataFrame) -> pl.DataFrame:
+    """RFC 5424 lines are rare: parse them per line with the shared regex."""
+    sub = df.filter(pl.col("is5424")).select("idx", "line")
+    upd: dict[str, list[Any]] = {k: [] for k in ("idx", "ts_raw", "msg", "host", "program", "pid", "instance", "service", "daemon", "family", "ok")}
+    for idx, line in sub.iter_rows():
+        m = syslog.RFC5424_RE.match(line)
+        if m is None:
+            continue
+        t = syslog.rfc5424_tag(m["host"], m["tag"], m["pid"])
+        upd["idx"].append(idx)
+        upd["ts_raw"].append(m["ts"] if m["ts"] != "-" else None)
+        upd["msg"].append(m["message"] or "")
+        for k in ("host", "program", "pid", "instance", "service", "daemon", "family"):
+            upd[k].append(getattr(t, k))
+        upd["ok"].append(True)
+    if not upd["idx"]:
+        return df
+    patch = pl.DataFrame(upd, schema={k: df.schema[k] for k in upd})
+    return df.update(patch, on="idx", include_nulls=True)
+
+
+def _unwrap_repeated(env: pl.DataFrame) -> pl.DataFrame:
+    msg = pl.col("message")
+    is_rep = pl.col("ok") & msg.str.starts_with("message repeated ")
+    if not env.select(is_rep.any()).item():
+        return env.with_columns(pl.lit(1, dtype=pl.Int32).alias("repeat"))
+    g = msg.str.extract_groups(f"^(?:{syslog.REPEATED_RE.pattern})")
+    env = env.with_columns(pl.when(is_rep).then(g).alias("rep"))
+    rep_ok = pl.col("rep").struct.field("n").is_not_null()
+    return env.with_columns(
+        pl.when(rep_ok).then(pl.col("rep").struct.field("n").cast(pl.Int32, strict=False)).otherwise(1).alias("repeat"),
+        pl.when(rep_ok).then(pl.col("rep").struct.field("message")).otherwise(msg).alias("message"),
+    ).drop("rep")
+
+
+def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
+    env = env.with_columns(pl.col("message").alias("body"), pl.lit(None, dtype=pl.String).alias("queue_id"),
+                           pl.lit(None, dtype=pl.String).alias("severity"))
+    parts = []
+    for family, rx in _PREFIX_RES.items():
+        sub = env.filter(pl.col("family") == family)
+        if sub.height == 0:
+            continue
+        prefix = "^(?P<all_>" + rx.pattern[1:] + ")"
+        g = pl.col("body").str.extract_groups(prefix)
+        sub = sub.with_columns(g.alias("g"))
+        cols = [
+            pl.col("body").str.slice(pl.col("g").struct.field("all_").str.len_chars()).alias("body"),
+            pl.col("g").struct.field("severity").str.to_lowercase().alias("severity"),
+        ]
+        if family == "postfix":
+            cols.append(pl.coalesce(pl.col("g").struct.field("queue_id"), pl.col("g").struct.field("queue_id__2")).alias("queue_id"))
+        if family == "dovecot-syslog":
+            cols.append(pl.col("g").struct.field("daemon").alias("daemon"))
+        parts.append(sub.with_columns(cols).drop("g"))
+    if not parts:
+        return env
+    patched = pl.concat(parts, how="vertical_relaxed").select("idx", "body", "severity", *(["queue_id"]), "daemon")
+    return env.update(patched, on="idx", include_nulls=True)
+
+
+def _match_kinds(env: pl.DataFrame) -> pl.DataFrame:
+    """Assign the first matching kind per row and extract its groups (typed columns)."""
+    pending = env.filter(pl.col("ok")).select("idx", "family", "daemon", "body")
+    found: list[pl.DataFrame] = []
+    for kind in catalog.KINDS:
+        if pending.height == 0:
+            break
+        cond = pl.col("body").str.contains(kind.trigger, literal=True)
+        if kind.source == catalog.POSTFIX:
+            cond = cond & (pl.col("family") == "postfix")
+        elif kind.source == catalog.DOVECOT:
+            cond = cond & pl.col("family").is_in(["dovecot", "dovecot-syslog"])
+        if kind.daemons:
+            cond = cond & pl.col("daemon").is_in(sorted(kind.daemons))
+        cand = pending.filter(cond)
+        if cand.height == 0:
+            continue
+        cand = cand.filter(pl.col("body").str.contains(kind.pattern))
+        if cand.height == 0:
+            continue
+        groups = cand.select("idx", pl.col("body").str.extract_groups(kind.pattern).alias("g")).unnest("g")
+        cols: dict[str, pl.Expr] = {}
+        for group, col in _KIND_GROUPS[kind.name]:
+            expr = pl.col(group)
+            cols[col] = expr if col not in cols else pl.coalesce(cols[col], expr)
+        typed = groups.select(
+            "idx", pl.lit(kind.name).alias("kind"), *[_typed(col, e).alias(col) for col, e in cols.items()]
+        )
+        found.append(typed)
+        pending = pending.join(cand.select("idx"), on="idx", how="anti")
+    if not found:
+        return pl.DataFrame(schema={"idx": pl.UInt32, "kind": pl.String})
+    return pl.concat(found, how="diagonal_relaxed")
+
+
+_POLARS_TYPES = {pa.int32(): pl.Int32, pa.int64(): pl.Int64, pa.float64(): pl.Float64}
+
+
+def _typed(col: str, expr: pl.Expr) -> pl.Expr:
+    c = COLUMN_BY_NAME[col]
+    if c.angle:
+        expr = pl.when(expr.str.starts_with("<") & expr.str.ends_with(">") & (expr.str.len_chars() >= 2)).then(
+            expr.str.slice(1, expr.str.len_chars() - 2)
+        ).otherwise(expr)
+    if c.type == pa.float64():
+        ok = expr.str.contains(r"^[0-9]*\.?[0-9]*$") & (expr != "") & (expr != ".")
+        return pl.when(ok).then(expr.cast(pl.Float64, strict=False))
+    if c.type in _POLARS_TYPES:
+        return expr.cast(_POLARS_TYPES[c.type], strict=False)
+    return expr
+
+
+def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
+    """UTC timestamps for a batch, with year inference carried in ``ctx``."""
+    raw = pl.col("ts_raw")
+    f = frame.filter(raw.is_not_null())
+    if f.height == 0:
+        return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
+    iso = f.filter(raw.str.contains("^[0-9]"))
+    bsd = f.filter(~raw.str.contains("^[0-9]"))
+    pieces = []
+    if iso.height:
+        g = iso.select("idx", raw.str.extract_groups(_ISO_PARTS.pattern).alias("g")).unnest("g")
+        off = (
+            pl.when(pl.col("z") == "Z")
+            .then(0)
+            .when(pl.col("z").is_not_null() & (pl.col("z") != ""))
+            .then(
+                (pl.col("oh").cast(pl.Int64) * 3600 + pl.col("om").cast(pl.Int64) * 60)
+                * pl.when(pl.col("sign") == "+").then(1).otherwise(-1)
+            )
+        )
+        pieces.append(
+            g.select(
+                "idx",
+                pl.col("y").cast(pl.Int64).alias("y"),
+                pl.col("mo").cast(pl.Int64).alias("mo"),
+                pl.col("d").cast(pl.Int64).alias("d"),
+                pl.col("h").cast(pl.Int64).alias("h"),
+                pl.col("mi").cast(pl.Int64).alias("mi"),
+                pl.col("s").cast(pl.Int64).alias("s"),
+                pl.coalesce(pl.col("f").str.pad_end(6, "0").cast(pl.Int64), pl.lit(0)).alias("us"),
+                off.cast(pl.Int64).alias("off"),
+            )
+        )
+    if bsd.height:
+        month = raw.str.slice(0, 3).replace_strict(syslog.MONTHS, default=None, return_dtype=pl.Int64)
+        b = bsd.select(
+            "idx",
+            month.alias("mo"),
+            raw.str.slice(4, 2).str.strip_chars(" ").cast(pl.Int64, strict=False).alias("d"),
+            raw.str.slice(7, 2).cast(pl.Int64, strict=False).alias("h"),
+            raw.str.slice(10, 2).cast(pl.Int64, strict=False).alias("mi"),
+            raw.str.slice(13, 2).cast(pl.Int64, strict=False).alias("s"),
+            pl.coalesce(raw.str.slice(16).str.pad_end(6, "0").cast(pl.Int64, strict=False), pl.lit(0)).alias("us"),
+        ).filter(pl.col("mo").is_not_null())
+        if b.height:
+            months = b.get_column("mo")
+            prev = months.shift(1)
+            if ctx.last_month is not None:
+                prev = prev.fill_null(ctx.last_month)
+            d = months - prev
+            step = pl.select(
+                pl.when(d < -6).then(1).when(d > 6).then(-1).otherwise(0).fill_null(0)
+            ).to_series()
+            years = step.cum_sum() + ctx.year
+            ctx.year = int(years[-1])
+            ctx.last_month = int(months[-1])
+            b = b.with_columns(years.alias("y"), pl.lit(None, dtype=pl.Int64).alias("off"))
+            pieces.append(b.select("idx", "y", "mo", "d", "h", "mi", "s", "us", "off"))
+    if not pieces:
+        return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
+    p = pl.concat(pieces)
+    text = pl.format(
+        "{}-{}-{}T{}:{}:{}.{}",
+        pl.col("y").cast(pl.String).str.zfill(4),
+        pl.col("mo").cast(pl.String).str.zfill(2),
+        pl.col("d").cast(pl.String).str.zfill(2),
+        pl.col("h").cast(pl.String).str.zfill(2),
+        pl.col("mi").cast(pl.String).str.zfill(2),
+        pl.col("s").cast(pl.String).str.zfill(2),
+        pl.col("us").cast(pl.String).str.zfill(6),
+    )
+    valid_year = (pl.col("y") >= 1900) & (pl.col("y") <= 2999) & (pl.col("s") <= 59)
+    p = p.with_columns(
+        pl.when(valid_year).then(text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", strict=False, time_unit="us")).alias("naive")
+    )
+    local = p.filter(pl.col("off").is_null() & pl.col("naive").is_not_null()).select("y", "mo", "d", "h").unique()
+    offs = [
+        syslog.local_offset_seconds(ctx.tz, y, mo, d, h) for y, mo, d, h in local.iter_rows()
+    ]
+    local = local.with_columns(pl.Series("loff", offs, dtype=pl.Int64))
+    p = p.join(local, on=["y", "mo", "d", "h"], how="left")
+    off = pl.coalesce(pl.col("off"), pl.col("loff"))
+    p = p.select(
+        "idx",
+        (pl.col("naive") - pl.duration(seconds=off)).dt.replace_time_zone("UTC").alias("ts"),
+    )
+    return frame.select("idx").join(p, on="idx", how="left")
+
+
+def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:
+    sub = out.filter(pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null())
+    secrets: list[tuple[int, str, str]] = []
+    upd: dict[str, list[Any]] = {"idx": [], "payload": [], "message": [], "secret_length": []}
+    if sub.height == 0:
+        return secrets, pl.DataFrame()
+    for idx, kind, direction, payload, message, line_no in sub.select(
+        "idx", "kind", "direction", "payload", "message", "line_no"
+    ).iter_rows():
+        secret = redact.secret_in_payload(kind, direction, payload)
+        if secret is None:
+            continue
+        mark = redact.marker(secret)
+        upd["idx"].append(idx)
+        upd["payload"].append(payload.replace(secret, mark))
+        upd["message"].append(message.replace(secret, mark))
+        upd["secret_length"].append(len(secret))
+        secrets.append((line_no, kind, secret))
+    patch = pl.DataFrame(upd, schema={"idx": pl.UInt32, "payload": pl.String, "message": pl.String, "secret_length": pl.Int32})
+    return secrets, patch
+
+
+def _to_arrow(out: pl.DataFrame) -> pa.Table:
+    cols = []
+    for c in COLUMNS:
+        if c.name in out.columns:
+            cols.append(pl.col(c.name))
+        else:
+            cols.append(pl.lit(None).alias(c.name))
+    table = out.select(cols).to_arrow()
+    return _cast_plain(table)
+
+
+_PLAIN: pa.Schema | None = None
+
+
+def _plain_schema() -> pa.Schema:
+    global _PLAIN
+    if _PLAIN is None:
+        _PLAIN = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
+    return _PLAIN
+
+
+def _cast_plain(table: pa.Table) -> pa.Table:
+    arrays = []
+    for c, col in zip(COLUMNS, table.columns, strict=True):
+        if col.type != c.type:
+            col = col.cast(c.type)
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=_plain_schema())
+
+
+def _finish_table(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the categorical columns (the stored schema)."""
+    arrays = []
+    for c, col in zip(COLUMNS, table.columns, strict=True):
+        arrays.append(col.dictionary_encode() if c.categorical else col)
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+def reference_rows(batch: ParsedBatch) -> list[dict[str, Any]]:
+    """Rows of a parsed batch as plain dicts (for comparisons in tests)."""
+    return batch.table.to_pylist()
+
+
+def lines_iter(text: str) -> Iterable[str]:
+    """Split text into lines the way the loader does (``\\n`` only)."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return parts

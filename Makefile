@@ -1,0 +1,37 @@
+# maillog-forensics: the two commands a newcomer runs (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SAMPLE := data/sample/mail.log
+export MPLBACKEND := Agg
+
+.PHONY: report test lint e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## make report: set up, ingest the bundled sample and print what it holds
+report: $(STAMP)
+	rm -rf reports/sample-dataset
+	$(VENV)/bin/maillog-forensics ingest $(SAMPLE) -o reports/sample-dataset --tz UTC
+	$(VENV)/bin/maillog-forensics summary reports/sample-dataset
+	@echo "dataset written to reports/sample-dataset (load it with maillog_forensics.load_events)"
+
+## make test: set up with dev extras and run the test suite
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check maillog_forensics tests scripts
+	$(VENV)/bin/ruff format --check maillog_forensics tests scripts
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) scripts/bench_ingest.py --lines 1000000
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,132 @@
+"""The ``maillog-forensics`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="maillog-forensics",
+        description="Turn Postfix and Dovecot mail logs into evidence.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser(
+        "ingest",
+        help="parse raw logs into a Parquet event dataset",
+        description="Parse raw logs (files, folders, globs, - for stdin; gz/bz2/xz/zst; journalctl -o json) "
+        "into a hive-partitioned Parquet dataset. Re-running adds only new lines.",
+    )
+    ing.add_argument("logs", nargs="+", metavar="LOG", help="log file, folder, glob or - (stdin)")
+    ing.add_argument("-o", "--output", required=True, metavar="DATASET", help="dataset folder (created if missing)")
+    ing.add_argument("--year", type=int, help="year of the first year-less time stamp (default: from file mtime)")
+    ing.add_argument("--tz", help="IANA time zone of stamps without offset (default: this machine's)")
+    ing.add_argument("--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts")
+    ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+
+    exp = sub.add_parser(
+        "export",
+        help="write a table of a dataset as csv, jsonl, json or parquet",
+        description="Write a table (events) of a dataset. CSV cells that start like a formula are neutralised.",
+    )
+    exp.add_argument("table", choices=["events"], help="which table")
+    exp.add_argument("dataset", metavar="DATASET")
+    exp.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
+    exp.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
+    exp.add_argument("--start", help="only events at or after this time (UTC)")
+    exp.add_argument("--end", help="only events before this time (UTC)")
+    exp.add_argument("--kind", nargs="+", help="only these line kinds")
+
+    summ = sub.add_parser("summary", help="print what a dataset holds", description="Print the manifest summary.")
+    summ.add_argument("dataset", metavar="DATASET")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "summary":
+            return _summary(args)
+    except BrokenPipeError:  # e.g. `export ... | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("maillog-forensics: interrupted; the dataset was left as it was", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, never a traceback, for expected failures
+        from .export import terminal_safe
+        from .sources import InputError
+        from .store import DatasetError
+
+        if isinstance(exc, InputError | DatasetError | ValueError | OSError):
+            print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
+            return 2
+        if type(exc).__name__ == "ZoneInfoNotFoundError":
+            print(f"maillog-forensics: error: unknown time zone {terminal_safe(str(exc))}", file=sys.stderr)
+            return 2
+        raise
+    return 2
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    stats = ingest(
+        args.logs,
+        args.output,
+        year=args.year,
+        tz=args.tz,
+        host_filter=args.host_filter,
+        quiet=args.quiet,
+    )
+    if not args.quiet:
+        print(stats.summary())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_table
+    from .store import load_events
+
+    df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
+    export_table(df, fmt=args.format, out=args.output)
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .export import terminal_safe
+    from .store import DatasetError, read_manifest
+
+    if not (Path(args.dataset) / "manifest.json").exists():
+        raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
+    m = read_manifest(args.dataset)
+    print(f"dataset {terminal_safe(args.dataset)}: {m.get('rows', 0):,} events from {len(m.get('inputs', []))} input(s)")
+    for i in m.get("inputs", []):
+        print(
+            f"  {terminal_safe(i['path'])}  {i['lines']:,} lines  sha256 {i['sha256'][:16]}…  "
+            f"tz {i.get('tz')}  year {i.get('start_year')} ({i.get('source')})"
+        )
+    kinds = m.get("kind_counts", {})
+    print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

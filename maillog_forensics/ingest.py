@@ -1,0 +1,378 @@
+"""Sources → parse → store, streaming in bounded memory.
+
+One batch of lines (a few MB) is read, parsed and written at a time; writing runs in a
+background thread while the next batch is parsed. Re-ingesting a file already in the
+dataset adds nothing; a file that grew (or was rotated with more lines appended) adds
+only its new lines.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__, syslog
+from .parse import TimeContext, parse_lines
+from .sources import InputFile, content_prefix_sha256, expand_inputs, iter_batches
+from .store import DatasetWriter, read_manifest
+
+__all__ = ["IngestStats", "ingest", "local_zone_name"]
+
+PROGRESS_MIN_BYTES = 4 << 20
+
+
+@dataclass
+class IngestStats:
+    """What an ingest run read and wrote."""
+
+    dataset: str
+    lines: int = 0
+    rows_written: int = 0
+    filtered: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    unparsed_examples: list[str] = field(default_factory=list)
+    secrets_redacted: int = 0
+    seconds: float = 0.0
+
+    @property
+    def unparsed(self) -> int:
+        """Rows no pattern knows (kind ``unparsed``)."""
+        return self.kinds.get("unparsed", 0)
+
+    @property
+    def parsed_fraction(self) -> float:
+        """Share of written rows with a known kind (``other_program`` counts as known)."""
+        return 1.0 - self.unparsed / self.rows_written if self.rows_written else 1.0
+
+    @property
+    def lines_per_second(self) -> float:
+        """Throughput of this run."""
+        return self.lines / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        """A short human summary (attacker text already made terminal-safe)."""
+        from .export import terminal_safe
+
+        out = [
+            f"ingested {self.lines:,} lines from {len(self.files)} file(s) into {self.dataset} "
+            f"in {self.seconds:.1f} s ({self.lines_per_second:,.0f} lines/s)",
+            f"rows written {self.rows_written:,}; parsed {self.parsed_fraction:.2%}; "
+            f"unparsed {self.unparsed:,}; credentials redacted from {self.secrets_redacted:,} lines",
+        ]
+        if self.filtered:
+            out.append(f"left out by --host-filter: {self.filtered:,} lines")
+        for f in self.files:
+            note = f.get("note", "")
+            out.append(f"  {terminal_safe(f['path'])}: {f['new_lines']:,} new lines{note}")
+        top = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common(12))
+        out.append(f"kinds: {top}")
+        for ex in self.unparsed_examples[:5]:
+            out.append(f"  unparsed: {terminal_safe(ex[:160])}")
+        return "\n".join(out)
+
+
+def local_zone_name() -> str:
+    """The machine's local IANA time zone name (``UTC`` if it cannot be told)."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz or tz == "UTC":
+        return tz
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    return "UTC"
+
+
+class _Progress:
+    def __init__(self, total_bytes: int, *, stream: TextIO, enabled: bool) -> None:
+        self.total = max(total_bytes, 1)
+        self.stream = stream
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, name: str, done_bytes: int, lines: int) -> None:
+        now = time.perf_counter()
+        if not self.enabled or now - self.last < 0.25:
+            return
+        self.last = now
+        rate = lines / max(now - self.start, 1e-9)
+        pct = min(100.0, 100.0 * done_bytes / self.total)
+        self.stream.write(f"\r[ingest] {pct:5.1f}%  {lines:>12,} lines  {rate:>10,.0f} lines/s  {name[-40:]}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def ingest(
+    paths: Sequence[str],
+    dataset: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    tz: str | None = None,
+    host_filter: Sequence[str] | None = None,
+    quiet: bool = True,
+    progress_stream: TextIO | None = None,
+) -> IngestStats:
+    """Parse raw mail logs into a Parquet event dataset.
+
+    Parameters
+    ----------
+    paths
+        Files, folders, globs, or ``"-"`` for standard input; gz/bz2/xz/zst and
+        ``journalctl -o json`` exports are recognised by content.
+    dataset
+        Dataset folder (created if missing). Existing content is kept; files already
+        ingested are not added twice, and grown files add only their new lines.
+    year
+        Year of the first year-less line (classic syslog and postlogd have none).
+        Default: inferred per file from its modification time, checked against long
+        queue ids.
+    tz
+        IANA zone of time stamps written without an offset. Default: this machine's.
+    host_filter
+        Keep only lines whose syslog host is one of these.
+    quiet
+        No progress bar.
+
+    Returns
+    -------
+    IngestStats
+        Counts of lines, rows and kinds; ``summary()`` prints them.
+    """
+    started = time.perf_counter()
+    zone = tz or local_zone_name()
+    syslog.local_offset_seconds(zone, 2000, 1, 1, 0)  # fail early on an unknown zone name
+    inputs = expand_inputs(paths)
+    root = Path(dataset)
+    manifest = read_manifest(root)
+    writer = DatasetWriter(root)
+    stats = IngestStats(dataset=str(root))
+    stream = progress_stream or sys.stderr
+    total = sum(i.size for i in inputs)
+    progress = _Progress(total, stream=stream, enabled=not quiet and stream.isatty() and total > PROGRESS_MIN_BYTES)
+    hosts = set(host_filter) if host_filter else None
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending: list[Future[None]] = []
+    carried: TimeContext | None = TimeContext(zone, year) if year is not None else None
+    done_bytes = 0
+    try:
+        for inp in inputs:
+            prior = _prior_entry(manifest, inp)
+            skip = int(prior["lines"]) if prior else 0
+            ctx = carried
+            if prior and prior.get("year_end") is not None:
+                ctx = TimeContext(zone, int(prior["year_end"]), prior.get("last_month"))
+            inference: dict[str, Any] = {"tz": zone}
+            new_lines = 0
+            for batch in iter_batches(inp, skip_lines=skip):
+                if ctx is None:
+                    ctx, inference = _infer_context(batch.lines, inp, zone)
+                table_batch = parse_lines(
+                    batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
+                )
+                table = table_batch.table
+                if inference.get("source") == "mtime" and "queue_id_check" not in inference:
+                    check = _queue_id_year_check(table)
+                    inference["queue_id_check"] = check
+                    if check["correction"]:
+                        ctx.year = inference["start_year"] + check["correction"]
+                        ctx.last_month = None
+                        inference["start_year"] = ctx.year
+                        inference["source"] = "long queue ids"
+                        table = parse_lines(
+                            batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx,
+                            flags=batch.flags,
+                        ).table
+                stats.lines += table.num_rows
+                new_lines += table.num_rows
+                if hosts is not None:
+                    keep = pc.is_in(table.column("host").cast(pa.string()), pa.array(sorted(hosts)))
+                    keep = pc.fill_null(keep, False)
+                    stats.filtered += table.num_rows - pc.sum(keep).as_py() if table.num_rows else 0
+                    table = table.filter(keep)
+                _count(stats, table)
+                secrets = [(inp.path, ln, k, s) for ln, k, s in table_batch.secrets]
+                stats.secrets_redacted += len(secrets)
+                stats.rows_written += table.num_rows
+                while len(pending) >= 2:
+                    pending.pop(0).result()
+                pending.append(pool.submit(writer.write, table, secrets))
+                progress.update(inp.path, done_bytes + batch.bytes_read, stats.lines)
+            done_bytes += inp.size
+            if ctx is not None:
+                inference["year_end"] = ctx.year
+                inference["last_month"] = ctx.last_month
+            if year is not None:
+                inference.setdefault("source", "--year")
+                inference.setdefault("start_year", year)
+                carried = ctx
+            note = "" if new_lines or not prior else " (already in the dataset)"
+            stats.files.append({"path": inp.path, "new_lines": new_lines, "note": note})
+            _record_input(manifest, inp, inference, prior)
+        for f in pending:
+            f.result()
+        stats.seconds = time.perf_counter() - started
+        manifest["tool"] = {"name": "maillog-forensics", "version": __version__}
+        manifest["runs"] = [*manifest.get("runs", []), _run_record(writer.run_id, stats)]
+        totals = Counter(manifest.get("kind_counts", {}))
+        totals.update(stats.kinds)
+        manifest["kind_counts"] = dict(totals.most_common())
+        manifest["rows"] = int(manifest.get("rows", 0)) + stats.rows_written
+        examples = list(manifest.get("unparsed_examples", [])) + stats.unparsed_examples
+        manifest["unparsed_examples"] = examples[:50]
+        writer.commit(manifest)
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)
+        writer.abort()
+        raise
+    finally:
+        progress.close()
+    pool.shutdown(wait=True)
+    return stats
+
+
+def _count(stats: IngestStats, table: pa.Table) -> None:
+    if not table.num_rows:
+        return
+    kinds = table.column("kind").combine_chunks().cast(pa.string())
+    for item in pc.value_counts(kinds).to_pylist():
+        stats.kinds[item["values"]] += item["counts"]
+    if len(stats.unparsed_examples) < 20:
+        mask = pc.equal(kinds, "unparsed")
+        msgs = table.column("message").filter(mask)
+        for m in msgs.slice(0, 20 - len(stats.unparsed_examples)).to_pylist():
+            stats.unparsed_examples.append(m)
+
+
+def _prior_entry(manifest: dict[str, Any], inp: InputFile) -> dict[str, Any] | None:
+    """The manifest entry whose content is a prefix of this input's content, if any."""
+    if inp.is_stdin:
+        return None
+    head = _first_line_hash(inp)
+    candidates = [e for e in manifest.get("inputs", []) if e.get("head_sha256") == head]
+    for entry in sorted(candidates, key=lambda e: -int(e.get("content_bytes", 0))):
+        if content_prefix_sha256(inp, int(entry["content_bytes"])) == entry["content_sha256"]:
+            return entry
+    return None
+
+
+def _first_line_hash(inp: InputFile) -> str:
+    import hashlib
+
+    from .sources import _open_decompressed
+
+    with _open_decompressed(inp) as fh:
+        first = fh.readline(1 << 20).rstrip(b"\n")
+    return hashlib.sha256(first).hexdigest()
+
+
+def _infer_context(lines: pl.Series, inp: InputFile, zone: str) -> tuple[TimeContext, dict[str, Any]]:
+    """Start year of a file's year-less time stamps, anchored on its modification time."""
+    anchor = (inp.mtime or datetime.now(UTC)).astimezone(_zone(zone))
+    first = _first_bsd_month_day(lines)
+    if first is None:
+        return TimeContext(zone, anchor.year), {"tz": zone, "source": "mtime", "start_year": anchor.year,
+                                               "anchor": anchor.isoformat(), "year_less_lines": False}
+    start = syslog.infer_start_year(first[0], first[1], anchor)
+    return TimeContext(zone, start), {"tz": zone, "source": "mtime", "start_year": start,
+                                      "anchor": anchor.isoformat(), "year_less_lines": True}
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:
+    for line in lines.head(5000).to_list():
+        ts = line[:15]
+        if syslog.TS_RE.fullmatch(ts) and ts[:3] in syslog.MONTHS:
+            return syslog.MONTHS[ts[:3]], int(ts[4:6])
+    return None
+
+
+def _queue_id_year_check(table: pa.Table) -> dict[str, Any]:
+    """Compare year-less time stamps with the enqueue time coded in long queue ids."""
+    qids = table.column("queue_id").to_pylist()
+    tss = table.column("ts").to_pylist()
+    raws = table.column("ts_raw").to_pylist()
+    deltas: Counter[int] = Counter()
+    checked = 0
+    for qid, ts, raw in zip(qids, tss, raws, strict=True):
+        if qid is None or ts is None or raw is None or raw[:1].isdigit():
+            continue
+        enq = syslog.decode_long_queue_id(qid)
+        if enq is None:
+            continue
+        checked += 1
+        days = (enq - ts).total_seconds() / 86400
+        deltas[round(days / 365.2425)] += 1
+        if checked >= 200:
+            break
+    correction = 0
+    if checked:
+        best, n = deltas.most_common(1)[0]
+        if best != 0 and n > checked / 2:
+            correction = best
+    return {"checked": checked, "agree": deltas.get(0, 0), "correction": correction}
+
+
+def _record_input(manifest: dict[str, Any], inp: InputFile, inference: dict[str, Any], prior: dict[str, Any] | None) -> None:
+    entries = [e for e in manifest.get("inputs", []) if e is not prior]
+    entry = {
+        "path": inp.path,
+        "compression": inp.compression,
+        "format": inp.format,
+        "size": inp.size,
+        "mtime": inp.mtime.isoformat() if inp.mtime else None,
+        "sha256": inp.sha256,
+        "content_sha256": inp.content_sha256,
+        "content_bytes": inp.content_bytes,
+        "head_sha256": inp.head_sha256,
+        "lines": inp.lines,
+        "previous_lines": int(prior["lines"]) if prior else 0,
+        "also_known_as": sorted({*(prior.get("also_known_as", []) if prior else []), *([prior["path"]] if prior else [])} - {inp.path}),
+        **{k: v for k, v in inference.items()},
+    }
+    entries.append(entry)
+    manifest["inputs"] = entries
+
+
+def _run_record(run_id: str, stats: IngestStats) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "finished": datetime.now(UTC).isoformat(),
+        "tool_version": __version__,
+        "lines": stats.lines,
+        "rows_written": stats.rows_written,
+        "seconds": round(stats.seconds, 3),
+        "files": stats.files,
+    }

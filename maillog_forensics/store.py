@@ -1,0 +1,236 @@
+"""The Parquet dataset on disk: hive-partitioned by date, atomic, with a manifest.
+
+Layout of a dataset folder::
+
+    manifest.json                      what is in it (the only index readers trust)
+    events/date=2026-11-27/part-*.parquet
+    events/date=none/part-*.parquet    lines without a time stamp
+    secrets/part-*.parquet             credentials cut out of lines (mode 0600)
+
+A run writes its part files under ``.staging-<run>/``, moves them into place, and only
+then replaces ``manifest.json`` (``os.replace`` is atomic). Readers list files from the
+manifest, so a run killed at any point leaves the previous dataset exactly as it was;
+its leftovers are removed by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .schema import EVENT_SCHEMA
+
+__all__ = ["DatasetError", "DatasetWriter", "load_events", "read_manifest"]
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+SECRETS_SCHEMA = pa.schema(
+    [("source_file", pa.string()), ("line_no", pa.int64()), ("kind", pa.string()), ("secret", pa.string())]
+)
+
+
+class DatasetError(Exception):
+    """The dataset folder cannot be read or written. The message says why."""
+
+
+def read_manifest(dataset: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the manifest of a dataset (an empty one if the folder has none yet)."""
+    path = Path(dataset) / MANIFEST
+    if not path.exists():
+        return {"format_version": FORMAT_VERSION, "inputs": [], "files": [], "secret_files": [], "runs": []}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    return data
+
+
+@dataclass
+class DatasetWriter:
+    """Writes one ingest run into a dataset, all or nothing.
+
+    Use :meth:`write` for each parsed batch, then :meth:`commit` with the updated manifest.
+    """
+
+    dataset: Path
+    run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    compression: str = "zstd"
+    _seq: int = 0
+    _files: list[str] = field(default_factory=list)
+    _secret_files: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        try:
+            self.dataset.mkdir(parents=True, exist_ok=True)
+            probe = self.dataset / f".probe-{self.run_id}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise DatasetError(f"cannot write to {self.dataset}: {exc.strerror or exc}") from exc
+        self._clean_leftovers()
+        self.staging.mkdir()
+
+    @property
+    def staging(self) -> Path:
+        """Folder this run writes into before committing."""
+        return self.dataset / f".staging-{self.run_id}"
+
+    def _clean_leftovers(self) -> None:
+        """Remove staging folders and part files of runs that never committed."""
+        manifest = read_manifest(self.dataset)
+        listed = set(manifest.get("files", [])) | set(manifest.get("secret_files", []))
+        for p in self.dataset.glob(".staging-*"):
+            shutil.rmtree(p, ignore_errors=True)
+        for sub in ("events", "secrets"):
+            for f in (self.dataset / sub).rglob("*.parquet") if (self.dataset / sub).exists() else []:
+                if f.relative_to(self.dataset).as_posix() not in listed:
+                    f.unlink(missing_ok=True)
+
+    def write(self, table: pa.Table, secrets: Sequence[tuple[str, int, str, str]] = ()) -> None:
+        """Stage one parsed batch (split by UTC date) and its secrets."""
+        if table.num_rows:
+            dates = pc.strftime(table.column("ts"), format="%Y-%m-%d").fill_null("none")
+            for date in pc.unique(dates).to_pylist():
+                part = table.filter(pc.equal(dates, date))
+                rel = f"events/date={date}/part-{self.run_id}-{self._seq:05d}.parquet"
+                self._write_file(part, rel)
+                self._files.append(rel)
+        if secrets:
+            rel = f"secrets/part-{self.run_id}-{self._seq:05d}.parquet"
+            sec = pa.Table.from_pylist(
+                [dict(zip(SECRETS_SCHEMA.names, s, strict=True)) for s in secrets], schema=SECRETS_SCHEMA
+            )
+            self._write_file(sec, rel, private=True)
+            self._secret_files.append(rel)
+        self._seq += 1
+
+    def _write_file(self, table: pa.Table, rel: str, *, private: bool = False) -> None:
+        path = self.staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if private:
+            path.touch(mode=0o600)
+        pq.write_table(table, path, compression=self.compression, row_group_size=256 * 1024)
+
+    def commit(self, manifest: dict[str, Any]) -> None:
+        """Move staged files into place, then atomically replace the manifest."""
+        for rel in self._files + self._secret_files:
+            dest = self.dataset / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / rel, dest)
+        if (self.dataset / "secrets").exists():
+            os.chmod(self.dataset / "secrets", 0o700)
+        manifest = dict(manifest)
+        manifest["files"] = list(manifest.get("files", [])) + self._files
+        manifest["secret_files"] = list(manifest.get("secret_files", [])) + self._secret_files
+        tmp = self.dataset / f".manifest-{self.run_id}.json"
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        os.replace(tmp, self.dataset / MANIFEST)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Drop everything this run staged."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _event_dataset(dataset: Path) -> tuple[ds.Dataset, dict[str, Any]]:
+    manifest = read_manifest(dataset)
+    if not (dataset / MANIFEST).exists():
+        raise DatasetError(f"{dataset} is not a maillog-forensics dataset (no {MANIFEST})")
+    files = [str(dataset / f) for f in manifest.get("files", [])]
+    return (
+        ds.dataset(
+            files,
+            schema=EVENT_SCHEMA,
+            format="parquet",
+        ),
+        manifest,
+    )
+
+
+def _int_mapper(t: pa.DataType) -> Any:
+    mapping = {
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.uint8(): pd.UInt8Dtype(),
+    }
+    return mapping.get(t)
+
+
+def load_events(
+    dataset: str | os.PathLike[str],
+    *,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    columns: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Load events from a dataset as a pandas DataFrame.
+
+    Parameters
+    ----------
+    dataset
+        Dataset folder written by :func:`maillog_forensics.ingest`.
+    start, end
+        Keep events with ``start <= ts < end`` (UTC; strings are parsed by pandas). The
+        filter is pushed into the Parquet scan.
+    columns
+        Only these columns (projection pushed into the scan). Default: all.
+    kinds
+        Only these line kinds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input line, in input order (``source_file`` order, then ``line_no``);
+        low-cardinality strings are ``category``, counts nullable integers, ``ts`` is
+        ``datetime64[us, UTC]``.
+    """
+    path = Path(dataset)
+    dset, _ = _event_dataset(path)
+    expr = None
+    for bound, op in ((start, pc.greater_equal), (end, pc.less)):
+        if bound is not None:
+            ts = pd.Timestamp(bound)
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            cond = op(ds.field("ts"), pa.scalar(ts.to_pydatetime(), type=pa.timestamp("us", tz="UTC")))
+            expr = cond if expr is None else expr & cond
+    if kinds is not None:
+        cond = ds.field("kind").isin(list(kinds))
+        expr = cond if expr is None else expr & cond
+    cols = list(columns) if columns is not None else None
+    if cols is not None:
+        for needed in ("source_file", "line_no"):
+            if needed not in cols:
+                cols.append(needed)
+    table = dset.to_table(columns=cols, filter=expr)
+    table = table.combine_chunks() if table.num_rows else table
+    df = table.to_pandas(types_mapper=_int_mapper, ignore_metadata=True)
+    if len(df):
+        order = {name: i for i, name in enumerate(_source_order(path))}
+        key = df["source_file"].astype("object").map(order).fillna(len(order))
+        df = (
+            df.assign(_o=key.to_numpy())
+            .sort_values(["_o", "line_no"], kind="stable", ignore_index=True)
+            .drop(columns="_o")
+        )
+    if columns is not None:
+        df = df[[c for c in columns]]
+    return df
+
+
+def _source_order(dataset: Path) -> list[str]:
+    manifest = read_manifest(dataset)
+    return [i["path"] for i in manifest.get("inputs", [])]

@@ -450,38 +450,49 @@ def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
 
 
 def _match_kinds(env: pl.DataFrame) -> pl.DataFrame:
-    """Assign the first matching kind per row and extract its groups (typed columns)."""
-    pending = env.filter(pl.col("ok")).select("idx", "family", "daemon", "body")
+    """Assign the first matching kind per row and extract its groups (typed columns).
+
+    Rows are split by (family, daemon) so a kind only looks at rows it can apply to;
+    within a group, kinds are tried in catalog order on the rows still unassigned: a
+    cheap literal test first, the regular expression only on the rows that pass it, and
+    group extraction only on the rows it matched.
+    """
+    base = env.filter(pl.col("ok")).select("idx", "family", "daemon", "body")
     found: list[pl.DataFrame] = []
-    for kind in catalog.KINDS:
-        if pending.height == 0:
-            break
-        cond = pl.col("body").str.contains(kind.trigger, literal=True)
-        if kind.source == catalog.POSTFIX:
-            cond = cond & (pl.col("family") == "postfix")
-        elif kind.source == catalog.DOVECOT:
-            cond = cond & pl.col("family").is_in(["dovecot", "dovecot-syslog"])
-        if kind.daemons:
-            cond = cond & pl.col("daemon").is_in(sorted(kind.daemons))
-        cand = pending.filter(cond)
-        if cand.height == 0:
-            continue
-        cand = cand.filter(pl.col("body").str.contains(kind.pattern))
-        if cand.height == 0:
-            continue
-        groups = cand.select("idx", pl.col("body").str.extract_groups(kind.pattern).alias("g")).unnest("g")
-        cols: dict[str, pl.Expr] = {}
-        for group, col in _KIND_GROUPS[kind.name]:
-            expr = pl.col(group)
-            cols[col] = expr if col not in cols else pl.coalesce(cols[col], expr)
-        typed = groups.select(
-            "idx", pl.lit(kind.name).alias("kind"), *[_typed(col, e).alias(col) for col, e in cols.items()]
-        )
-        found.append(typed)
-        pending = pending.join(cand.select("idx"), on="idx", how="anti")
+    for (family, daemon), pending in base.group_by(["family", "daemon"]):
+        fam = str(family)
+        dmn = None if daemon is None else str(daemon)
+        for kind in catalog.KINDS:
+            if pending.height == 0:
+                break
+            if not _kind_applies(kind, fam, dmn):
+                continue
+            if kind.trigger:
+                has = pending.get_column("body").str.contains(kind.trigger, literal=True)
+                if not has.any():
+                    continue
+                cand, rest = pending.filter(has), pending.filter(~has)
+            else:
+                cand, rest = pending, pending.clear()
+            hit = cand.get_column("body").str.contains(kind.pattern)
+            if not hit.any():
+                continue
+            found.append(_extract(kind, cand.filter(hit)))
+            pending = pl.concat([rest, cand.filter(~hit)])
     if not found:
         return pl.DataFrame(schema={"idx": pl.UInt32, "kind": pl.String})
     return pl.concat(found, how="diagonal_relaxed")
+
+
+def _extract(kind: catalog.LineKind, sub: pl.DataFrame) -> pl.DataFrame:
+    groups = sub.select("idx", pl.col("body").str.extract_groups(kind.pattern).alias("g")).unnest("g")
+    cols: dict[str, pl.Expr] = {}
+    for group, col in _KIND_GROUPS[kind.name]:
+        expr = pl.col(group)
+        cols[col] = expr if col not in cols else pl.coalesce(cols[col], expr)
+    return groups.select(
+        "idx", pl.lit(kind.name).alias("kind"), *[_typed(col, e).alias(col) for col, e in cols.items()]
+    )
 
 
 _POLARS_TYPES = {pa.int32(): pl.Int32, pa.int64(): pl.Int64, pa.float64(): pl.Float64}

@@ -57,9 +57,11 @@ DOVECOT_PROCS = frozenset(
     "lda dovecot-lda quota-status replicator aggregator director".split()
 )
 
+# long ids: >= 10 base-52 digits (seconds + microseconds, 'z' is a digit there), the
+# separator 'z', then the inode number in base 51 (no 'z')
 QID = (
-    r"(?:NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{10,}z"
-    r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)"
+    r"(?:NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z"
+    r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]+)"
 )
 #: body prefixes removed before kind patterns are matched (see catalog)
 POSTFIX_PREFIX = (
@@ -199,7 +201,7 @@ def local_offset_seconds(tz_name: str, year: int, month: int, day: int, hour: in
 _QID_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
 _QID_VALUE = {c: i for i, c in enumerate(_QID_ALPHABET)}
 LONG_QID_RE = re.compile(
-    r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+"
+    r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]+"
 )
 
 
@@ -214,7 +216,7 @@ def decode_long_queue_id(qid: str) -> datetime | None:
     """
     if not LONG_QID_RE.fullmatch(qid):
         return None
-    head = qid.split("z", 1)[0]
+    head = qid[: qid.rindex("z")]
     if len(head) < 10:
         return None
     secs_part, us_part = head[:-4], head[-4:]

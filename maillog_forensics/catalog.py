@@ -91,8 +91,14 @@ _CACHE: dict[str, re.Pattern[str]] = {}
 def _compiled(pattern: str) -> re.Pattern[str]:
     rx = _CACHE.get(pattern)
     if rx is None:
-        rx = _CACHE[pattern] = re.compile(pattern)
+        # Python's "$" also matches before a final newline; Rust's means end of text only
+        rx = _CACHE[pattern] = re.compile(python_pattern(pattern))
     return rx
+
+
+def python_pattern(pattern: str) -> str:
+    """The Python ``re`` spelling of a catalog pattern (``$`` → ``\\Z``)."""
+    return pattern.replace("$", r"\Z")
 
 
 def group_column(group: str) -> str:
@@ -131,8 +137,12 @@ KINDS: tuple[LineKind, ...] = (
        rf"(?P<stage>[A-Z][A-Z-]*) from {CLIENT}: (?:(?P<smtp_code>[245][0-9][0-9]) )?(?:(?P<dsn>{DSN}) )?"
        rf"(?P<reason>.*?){REJECT_TAIL}",
        "A restriction acted on an SMTP command (reject/defer/discard/hold/...)."),
+    _k("proxy_result", POSTFIX, SMTPD, "proxy-",
+       rf"(?P<action>proxy-accept|proxy-reject): (?P<stage>[A-Z][A-Z-]*): (?:(?P<smtp_code>[245][0-9][0-9]) )?"
+       rf"(?:(?P<dsn>{DSN}) )?(?P<reason>.*?){REJECT_TAIL}",
+       "A before-queue content filter (smtpd_proxy_filter) accepted or rejected the message."),
     _k("header_check", POSTFIX, "cleanup", " from ",
-       r"(?P<action>[a-z_-]+): (?P<stage>header|body) (?P<reason>.*?) from " + CLIENT + REJECT_TAIL,
+       r"(?P<action>[a-z_-]+): (?P<stage>header|body) (?P<reason>.*?) from (?:local|" + CLIENT + ")" + REJECT_TAIL,
        "A header/body check matched."),
     _k("session_abort", POSTFIX, SMTPD, " after ",
        rf"(?P<reason>lost connection|timeout|too many errors) after (?P<stage>[A-Za-z][A-Za-z-]*)"
@@ -162,6 +172,9 @@ KINDS: tuple[LineKind, ...] = (
        "TLS handshake summary (loglevel >= 1)."),
     _k("tls_error", POSTFIX, "smtpd smtp lmtp tlsproxy", "SSL_",
        rf"SSL_(?:accept|connect) error (?:from|to) {CLIENT}: (?P<reason>.*)$", "TLS handshake failed."),
+    _k("tls_handshake_failed", POSTFIX, "tlsproxy postscreen", "TLS handshake failed",
+       r"TLS handshake failed for service=(?P<anvil_service>[^ ]+) peer=\[(?P<client_ip>[^\]]*)\]:(?P<client_port>[0-9]+)",
+       "tlsproxy could not complete a TLS handshake with the client."),
     _k("tls_data", POSTFIX, "smtpd smtp lmtp tlsproxy", " chars: ",
        r"(?P<direction>Read|Write) (?P<io_length>[0-9]+) chars: (?P<payload>.*)$",
        "Decrypted SMTP data, first 40 chars (smtpd_tls_loglevel = 4: leaks credentials)."),
@@ -190,12 +203,16 @@ KINDS: tuple[LineKind, ...] = (
     _k("delivery", POSTFIX, DELIVERY, "status=",
        r"to=(?P<recipient><[^>]*>|[^,]*)(?:, orig_to=(?P<orig_to><[^>]*>|[^,]*))?, relay=(?P<relay>[^,]*)"
        r"(?:, conn_use=[0-9]+)?, delay=(?P<delay>[0-9.]+), delays=(?P<delays>[0-9./]+)"
-       rf"(?:, tls=[^,]*)?, dsn=(?P<dsn>{DSN}), status=(?P<status>[a-z]+)(?: \((?P<reason>.*)\))?$",
+       rf"(?:, tls=[^,]*)?, dsn=(?P<dsn>{DSN}), status=(?P<status>[a-z-]+)(?: \((?P<reason>.*)\))?$",
        "A delivery attempt to one recipient."),
     _k("smtp_conversation", POSTFIX, "smtp lmtp", " ",
-       rf"(?:(?:lost connection|conversation) with {CLIENT} (?P<reason>.*)$|host {client(2)} said: "
-       rf"(?P<reason__2>.*)$|connect to {client(3)}: (?P<reason__3>.*)$)",
+       rf"(?:(?:lost connection|conversation) with {CLIENT} (?P<reason>.*)$|host {client(2)} "
+       r"(?:said|refused to talk to me): (?P<reason__2>.*?)(?: \(in reply to (?P<stage>[^()]*) command\))?$|"
+       rf"connect to {client(3)}: (?P<reason__3>.*)$|enabling PIX workarounds: (?P<reason__4>.*) for {client(4)}$)",
        "Outbound SMTP trouble before/without a delivery line."),
+    _k("tls_cert_failed", POSTFIX, "smtp lmtp smtpd tlsproxy", "certificate verification failed",
+       rf"(?:server |client )?certificate verification failed for {CLIENT}: (?P<reason>.*)$",
+       "The peer's certificate did not verify."),
     # --- queue lifecycle -------------------------------------------------------------------
     _k("message_id", POSTFIX, "cleanup", "message-id=", r"(?:resent-)?message-id=(?P<message_id>.*)$",
        "cleanup recorded the Message-ID."),
@@ -244,14 +261,14 @@ KINDS: tuple[LineKind, ...] = (
     _k("postscreen_stress", POSTFIX, "postscreen", "STRESS",
        r"(?P<ps_event>entering|leaving) STRESS mode with (?P<metric_value>[0-9]+) connections", "Load mode."),
     _k("cache_cleanup", POSTFIX, "postscreen verify", "cache ",
-       r"cache (?P<reason>[^ ]+) full cleanup: retained=(?P<metric_value>[0-9]+) dropped=[0-9]+ entries",
+       r"cache (?P<reason>[^ ]+) (?:full|partial) cleanup: retained=(?P<metric_value>[0-9]+) dropped=[0-9]+ entries",
        "Cache maintenance."),
     _k("dnsbl_listed", POSTFIX, "dnsblog", "listed by domain",
        r"addr (?P<client_ip>[^ ]+) listed by domain (?P<dnsbl_domain>[^ ]+) as (?P<reason>[^ ]+)",
        "dnsblog: a DNSBL lists the address."),
     _k("anvil_stats", POSTFIX, "anvil", "statistics: ",
        r"statistics: max (?:(?P<metric>connection rate|message rate|recipient rate|newtls rate|auth rate|"
-       r"tlstrace rate) (?P<metric_value>[0-9]+)/(?P<metric_window>[0-9]+s) for "
+       r"tlstrace rate) (?P<metric_value>[0-9]+)/(?P<metric_window>[0-9]+[a-z]) for "
        r"\((?P<anvil_service>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip>[^()]*)\)|"
        r"(?P<metric__2>connection count) (?P<metric_value__2>[0-9]+) for "
        r"\((?P<anvil_service__2>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip__2>[^()]*)\)|"
@@ -268,7 +285,7 @@ KINDS: tuple[LineKind, ...] = (
        "PAM (pam_unix) rejected a password."),
     _k("dovecot_login", DOVECOT, "imap-login pop3-login submission-login managesieve-login", "rip=",
        r"(?P<login_event>Login|Disconnected|Aborted login|Login aborted|Maximum number of connections[^:(]*)"
-       r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: "
+       r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: .*?"
        r"(?:user=<(?P<username>.*?)>, )?(?:method=(?P<sasl_method>[^,]*), )?rip=(?P<client_ip>[^,]*), "
        r"lip=(?P<server_ip>[^, ]*)",
        "Dovecot login-process summary (IMAP/POP3/submission)."),

@@ -149,6 +149,10 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
             col = catalog.group_column(group)
             if row.get(col) is None:
                 row[col] = _convert(col, value)
+        if kind.name == "disconnect":
+            for total, ok in _COUNTER_TOTALS:
+                if row.get(total) is None:
+                    row[total] = row.get(ok)
         break
     else:
         row["kind"] = _fallback_kind(family, row.get("severity"))
@@ -257,6 +261,11 @@ def _redact_row(row: dict[str, Any], secrets: list[tuple[int, str, str]]) -> Non
 
 
 # ============================================================================ fast path
+
+#: "name=N" in disconnect counters means N of N succeeded: total defaults to ok
+_COUNTER_TOTALS = [
+    (c.name, c.name[: -len("_total")] + "_ok") for c in COLUMNS if c.name.endswith("_total")
+]
 
 _KIND_GROUPS: dict[str, list[tuple[str, str]]] = {
     k.name: [(g, catalog.group_column(g)) for g in k.regex.groupindex] for k in catalog.KINDS
@@ -414,7 +423,7 @@ def _unwrap_repeated(env: pl.DataFrame) -> pl.DataFrame:
     is_rep = pl.col("ok") & msg.str.starts_with("message repeated ")
     if not env.select(is_rep.any()).item():
         return env.with_columns(pl.lit(1, dtype=pl.Int32).alias("repeat"))
-    g = msg.str.extract_groups(f"^(?:{syslog.REPEATED_RE.pattern})")
+    g = msg.str.extract_groups("^(?:" + syslog.REPEATED_RE.pattern.replace(r"\Z", "$") + ")")
     env = env.with_columns(pl.when(is_rep).then(g).alias("rep"))
     rep_ok = pl.col("rep").struct.field("n").is_not_null()
     return env.with_columns(
@@ -490,9 +499,11 @@ def _extract(kind: catalog.LineKind, sub: pl.DataFrame) -> pl.DataFrame:
     for group, col in _KIND_GROUPS[kind.name]:
         expr = pl.col(group)
         cols[col] = expr if col not in cols else pl.coalesce(cols[col], expr)
-    return groups.select(
-        "idx", pl.lit(kind.name).alias("kind"), *[_typed(col, e).alias(col) for col, e in cols.items()]
-    )
+    typed = {col: _typed(col, e) for col, e in cols.items()}
+    if kind.name == "disconnect":
+        for total, ok in _COUNTER_TOTALS:
+            typed[total] = pl.coalesce(typed[total], typed[ok])
+    return groups.select("idx", pl.lit(kind.name).alias("kind"), *[e.alias(col) for col, e in typed.items()])
 
 
 _POLARS_TYPES = {pa.int32(): pl.Int32, pa.int64(): pl.Int64, pa.float64(): pl.Float64}
@@ -568,7 +579,7 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
             years = step.cum_sum() + ctx.year
             ctx.year = int(years[-1])
             ctx.last_month = int(months[-1])
-            b = b.with_columns(years.alias("y"), pl.lit(None, dtype=pl.Int64).alias("off"))
+            b = b.with_columns(years.cast(pl.Int64).alias("y"), pl.lit(None, dtype=pl.Int64).alias("off"))
             pieces.append(b.select("idx", "y", "mo", "d", "h", "mi", "s", "us", "off"))
     if not pieces:
         return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
@@ -602,6 +613,11 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
 
 
 def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:
+    if "payload" not in out.columns:
+        return [], pl.DataFrame()
+    for col in ("direction",):
+        if col not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(col))
     sub = out.filter(pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null())
     secrets: list[tuple[int, str, str]] = []
     upd: dict[str, list[Any]] = {"idx": [], "payload": [], "message": [], "secret_length": []}

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import polars as pl
@@ -175,7 +175,7 @@ def _describe(path: str) -> InputFile:
 
 def _sample(inp: InputFile, n: int = 65536) -> bytes:
     try:
-        with _open_decompressed(inp) as fh:
+        with open(inp.path, "rb") as raw, _open_decompressed(inp, raw) as fh:
             return fh.read(n)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{inp.path!r} cannot be read: {exc}") from exc
@@ -261,9 +261,9 @@ def iter_batches(
     content_bytes = 0
     first_line: bytes | None = None
     try:
-        for block, first_truncated in _blocks(fh, block_bytes, max_line_bytes):
-            content_hash.update(block)
-            content_bytes += len(block)
+        counter = [0]
+        for block, first_truncated in _blocks(fh, block_bytes, max_line_bytes, content_hash, counter):
+            content_bytes = counter[0]
             if first_line is None:
                 first_line = block.split(b"\n", 1)[0]
             lines, flags = _split_block(block, max_line_bytes, first_truncated)
@@ -282,6 +282,7 @@ def iter_batches(
         # drain what the decompressor did not need (e.g. trailing garbage) so the hash is complete
         while buffered.read(1 << 20):
             pass
+        content_bytes = counter[0]
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{inp.path!r}: read error after line {line_no}: {exc}") from exc
     finally:
@@ -296,10 +297,13 @@ def iter_batches(
         inp.size = hashing.count
 
 
-def _blocks(fh: IO[bytes], block_bytes: int, max_line: int) -> Iterator[tuple[bytes, bool]]:
+def _blocks(
+    fh: IO[bytes], block_bytes: int, max_line: int, hasher: Any, counter: list[int]
+) -> Iterator[tuple[bytes, bool]]:
     """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
 
-    Yields ``(block, first_line_truncated)``.
+    Every byte read is fed to ``hasher`` and counted in ``counter[0]`` before any
+    change. Yields ``(block, first_line_truncated)``.
     """
     carry = b""
     carry_truncated = False
@@ -308,6 +312,8 @@ def _blocks(fh: IO[bytes], block_bytes: int, max_line: int) -> Iterator[tuple[by
         data = fh.read(block_bytes)
         if not data:
             break
+        hasher.update(data)
+        counter[0] += len(data)
         if skipping:
             nl = data.find(b"\n")
             if nl < 0:
@@ -318,7 +324,7 @@ def _blocks(fh: IO[bytes], block_bytes: int, max_line: int) -> Iterator[tuple[by
         last = buf.rfind(b"\n")
         if last < 0:
             carry = buf
-            if len(carry) > max_line:
+            if len(carry.removesuffix(b"\r")) > max_line:
                 carry = carry[:max_line]
                 carry_truncated = True
                 skipping = True
@@ -326,7 +332,7 @@ def _blocks(fh: IO[bytes], block_bytes: int, max_line: int) -> Iterator[tuple[by
         yield buf[: last + 1], carry_truncated
         carry_truncated = False
         carry = buf[last + 1 :]
-        if len(carry) > max_line:
+        if len(carry.removesuffix(b"\r")) > max_line:
             carry = carry[:max_line]
             carry_truncated = True
             skipping = True
@@ -369,16 +375,11 @@ def _split_block(block: bytes, max_line: int, first_truncated: bool) -> tuple[pl
         series = series.str.strip_suffix("\r")
     if too_long.any():
         flags[too_long] |= FLAG_BITS["truncated"]
-        series = (
-            pl.DataFrame({"line": series, "cut": too_long})
-            .select(
-                pl.when(pl.col("cut"))
-                .then(pl.col("line").str.slice(0, max_line))
-                .otherwise(pl.col("line"))
-                .alias("line")
-            )
-            .to_series()
-        )
+        texts = series.to_list()
+        for i in np.flatnonzero(too_long):
+            cut = texts[i].encode("utf-8")[:max_line]
+            texts[i] = cut.decode("utf-8", "ignore")
+        series = pl.Series("line", texts, dtype=pl.String)
     return series, pl.Series("flags", flags)
 
 
@@ -438,7 +439,7 @@ def content_prefix_sha256(inp: InputFile, nbytes: int) -> str | None:
         return None
     h = hashlib.sha256()
     left = nbytes
-    with _open_decompressed(inp) as fh:
+    with open(inp.path, "rb") as raw, _open_decompressed(inp, raw) as fh:
         while left > 0:
             data = fh.read(min(left, 1 << 20))
             if not data:

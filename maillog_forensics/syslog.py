@@ -47,9 +47,9 @@ TS_ISO_RE = re.compile(TS_ISO)
 HOSTTAG_RE = re.compile(r"(?:(?P<host>[^ ]*[^ :]) )?(?P<tag>[^ \[\]]+)(?:\[(?P<pid>[0-9]{1,9})\])?")
 RFC5424_RE = re.compile(
     rf"<(?P<pri>[0-9]{{1,3}})>1 (?P<ts>{TS_ISO}|-) (?P<host>[^ ]+) (?P<tag>[^ ]+) (?P<pid>[^ ]+) "
-    r"[^ ]+ (?:-|\[.*?\])(?: (?P<message>.*))?$"
+    r"[^ ]+ (?:-|\[.*?\])(?: (?P<message>.*))?\Z"
 )
-REPEATED_RE = re.compile(r"message repeated (?P<n>[0-9]{1,9}) times: \[ ?(?P<message>.*)\]$")
+REPEATED_RE = re.compile(r"message repeated (?P<n>[0-9]{1,9}) times: \[ ?(?P<message>.*)\]\Z")
 
 DOVECOT_PROCS = frozenset(
     "auth auth-worker imap-login pop3-login submission-login managesieve-login imap pop3 lmtp "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "LineKind", "kind_names", "group_column"]
+__all__ = ["KINDS", "LineKind", "group_column", "kind_names"]
 
 POSTFIX = "postfix"
 DOVECOT = "dovecot"
@@ -26,6 +26,8 @@ ANY = "any"
 
 # --- building blocks ---------------------------------------------------------------------
 D = "[0-9]"
+
+
 def client(n: int = 1) -> str:
     """``name[addr]:port`` with group names suffixed ``__n`` when used more than once."""
     s = "" if n == 1 else f"__{n}"
@@ -45,10 +47,26 @@ REJECT_TAIL = (
 )
 COUNTERS = "".join(
     rf"(?: {c}=(?P<{c}_ok>[0-9]+)(?:/(?P<{c}_total>[0-9]+))?)?"
-    for c in (
-        "helo ehlo xclient xforward starttls auth mail rcpt data bdat rset noop vrfy etrn quit "
-        "help unknown commands"
-    ).split()
+    for c in [
+        "helo",
+        "ehlo",
+        "xclient",
+        "xforward",
+        "starttls",
+        "auth",
+        "mail",
+        "rcpt",
+        "data",
+        "bdat",
+        "rset",
+        "noop",
+        "vrfy",
+        "etrn",
+        "quit",
+        "help",
+        "unknown",
+        "commands",
+    ]
 )
 
 
@@ -115,194 +133,488 @@ DELIVERY = "smtp lmtp local virtual pipe error retry discard relay"
 
 KINDS: tuple[LineKind, ...] = (
     # --- smtpd sessions ------------------------------------------------------------------
-    _k("connect", POSTFIX, SMTPD, "connect from ", rf"connect from {CLIENT}$",
-       "smtpd accepted a connection."),
-    _k("disconnect", POSTFIX, SMTPD, "disconnect from ",
-       rf"disconnect from {CLIENT}{COUNTERS}(?: notes=(?P<reason>[^ ]*))?$",
-       "smtpd connection ended; counters are success[/total] per command."),
-    _k("sasl_failed", POSTFIX, SMTPD, "authentication failed",
-       rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication failed: ?(?P<reason>.*?)"
-       r"(?:, sasl_username=(?P<sasl_username>.*))?$",
-       "A SASL AUTH attempt failed (reason text fingerprints the backend)."),
-    _k("sasl_aborted", POSTFIX, SMTPD, "authentication aborted",
-       rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication aborted", "The client aborted AUTH with '*'."),
-    _k("client", POSTFIX, "smtpd", "client=",
-       rf"client={CLIENT}(?:, sasl_method=(?P<sasl_method>[^,]*))?(?:, sasl_username=(?P<sasl_username>[^,]*))?"
-       r"(?:, sasl_sender=(?P<sasl_sender>[^,]*))?(?:, orig_queue_id=(?P<linked_queue_id>[^,]*))?"
-       r"(?:, orig_client=.*)?$",
-       "A queue file was created for this client (names the SASL user when authenticated)."),
-    _k("reject", POSTFIX, "smtpd postscreen cleanup", " from ",
-       r"(?P<action>reject|reject_warning|defer|defer_if_permit|defer_if_reject|discard|filter|hold|"
-       r"redirect|milter-reject|milter-discard|milter-hold|proxy-reject|proxy-accept|warning|info): "
-       rf"(?P<stage>[A-Z][A-Z-]*) from {CLIENT}: (?:(?P<smtp_code>[245][0-9][0-9]) )?(?:(?P<dsn>{DSN}) )?"
-       rf"(?P<reason>.*?){REJECT_TAIL}",
-       "A restriction acted on an SMTP command (reject/defer/discard/hold/...)."),
-    _k("proxy_result", POSTFIX, SMTPD, "proxy-",
-       rf"(?P<action>proxy-accept|proxy-reject): (?P<stage>[A-Z][A-Z-]*): (?:(?P<smtp_code>[245][0-9][0-9]) )?"
-       rf"(?:(?P<dsn>{DSN}) )?(?P<reason>.*?){REJECT_TAIL}",
-       "A before-queue content filter (smtpd_proxy_filter) accepted or rejected the message."),
-    _k("header_check", POSTFIX, "cleanup", " from ",
-       r"(?P<action>[a-z_-]+): (?P<stage>header|body) (?P<reason>.*?) from (?:local|" + CLIENT + ")" + REJECT_TAIL,
-       "A header/body check matched."),
-    _k("session_abort", POSTFIX, SMTPD, " after ",
-       rf"(?P<reason>lost connection|timeout|too many errors) after (?P<stage>[A-Za-z][A-Za-z-]*)"
-       rf"(?: \((?P<bytes>[0-9]+) bytes\))? from {CLIENT}",
-       "The session ended abnormally after a command."),
-    _k("improper_pipelining", POSTFIX, SMTPD, "improper command pipelining",
-       rf"improper command pipelining after (?P<stage>[^ ]+) from {CLIENT}:? ?(?P<payload>.*)$",
-       "The client sent commands before the server's reply (a bot sign)."),
-    _k("bare_lf", POSTFIX, SMTPD, "bare <LF> received",
-       rf"bare <LF> received after (?P<stage>[^ ]+) from {CLIENT}", "Bare LF line ending."),
-    _k("non_smtp_command", POSTFIX, SMTPD, "non-SMTP command",
-       rf"non-SMTP command from {CLIENT}: (?P<payload>.*)$", "An HTTP or other non-SMTP probe."),
-    _k("rate_limit", POSTFIX, SMTPD, "limit exceeded",
-       r"(?P<metric>[A-Za-z][A-Za-z ]*?) limit exceeded: (?P<metric_value>[0-9]+) from "
-       rf"{CLIENT} for service (?P<anvil_service>[^ ]+)",
-       "An anvil rate/concurrency limit refused the client."),
-    _k("hostname_mismatch", POSTFIX, SMTPD, "does not resolve to address",
-       r"hostname (?P<client_name>[^ ]+) does not resolve to address (?P<client_ip>[^: ]+)(?:: (?P<reason>.*))?$",
-       "Forward-confirmed reverse DNS failed."),
-    _k("illegal_address", POSTFIX, SMTPD, "Illegal address syntax",
-       rf"Illegal address syntax from {CLIENT} in (?P<stage>[^ ]+) command: (?P<payload>.*)$",
-       "Malformed MAIL FROM/RCPT TO address."),
-    _k("tls_established", POSTFIX, "smtpd smtp lmtp tlsproxy postscreen", " TLS connection ",
-       r"(?P<tls_trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
-       rf"(?P<direction>from|to) {CLIENT}(?: to [^:]+)?: (?P<tls_protocol>[^ ]+) with cipher "
-       r"(?P<tls_cipher>[^ ]+) \((?P<tls_bits>[0-9]+)/[0-9]+ bits\)",
-       "TLS handshake summary (loglevel >= 1)."),
-    _k("tls_error", POSTFIX, "smtpd smtp lmtp tlsproxy", "SSL_",
-       rf"SSL_(?:accept|connect) error (?:from|to) {CLIENT}: (?P<reason>.*)$", "TLS handshake failed."),
-    _k("tls_handshake_failed", POSTFIX, "tlsproxy postscreen", "TLS handshake failed",
-       r"TLS handshake failed for service=(?P<anvil_service>[^ ]+) peer=\[(?P<client_ip>[^\]]*)\]:(?P<client_port>[0-9]+)",
-       "tlsproxy could not complete a TLS handshake with the client."),
-    _k("tls_data", POSTFIX, "smtpd smtp lmtp tlsproxy", " chars: ",
-       r"(?P<direction>Read|Write) (?P<io_length>[0-9]+) chars: (?P<payload>.*)$",
-       "Decrypted SMTP data, first 40 chars (smtpd_tls_loglevel = 4: leaks credentials)."),
-    _k("tls_bio", POSTFIX, "smtpd smtp lmtp tlsproxy", " bytes => ",
-       r"(?P<direction>read from|write to) [0-9A-Fa-f]+ \[[0-9A-Fa-f]+\] \((?P<bytes>[0-9]+) bytes => ",
-       "TLS record I/O trace (smtpd_tls_loglevel >= 3)."),
-    _k("tls_hexdump", POSTFIX, "smtpd smtp lmtp tlsproxy", " ",
-       r"[0-9a-f]{4} (?:- <SPACES/NULLS>|(?:[0-9a-f]{2}[ -]){1,16})", "Hex dump row of a TLS record."),
-    _k("tls_state", POSTFIX, "smtpd smtp lmtp tlsproxy", "SSL",
-       r"(?:SSL_accept|SSL_connect|SSL3 alert [a-z]+)[: ](?P<reason>.*)$", "OpenSSL state trace (loglevel >= 2)."),
-    _k("tls_setup", POSTFIX, "smtpd smtp lmtp tlsproxy", "",
-       rf"(?:setting up TLS connection (?:from|to) {CLIENT}|{client(2)}: TLS cipher list |"
-       r"initializing the (?:server|client)-side TLS engine|(?:Server|Client) TLS session|"
-       rf"{client(3)}: (?:Issuing|Decrypting|Re-using|Reusing) session ticket)",
-       "TLS set-up trace (loglevel >= 2)."),
-    _k("smtp_dialogue", POSTFIX, SMTPD, "]",
-       rf"(?P<direction>[<>]) {CLIENT}: (?P<payload>.*)$",
-       "Verbose SMTP dialogue (debug_peer_list / -v): full client lines, credentials included."),
-    _k("sasl_debug", POSTFIX, SMTPD, "xsasl_",
-       r"xsasl_[a-z_]+: (?:sasl_method (?P<sasl_method>[^ ,]+)(?:, init_response (?P<payload>.*))?|.*$)",
-       "SASL glue debug output (-v); init_response holds the full AUTH PLAIN blob."),
+    _k(
+        "connect", POSTFIX, SMTPD, "connect from ", rf"connect from {CLIENT}$", "smtpd accepted a connection."
+    ),
+    _k(
+        "disconnect",
+        POSTFIX,
+        SMTPD,
+        "disconnect from ",
+        rf"disconnect from {CLIENT}{COUNTERS}(?: notes=(?P<reason>[^ ]*))?$",
+        "smtpd connection ended; counters are success[/total] per command.",
+    ),
+    _k(
+        "sasl_failed",
+        POSTFIX,
+        SMTPD,
+        "authentication failed",
+        rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication failed: ?(?P<reason>.*?)"
+        r"(?:, sasl_username=(?P<sasl_username>.*))?$",
+        "A SASL AUTH attempt failed (reason text fingerprints the backend).",
+    ),
+    _k(
+        "sasl_aborted",
+        POSTFIX,
+        SMTPD,
+        "authentication aborted",
+        rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication aborted",
+        "The client aborted AUTH with '*'.",
+    ),
+    _k(
+        "client",
+        POSTFIX,
+        "smtpd",
+        "client=",
+        rf"client={CLIENT}(?:, sasl_method=(?P<sasl_method>[^,]*))?(?:, sasl_username=(?P<sasl_username>[^,]*))?"
+        r"(?:, sasl_sender=(?P<sasl_sender>[^,]*))?(?:, orig_queue_id=(?P<linked_queue_id>[^,]*))?"
+        r"(?:, orig_client=.*)?$",
+        "A queue file was created for this client (names the SASL user when authenticated).",
+    ),
+    _k(
+        "reject",
+        POSTFIX,
+        "smtpd postscreen cleanup",
+        " from ",
+        r"(?P<action>reject|reject_warning|defer|defer_if_permit|defer_if_reject|discard|filter|hold|"
+        r"redirect|milter-reject|milter-discard|milter-hold|proxy-reject|proxy-accept|warning|info): "
+        rf"(?P<stage>[A-Z][A-Z-]*) from {CLIENT}: (?:(?P<smtp_code>[245][0-9][0-9]) )?(?:(?P<dsn>{DSN}) )?"
+        rf"(?P<reason>.*?){REJECT_TAIL}",
+        "A restriction acted on an SMTP command (reject/defer/discard/hold/...).",
+    ),
+    _k(
+        "proxy_result",
+        POSTFIX,
+        SMTPD,
+        "proxy-",
+        rf"(?P<action>proxy-accept|proxy-reject): (?P<stage>[A-Z][A-Z-]*): (?:(?P<smtp_code>[245][0-9][0-9]) )?"
+        rf"(?:(?P<dsn>{DSN}) )?(?P<reason>.*?){REJECT_TAIL}",
+        "A before-queue content filter (smtpd_proxy_filter) accepted or rejected the message.",
+    ),
+    _k(
+        "header_check",
+        POSTFIX,
+        "cleanup",
+        " from ",
+        r"(?P<action>[a-z_-]+): (?P<stage>header|body) (?P<reason>.*?) from (?:local|"
+        + CLIENT
+        + ")"
+        + REJECT_TAIL,
+        "A header/body check matched.",
+    ),
+    _k(
+        "session_abort",
+        POSTFIX,
+        SMTPD,
+        " after ",
+        rf"(?P<reason>lost connection|timeout|too many errors) after (?P<stage>[A-Za-z][A-Za-z-]*)"
+        rf"(?: \((?P<bytes>[0-9]+) bytes\))? from {CLIENT}",
+        "The session ended abnormally after a command.",
+    ),
+    _k(
+        "improper_pipelining",
+        POSTFIX,
+        SMTPD,
+        "improper command pipelining",
+        rf"improper command pipelining after (?P<stage>[^ ]+) from {CLIENT}:? ?(?P<payload>.*)$",
+        "The client sent commands before the server's reply (a bot sign).",
+    ),
+    _k(
+        "bare_lf",
+        POSTFIX,
+        SMTPD,
+        "bare <LF> received",
+        rf"bare <LF> received after (?P<stage>[^ ]+) from {CLIENT}",
+        "Bare LF line ending.",
+    ),
+    _k(
+        "non_smtp_command",
+        POSTFIX,
+        SMTPD,
+        "non-SMTP command",
+        rf"non-SMTP command from {CLIENT}: (?P<payload>.*)$",
+        "An HTTP or other non-SMTP probe.",
+    ),
+    _k(
+        "rate_limit",
+        POSTFIX,
+        SMTPD,
+        "limit exceeded",
+        r"(?P<metric>[A-Za-z][A-Za-z ]*?) limit exceeded: (?P<metric_value>[0-9]+) from "
+        rf"{CLIENT} for service (?P<anvil_service>[^ ]+)",
+        "An anvil rate/concurrency limit refused the client.",
+    ),
+    _k(
+        "hostname_mismatch",
+        POSTFIX,
+        SMTPD,
+        "does not resolve to address",
+        r"hostname (?P<client_name>[^ ]+) does not resolve to address (?P<client_ip>[^: ]+)(?:: (?P<reason>.*))?$",
+        "Forward-confirmed reverse DNS failed.",
+    ),
+    _k(
+        "illegal_address",
+        POSTFIX,
+        SMTPD,
+        "Illegal address syntax",
+        rf"Illegal address syntax from {CLIENT} in (?P<stage>[^ ]+) command: (?P<payload>.*)$",
+        "Malformed MAIL FROM/RCPT TO address.",
+    ),
+    _k(
+        "tls_established",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy postscreen",
+        " TLS connection ",
+        r"(?P<tls_trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
+        rf"(?P<direction>from|to) {CLIENT}(?: to [^:]+)?: (?P<tls_protocol>[^ ]+) with cipher "
+        r"(?P<tls_cipher>[^ ]+) \((?P<tls_bits>[0-9]+)/[0-9]+ bits\)",
+        "TLS handshake summary (loglevel >= 1).",
+    ),
+    _k(
+        "tls_error",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        "SSL_",
+        rf"SSL_(?:accept|connect) error (?:from|to) {CLIENT}: (?P<reason>.*)$",
+        "TLS handshake failed.",
+    ),
+    _k(
+        "tls_handshake_failed",
+        POSTFIX,
+        "tlsproxy postscreen",
+        "TLS handshake failed",
+        r"TLS handshake failed for service=(?P<anvil_service>[^ ]+) peer=\[(?P<client_ip>[^\]]*)\]:(?P<client_port>[0-9]+)",
+        "tlsproxy could not complete a TLS handshake with the client.",
+    ),
+    _k(
+        "tls_data",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        " chars: ",
+        r"(?P<direction>Read|Write) (?P<io_length>[0-9]+) chars: (?P<payload>.*)$",
+        "Decrypted SMTP data, first 40 chars (smtpd_tls_loglevel = 4: leaks credentials).",
+    ),
+    _k(
+        "tls_bio",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        " bytes => ",
+        r"(?P<direction>read from|write to) [0-9A-Fa-f]+ \[[0-9A-Fa-f]+\] \((?P<bytes>[0-9]+) bytes => ",
+        "TLS record I/O trace (smtpd_tls_loglevel >= 3).",
+    ),
+    _k(
+        "tls_hexdump",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        " ",
+        r"[0-9a-f]{4} (?:- <SPACES/NULLS>|(?:[0-9a-f]{2}[ -]){1,16})",
+        "Hex dump row of a TLS record.",
+    ),
+    _k(
+        "tls_state",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        "SSL",
+        r"(?:SSL_accept|SSL_connect|SSL3 alert [a-z]+)[: ](?P<reason>.*)$",
+        "OpenSSL state trace (loglevel >= 2).",
+    ),
+    _k(
+        "tls_setup",
+        POSTFIX,
+        "smtpd smtp lmtp tlsproxy",
+        "",
+        rf"(?:setting up TLS connection (?:from|to) {CLIENT}|{client(2)}: TLS cipher list |"
+        r"initializing the (?:server|client)-side TLS engine|(?:Server|Client) TLS session|"
+        rf"{client(3)}: (?:Issuing|Decrypting|Re-using|Reusing) session ticket)",
+        "TLS set-up trace (loglevel >= 2).",
+    ),
+    _k(
+        "smtp_dialogue",
+        POSTFIX,
+        SMTPD,
+        "]",
+        rf"(?P<direction>[<>]) {CLIENT}: (?P<payload>.*)$",
+        "Verbose SMTP dialogue (debug_peer_list / -v): full client lines, credentials included.",
+    ),
+    _k(
+        "sasl_debug",
+        POSTFIX,
+        SMTPD,
+        "xsasl_",
+        r"xsasl_[a-z_]+: (?:sasl_method (?P<sasl_method>[^ ,]+)(?:, init_response (?P<payload>.*))?|.*$)",
+        "SASL glue debug output (-v); init_response holds the full AUTH PLAIN blob.",
+    ),
     # --- smtp client (outbound) ------------------------------------------------------------
-    _k("smtp_sasl_failed", POSTFIX, "smtp lmtp", "SASL authentication failed",
-       rf"SASL authentication failed; server {CLIENT} said: (?P<reason>.*)$",
-       "Our SMTP client's credentials were refused by a relay."),
-    _k("delivery", POSTFIX, DELIVERY, "status=",
-       r"to=(?P<recipient><[^>]*>|[^,]*)(?:, orig_to=(?P<orig_to><[^>]*>|[^,]*))?, relay=(?P<relay>[^,]*)"
-       r"(?:, conn_use=[0-9]+)?, delay=(?P<delay>[0-9.]+), delays=(?P<delays>[0-9./]+)"
-       rf"(?:, tls=[^,]*)?, dsn=(?P<dsn>{DSN}), status=(?P<status>[a-z-]+)(?: \((?P<reason>.*)\))?$",
-       "A delivery attempt to one recipient."),
-    _k("smtp_conversation", POSTFIX, "smtp lmtp", " ",
-       rf"(?:(?:lost connection|conversation) with {CLIENT} (?P<reason>.*)$|host {client(2)} "
-       r"(?:said|refused to talk to me): (?P<reason__2>.*?)(?: \(in reply to (?P<stage>[^()]*) command\))?$|"
-       rf"connect to {client(3)}: (?P<reason__3>.*)$|enabling PIX workarounds: (?P<reason__4>.*) for {client(4)}$)",
-       "Outbound SMTP trouble before/without a delivery line."),
-    _k("tls_cert_failed", POSTFIX, "smtp lmtp smtpd tlsproxy", "certificate verification failed",
-       rf"(?:server |client )?certificate verification failed for {CLIENT}: (?P<reason>.*)$",
-       "The peer's certificate did not verify."),
+    _k(
+        "smtp_sasl_failed",
+        POSTFIX,
+        "smtp lmtp",
+        "SASL authentication failed",
+        rf"SASL authentication failed; server {CLIENT} said: (?P<reason>.*)$",
+        "Our SMTP client's credentials were refused by a relay.",
+    ),
+    _k(
+        "delivery",
+        POSTFIX,
+        DELIVERY,
+        "status=",
+        r"to=(?P<recipient><[^>]*>|[^,]*)(?:, orig_to=(?P<orig_to><[^>]*>|[^,]*))?, relay=(?P<relay>[^,]*)"
+        r"(?:, conn_use=[0-9]+)?, delay=(?P<delay>[0-9.]+), delays=(?P<delays>[0-9./]+)"
+        rf"(?:, tls=[^,]*)?, dsn=(?P<dsn>{DSN}), status=(?P<status>[a-z-]+)(?: \((?P<reason>.*)\))?$",
+        "A delivery attempt to one recipient.",
+    ),
+    _k(
+        "smtp_conversation",
+        POSTFIX,
+        "smtp lmtp",
+        " ",
+        rf"(?:(?:lost connection|conversation) with {CLIENT} (?P<reason>.*)$|host {client(2)} "
+        r"(?:said|refused to talk to me): (?P<reason__2>.*?)(?: \(in reply to (?P<stage>[^()]*) command\))?$|"
+        rf"connect to {client(3)}: (?P<reason__3>.*)$|enabling PIX workarounds: (?P<reason__4>.*) for {client(4)}$)",
+        "Outbound SMTP trouble before/without a delivery line.",
+    ),
+    _k(
+        "tls_cert_failed",
+        POSTFIX,
+        "smtp lmtp smtpd tlsproxy",
+        "certificate verification failed",
+        rf"(?:server |client )?certificate verification failed for {CLIENT}: (?P<reason>.*)$",
+        "The peer's certificate did not verify.",
+    ),
     # --- queue lifecycle -------------------------------------------------------------------
-    _k("message_id", POSTFIX, "cleanup", "message-id=", r"(?:resent-)?message-id=(?P<message_id>.*)$",
-       "cleanup recorded the Message-ID."),
-    _k("queue_active", POSTFIX, "qmgr", "nrcpt=",
-       r"from=(?P<sender><[^>]*>), size=(?P<size>[0-9]+), nrcpt=(?P<nrcpt>[0-9]+)",
-       "The message entered the active queue."),
-    _k("expired", POSTFIX, "qmgr", "status=expired",
-       r"from=(?P<sender><[^>]*>), status=(?P<status>expired), (?P<reason>.*)$",
-       "The message expired in the queue and was returned."),
-    _k("removed", POSTFIX, "qmgr cleanup postsuper", "removed", r"removed(?: \((?P<reason>[^)]*)\))?$",
-       "The queue file was removed (lifecycle end)."),
-    _k("postsuper", POSTFIX, "postsuper", " ",
-       r"(?P<action>requeued|placed on hold|released from hold|Deleted: [0-9]+ messages?|Requeued: [0-9]+ messages?)",
-       "Administrator queue operation."),
-    _k("bounce_notification", POSTFIX, "bounce", "notification",
-       r"(?P<action>[a-z]+ [a-z -]*notification): (?P<linked_queue_id>[0-9A-Za-z]+)$",
-       "A bounce/delay notification was queued under a new queue id."),
-    _k("pickup", POSTFIX, "pickup", "uid=", r"uid=(?P<uid>[0-9]+) from=(?P<sender><[^>]*>)",
-       "Local submission (sendmail/postdrop) picked up."),
-    _k("daemon_started", POSTFIX, "master", "daemon started",
-       r"daemon started -- version (?P<version>[^,]+), configuration (?P<reason>.*)$",
-       "Postfix master started (gives the version)."),
-    _k("master_event", POSTFIX, "master", " ",
-       r"(?:reload -- version (?P<version>[^,]+)|terminating on signal (?P<reason>[0-9]+))",
-       "Postfix master reload/stop."),
+    _k(
+        "message_id",
+        POSTFIX,
+        "cleanup",
+        "message-id=",
+        r"(?:resent-)?message-id=(?P<message_id>.*)$",
+        "cleanup recorded the Message-ID.",
+    ),
+    _k(
+        "queue_active",
+        POSTFIX,
+        "qmgr",
+        "nrcpt=",
+        r"from=(?P<sender><[^>]*>), size=(?P<size>[0-9]+), nrcpt=(?P<nrcpt>[0-9]+)",
+        "The message entered the active queue.",
+    ),
+    _k(
+        "expired",
+        POSTFIX,
+        "qmgr",
+        "status=expired",
+        r"from=(?P<sender><[^>]*>), status=(?P<status>expired), (?P<reason>.*)$",
+        "The message expired in the queue and was returned.",
+    ),
+    _k(
+        "removed",
+        POSTFIX,
+        "qmgr cleanup postsuper",
+        "removed",
+        r"removed(?: \((?P<reason>[^)]*)\))?$",
+        "The queue file was removed (lifecycle end).",
+    ),
+    _k(
+        "postsuper",
+        POSTFIX,
+        "postsuper",
+        " ",
+        r"(?P<action>requeued|placed on hold|released from hold|Deleted: [0-9]+ messages?|Requeued: [0-9]+ messages?)",
+        "Administrator queue operation.",
+    ),
+    _k(
+        "bounce_notification",
+        POSTFIX,
+        "bounce",
+        "notification",
+        r"(?P<action>[a-z]+ [a-z -]*notification): (?P<linked_queue_id>[0-9A-Za-z]+)$",
+        "A bounce/delay notification was queued under a new queue id.",
+    ),
+    _k(
+        "pickup",
+        POSTFIX,
+        "pickup",
+        "uid=",
+        r"uid=(?P<uid>[0-9]+) from=(?P<sender><[^>]*>)",
+        "Local submission (sendmail/postdrop) picked up.",
+    ),
+    _k(
+        "daemon_started",
+        POSTFIX,
+        "master",
+        "daemon started",
+        r"daemon started -- version (?P<version>[^,]+), configuration (?P<reason>.*)$",
+        "Postfix master started (gives the version).",
+    ),
+    _k(
+        "master_event",
+        POSTFIX,
+        "master",
+        " ",
+        r"(?:reload -- version (?P<version>[^,]+)|terminating on signal (?P<reason>[0-9]+))",
+        "Postfix master reload/stop.",
+    ),
     # --- postscreen / tlsproxy / dnsblog / anvil ---------------------------------------------
-    _k("postscreen_connect", POSTFIX, "postscreen tlsproxy", "CONNECT from",
-       rf"CONNECT from {PS_CLIENT}(?: to \[(?P<server_ip>[^\]]*)\]:(?P<server_port>[0-9]+))?",
-       "postscreen/tlsproxy accepted a connection."),
-    _k("postscreen_dnsbl", POSTFIX, "postscreen", "DNSBL rank",
-       rf"DNSBL rank (?P<dnsbl_rank>[0-9]+) for {PS_CLIENT}", "DNSBL score of the client."),
-    _k("postscreen_pregreet", POSTFIX, "postscreen", "PREGREET",
-       rf"PREGREET (?P<bytes>[0-9]+) after [0-9.]+ from {PS_CLIENT}: (?P<payload>.*)$",
-       "The client talked before the greeting (a bot sign)."),
-    _k("postscreen_hangup", POSTFIX, "postscreen", "HANGUP",
-       rf"HANGUP after [0-9.]+ from {PS_CLIENT} in (?P<stage>.*)$", "The client hung up during tests."),
-    _k("postscreen_command", POSTFIX, "postscreen", " from [",
-       rf"(?P<ps_event>COMMAND PIPELINING|COMMAND TIME LIMIT|COMMAND COUNT LIMIT|COMMAND LENGTH LIMIT|"
-       rf"NON-SMTP COMMAND|BARE NEWLINE|BDAT without valid RCPT|DATA without valid RCPT) from {PS_CLIENT}"
-       r"(?: after (?P<stage>[^:]*))?(?:: ?(?P<payload>.*))?$",
-       "postscreen deep-protocol test failure."),
-    _k("postscreen_verdict", POSTFIX, "postscreen tlsproxy", "[",
-       r"(?P<ps_event>PASS NEW|PASS OLD|DISCONNECT|WHITELISTED|BLACKLISTED|ALLOWLISTED|DENYLISTED|"
-       rf"WHITELIST VETO|ALLOWLIST VETO|DROP|ENFORCE|FAIL|UNFAIL|UNPASS|SKIP) {PS_CLIENT}",
-       "postscreen verdict (or tlsproxy DISCONNECT)."),
-    _k("postscreen_stress", POSTFIX, "postscreen", "STRESS",
-       r"(?P<ps_event>entering|leaving) STRESS mode with (?P<metric_value>[0-9]+) connections", "Load mode."),
-    _k("cache_cleanup", POSTFIX, "postscreen verify", "cache ",
-       r"cache (?P<reason>[^ ]+) (?:full|partial) cleanup: retained=(?P<metric_value>[0-9]+) dropped=[0-9]+ entries",
-       "Cache maintenance."),
-    _k("dnsbl_listed", POSTFIX, "dnsblog", "listed by domain",
-       r"addr (?P<client_ip>[^ ]+) listed by domain (?P<dnsbl_domain>[^ ]+) as (?P<reason>[^ ]+)",
-       "dnsblog: a DNSBL lists the address."),
-    _k("anvil_stats", POSTFIX, "anvil", "statistics: ",
-       r"statistics: max (?:(?P<metric>connection rate|message rate|recipient rate|newtls rate|auth rate|"
-       r"tlstrace rate) (?P<metric_value>[0-9]+)/(?P<metric_window>[0-9]+[a-z]) for "
-       r"\((?P<anvil_service>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip>[^()]*)\)|"
-       r"(?P<metric__2>connection count) (?P<metric_value__2>[0-9]+) for "
-       r"\((?P<anvil_service__2>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip__2>[^()]*)\)|"
-       r"(?P<metric__3>cache size) (?P<metric_value__3>[0-9]+)) at (?P<reason>.*)$",
-       "anvil peak statistics per reporting interval."),
+    _k(
+        "postscreen_connect",
+        POSTFIX,
+        "postscreen tlsproxy",
+        "CONNECT from",
+        rf"CONNECT from {PS_CLIENT}(?: to \[(?P<server_ip>[^\]]*)\]:(?P<server_port>[0-9]+))?",
+        "postscreen/tlsproxy accepted a connection.",
+    ),
+    _k(
+        "postscreen_dnsbl",
+        POSTFIX,
+        "postscreen",
+        "DNSBL rank",
+        rf"DNSBL rank (?P<dnsbl_rank>[0-9]+) for {PS_CLIENT}",
+        "DNSBL score of the client.",
+    ),
+    _k(
+        "postscreen_pregreet",
+        POSTFIX,
+        "postscreen",
+        "PREGREET",
+        rf"PREGREET (?P<bytes>[0-9]+) after [0-9.]+ from {PS_CLIENT}: (?P<payload>.*)$",
+        "The client talked before the greeting (a bot sign).",
+    ),
+    _k(
+        "postscreen_hangup",
+        POSTFIX,
+        "postscreen",
+        "HANGUP",
+        rf"HANGUP after [0-9.]+ from {PS_CLIENT} in (?P<stage>.*)$",
+        "The client hung up during tests.",
+    ),
+    _k(
+        "postscreen_command",
+        POSTFIX,
+        "postscreen",
+        " from [",
+        rf"(?P<ps_event>COMMAND PIPELINING|COMMAND TIME LIMIT|COMMAND COUNT LIMIT|COMMAND LENGTH LIMIT|"
+        rf"NON-SMTP COMMAND|BARE NEWLINE|BDAT without valid RCPT|DATA without valid RCPT) from {PS_CLIENT}"
+        r"(?: after (?P<stage>[^:]*))?(?:: ?(?P<payload>.*))?$",
+        "postscreen deep-protocol test failure.",
+    ),
+    _k(
+        "postscreen_verdict",
+        POSTFIX,
+        "postscreen tlsproxy",
+        "[",
+        r"(?P<ps_event>PASS NEW|PASS OLD|DISCONNECT|WHITELISTED|BLACKLISTED|ALLOWLISTED|DENYLISTED|"
+        rf"WHITELIST VETO|ALLOWLIST VETO|DROP|ENFORCE|FAIL|UNFAIL|UNPASS|SKIP) {PS_CLIENT}",
+        "postscreen verdict (or tlsproxy DISCONNECT).",
+    ),
+    _k(
+        "postscreen_stress",
+        POSTFIX,
+        "postscreen",
+        "STRESS",
+        r"(?P<ps_event>entering|leaving) STRESS mode with (?P<metric_value>[0-9]+) connections",
+        "Load mode.",
+    ),
+    _k(
+        "cache_cleanup",
+        POSTFIX,
+        "postscreen verify",
+        "cache ",
+        r"cache (?P<reason>[^ ]+) (?:full|partial) cleanup: retained=(?P<metric_value>[0-9]+) dropped=[0-9]+ entries",
+        "Cache maintenance.",
+    ),
+    _k(
+        "dnsbl_listed",
+        POSTFIX,
+        "dnsblog",
+        "listed by domain",
+        r"addr (?P<client_ip>[^ ]+) listed by domain (?P<dnsbl_domain>[^ ]+) as (?P<reason>[^ ]+)",
+        "dnsblog: a DNSBL lists the address.",
+    ),
+    _k(
+        "anvil_stats",
+        POSTFIX,
+        "anvil",
+        "statistics: ",
+        r"statistics: max (?:(?P<metric>connection rate|message rate|recipient rate|newtls rate|auth rate|"
+        r"tlstrace rate) (?P<metric_value>[0-9]+)/(?P<metric_window>[0-9]+[a-z]) for "
+        r"\((?P<anvil_service>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip>[^()]*)\)|"
+        r"(?P<metric__2>connection count) (?P<metric_value__2>[0-9]+) for "
+        r"\((?P<anvil_service__2>[^:()]*|[0-9.]+:[0-9]+|\[[^\]]*\]:[0-9]+):(?P<client_ip__2>[^()]*)\)|"
+        r"(?P<metric__3>cache size) (?P<metric_value__3>[0-9]+)) at (?P<reason>.*)$",
+        "anvil peak statistics per reporting interval.",
+    ),
     # --- Dovecot -------------------------------------------------------------------------
-    _k("dovecot_auth", DOVECOT, "auth auth-worker", "(",
-       r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?),(?P<client_ip>[0-9A-Fa-f.:]*)(?:,(?:<[^>]*>)?)?\): "
-       r"(?P<auth_result>.*?)(?: \((?:given password|SHA1 of given password): (?P<payload>.*)\))?$",
-       "Dovecot passdb result: 'unknown user' (no such account) vs 'Password mismatch'."),
-    _k("pam_auth_failure", ANY, "", "authentication failure;",
-       r"pam_unix\((?P<auth_driver>[^)]*)\): authentication failure; .*?ruser=(?P<username>[^ ]*) "
-       r"rhost=(?P<client_ip>[^ ]*)",
-       "PAM (pam_unix) rejected a password."),
-    _k("dovecot_login", DOVECOT, "imap-login pop3-login submission-login managesieve-login", "rip=",
-       r"(?P<login_event>Login|Disconnected|Aborted login|Login aborted|Maximum number of connections[^:(]*)"
-       r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: .*?"
-       r"(?:user=<(?P<username>.*?)>, )?(?:method=(?P<sasl_method>[^,]*), )?rip=(?P<client_ip>[^,]*), "
-       r"lip=(?P<server_ip>[^, ]*)",
-       "Dovecot login-process summary (IMAP/POP3/submission)."),
-    _k("dovecot_auth_debug", DOVECOT, "auth", "client in: ",
-       r"client in: (?P<payload>.*)$", "Dovecot auth_debug request dump (may hold credentials)."),
-    _k("dovecot_started", DOVECOT, "master", "starting up",
-       r"Dovecot v(?P<version>[^ ]+) .*starting up", "Dovecot master started."),
+    _k(
+        "dovecot_auth",
+        DOVECOT,
+        "auth auth-worker",
+        "(",
+        r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?),(?P<client_ip>[0-9A-Fa-f.:]*)(?:,(?:<[^>]*>)?)?\): "
+        r"(?P<auth_result>.*?)(?: \((?:given password|SHA1 of given password): (?P<payload>.*)\))?$",
+        "Dovecot passdb result: 'unknown user' (no such account) vs 'Password mismatch'.",
+    ),
+    _k(
+        "pam_auth_failure",
+        ANY,
+        "",
+        "authentication failure;",
+        r"pam_unix\((?P<auth_driver>[^)]*)\): authentication failure; .*?ruser=(?P<username>[^ ]*) "
+        r"rhost=(?P<client_ip>[^ ]*)",
+        "PAM (pam_unix) rejected a password.",
+    ),
+    _k(
+        "dovecot_login",
+        DOVECOT,
+        "imap-login pop3-login submission-login managesieve-login",
+        "rip=",
+        r"(?P<login_event>Login|Disconnected|Aborted login|Login aborted|Maximum number of connections[^:(]*)"
+        r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: .*?"
+        r"(?:user=<(?P<username>.*?)>, )?(?:method=(?P<sasl_method>[^,]*), )?rip=(?P<client_ip>[^,]*), "
+        r"lip=(?P<server_ip>[^, ]*)",
+        "Dovecot login-process summary (IMAP/POP3/submission).",
+    ),
+    _k(
+        "dovecot_auth_debug",
+        DOVECOT,
+        "auth",
+        "client in: ",
+        r"client in: (?P<payload>.*)$",
+        "Dovecot auth_debug request dump (may hold credentials).",
+    ),
+    _k(
+        "dovecot_started",
+        DOVECOT,
+        "master",
+        "starting up",
+        r"Dovecot v(?P<version>[^ ]+) .*starting up",
+        "Dovecot master started.",
+    ),
     # --- anything else -------------------------------------------------------------------
-    _k("verbose", POSTFIX, "", " ",
-       r"(?P<reason>input attribute (?:name|value)|send attr|[a-z]+/[a-z0-9_-]+: wanted attribute|"
-       r"[a-z_][a-z0-9_]*:)(?::? .*)?$",
-       "Verbose (-v) trace of a Postfix function: name: detail."),
-    _k("postfix_script", POSTFIX, "postfix-script postqueue postsuper postdrop sendmail postmap postlog", "",
-       r"(?P<reason>.*)$", "Postfix administrative command output."),
-    _k("journal_suppressed", ANY, "", "Suppressed ",
-       r"Suppressed (?P<metric_value>[0-9]+) messages from (?P<reason>.*)$",
-       "journald rate-limited (dropped) messages: the log is incomplete here."),
+    _k(
+        "verbose",
+        POSTFIX,
+        "",
+        " ",
+        r"(?P<reason>input attribute (?:name|value)|send attr|[a-z]+/[a-z0-9_-]+: wanted attribute|"
+        r"[a-z_][a-z0-9_]*:)(?::? .*)?$",
+        "Verbose (-v) trace of a Postfix function: name: detail.",
+    ),
+    _k(
+        "postfix_script",
+        POSTFIX,
+        "postfix-script postqueue postsuper postdrop sendmail postmap postlog",
+        "",
+        r"(?P<reason>.*)$",
+        "Postfix administrative command output.",
+    ),
+    _k(
+        "journal_suppressed",
+        ANY,
+        "",
+        "Suppressed ",
+        r"Suppressed (?P<metric_value>[0-9]+) messages from (?P<reason>.*)$",
+        "journald rate-limited (dropped) messages: the log is incomplete here.",
+    ),
 )
 
 

@@ -26,16 +26,23 @@ def _parser() -> argparse.ArgumentParser:
         "into a hive-partitioned Parquet dataset. Re-running adds only new lines.",
     )
     ing.add_argument("logs", nargs="+", metavar="LOG", help="log file, folder, glob or - (stdin)")
-    ing.add_argument("-o", "--output", required=True, metavar="DATASET", help="dataset folder (created if missing)")
-    ing.add_argument("--year", type=int, help="year of the first year-less time stamp (default: from file mtime)")
+    ing.add_argument(
+        "-o", "--output", required=True, metavar="DATASET", help="dataset folder (created if missing)"
+    )
+    ing.add_argument(
+        "--year", type=int, help="year of the first year-less time stamp (default: from file mtime)"
+    )
     ing.add_argument("--tz", help="IANA time zone of stamps without offset (default: this machine's)")
-    ing.add_argument("--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts")
+    ing.add_argument(
+        "--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts"
+    )
     ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
     exp = sub.add_parser(
         "export",
         help="write a table of a dataset as csv, jsonl, json or parquet",
-        description="Write a table (events) of a dataset. CSV cells that start like a formula are neutralised.",
+        description="Write a table (events) of a dataset. "
+        "CSV cells that start like a formula are neutralised.",
     )
     exp.add_argument("table", choices=["events"], help="which table")
     exp.add_argument("dataset", metavar="DATASET")
@@ -45,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--end", help="only events before this time (UTC)")
     exp.add_argument("--kind", nargs="+", help="only these line kinds")
 
-    summ = sub.add_parser("summary", help="print what a dataset holds", description="Print the manifest summary.")
+    summ = sub.add_parser(
+        "summary", help="print what a dataset holds", description="Print the manifest summary."
+    )
     summ.add_argument("dataset", metavar="DATASET")
     return p
 
@@ -117,7 +126,10 @@ def _summary(args: argparse.Namespace) -> int:
     if not (Path(args.dataset) / "manifest.json").exists():
         raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
     m = read_manifest(args.dataset)
-    print(f"dataset {terminal_safe(args.dataset)}: {m.get('rows', 0):,} events from {len(m.get('inputs', []))} input(s)")
+    print(
+        f"dataset {terminal_safe(args.dataset)}: {m.get('rows', 0):,} events "
+        f"from {len(m.get('inputs', []))} input(s)"
+    )
     for i in m.get("inputs", []):
         print(
             f"  {terminal_safe(i['path'])}  {i['lines']:,} lines  sha256 {i['sha256'][:16]}…  "

@@ -81,8 +81,10 @@ def export_table(
         if fmt == "csv":
             safe = df.copy()
             for col in safe.columns:
-                if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]) or isinstance(
-                    safe[col].dtype, pd.CategoricalDtype
+                if (
+                    safe[col].dtype == object
+                    or pd.api.types.is_string_dtype(safe[col])
+                    or isinstance(safe[col].dtype, pd.CategoricalDtype)
                 ):
                     safe[col] = safe[col].astype(object).map(csv_safe)
             safe.to_csv(text, index=False)

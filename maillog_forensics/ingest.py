@@ -87,7 +87,7 @@ class IngestStats:
 def local_zone_name() -> str:
     """The machine's local IANA time zone name (``UTC`` if it cannot be told)."""
     tz = os.environ.get("TZ", "").lstrip(":")
-    if tz and "/" in tz or tz == "UTC":
+    if (tz and "/" in tz) or tz == "UTC":
         return tz
     try:
         target = os.readlink("/etc/localtime")
@@ -174,7 +174,9 @@ def ingest(
     stats = IngestStats(dataset=str(root))
     stream = progress_stream or sys.stderr
     total = sum(i.size for i in inputs)
-    progress = _Progress(total, stream=stream, enabled=not quiet and stream.isatty() and total > PROGRESS_MIN_BYTES)
+    progress = _Progress(
+        total, stream=stream, enabled=not quiet and stream.isatty() and total > PROGRESS_MIN_BYTES
+    )
     hosts = set(host_filter) if host_filter else None
     pool = ThreadPoolExecutor(max_workers=1)
     pending: list[Future[None]] = []
@@ -193,7 +195,11 @@ def ingest(
                 if ctx is None:
                     ctx, inference = _infer_context(batch.lines, inp, zone)
                 table_batch = parse_lines(
-                    batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
+                    batch.lines,
+                    source_file=inp.path,
+                    first_line_no=batch.first_line_no,
+                    ctx=ctx,
+                    flags=batch.flags,
                 )
                 table = table_batch.table
                 if inference.get("source") == "mtime" and "queue_id_check" not in inference:
@@ -205,7 +211,10 @@ def ingest(
                         inference["start_year"] = ctx.year
                         inference["source"] = "long queue ids"
                         table = parse_lines(
-                            batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx,
+                            batch.lines,
+                            source_file=inp.path,
+                            first_line_no=batch.first_line_no,
+                            ctx=ctx,
                             flags=batch.flags,
                         ).table
                 stats.lines += table.num_rows
@@ -279,7 +288,7 @@ def _prior_entry(manifest: dict[str, Any], inp: InputFile) -> dict[str, Any] | N
     candidates = [e for e in manifest.get("inputs", []) if e.get("head_sha256") == head]
     for entry in sorted(candidates, key=lambda e: -int(e.get("content_bytes", 0))):
         if content_prefix_sha256(inp, int(entry["content_bytes"])) == entry["content_sha256"]:
-            return entry
+            return dict(entry)
     return None
 
 
@@ -298,11 +307,21 @@ def _infer_context(lines: pl.Series, inp: InputFile, zone: str) -> tuple[TimeCon
     anchor = (inp.mtime or datetime.now(UTC)).astimezone(_zone(zone))
     first = _first_bsd_month_day(lines)
     if first is None:
-        return TimeContext(zone, anchor.year), {"tz": zone, "source": "mtime", "start_year": anchor.year,
-                                               "anchor": anchor.isoformat(), "year_less_lines": False}
+        return TimeContext(zone, anchor.year), {
+            "tz": zone,
+            "source": "mtime",
+            "start_year": anchor.year,
+            "anchor": anchor.isoformat(),
+            "year_less_lines": False,
+        }
     start = syslog.infer_start_year(first[0], first[1], anchor)
-    return TimeContext(zone, start), {"tz": zone, "source": "mtime", "start_year": start,
-                                      "anchor": anchor.isoformat(), "year_less_lines": True}
+    return TimeContext(zone, start), {
+        "tz": zone,
+        "source": "mtime",
+        "start_year": start,
+        "anchor": anchor.isoformat(),
+        "year_less_lines": True,
+    }
 
 
 def _zone(name: str) -> Any:
@@ -345,8 +364,15 @@ def _queue_id_year_check(table: pa.Table) -> dict[str, Any]:
     return {"checked": checked, "agree": deltas.get(0, 0), "correction": correction}
 
 
-def _record_input(manifest: dict[str, Any], inp: InputFile, inference: dict[str, Any], prior: dict[str, Any] | None) -> None:
-    entries = [e for e in manifest.get("inputs", []) if e is not prior]
+def _record_input(
+    manifest: dict[str, Any], inp: InputFile, inference: dict[str, Any], prior: dict[str, Any] | None
+) -> None:
+    entries = [
+        e
+        for e in manifest.get("inputs", [])
+        if prior is None
+        or (e.get("content_sha256"), e.get("path")) != (prior["content_sha256"], prior["path"])
+    ]
     entry = {
         "path": inp.path,
         "compression": inp.compression,
@@ -359,7 +385,10 @@ def _record_input(manifest: dict[str, Any], inp: InputFile, inference: dict[str,
         "head_sha256": inp.head_sha256,
         "lines": inp.lines,
         "previous_lines": int(prior["lines"]) if prior else 0,
-        "also_known_as": sorted({*(prior.get("also_known_as", []) if prior else []), *([prior["path"]] if prior else [])} - {inp.path}),
+        "also_known_as": sorted(
+            {*(prior.get("also_known_as", []) if prior else []), *([prior["path"]] if prior else [])}
+            - {inp.path}
+        ),
         **{k: v for k, v in inference.items()},
     }
     entries.append(entry)

@@ -11,7 +11,7 @@ the test oracle the fast path must agree with, row for row and column for column
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -263,9 +263,7 @@ def _redact_row(row: dict[str, Any], secrets: list[tuple[int, str, str]]) -> Non
 # ============================================================================ fast path
 
 #: "name=N" in disconnect counters means N of N succeeded: total defaults to ok
-_COUNTER_TOTALS = [
-    (c.name, c.name[: -len("_total")] + "_ok") for c in COLUMNS if c.name.endswith("_total")
-]
+_COUNTER_TOTALS = [(c.name, c.name[: -len("_total")] + "_ok") for c in COLUMNS if c.name.endswith("_total")]
 
 _KIND_GROUPS: dict[str, list[tuple[str, str]]] = {
     k.name: [(g, catalog.group_column(g)) for g in k.regex.groupindex] for k in catalog.KINDS
@@ -297,7 +295,11 @@ def parse_lines(
     """
     n = len(lines)
     df = pl.DataFrame({"line": lines.cast(pl.String)}).with_row_index("idx")
-    in_flags = pl.Series("in_flags", [0] * n, dtype=pl.UInt8) if flags is None else flags.cast(pl.UInt8).rename("in_flags")
+    in_flags = (
+        pl.Series("in_flags", [0] * n, dtype=pl.UInt8)
+        if flags is None
+        else flags.cast(pl.UInt8).rename("in_flags")
+    )
     line = pl.col("line")
     df = df.with_columns(in_flags, line.str.contains("\x00", literal=True).alias("nul"))
     parts = line.str.splitn(": ", 2)
@@ -343,7 +345,10 @@ def parse_lines(
         "idx",
         pl.when(pl.col("ok")).then(pl.col("ts_raw")).alias("ts_raw"),
         pl.when(pl.col("ok")).then(pl.col("msg")).otherwise(line).alias("message"),
-        *[pl.when(pl.col("ok")).then(pl.col(c)).alias(c) for c in ("host", "program", "pid", "instance", "service", "daemon", "family")],
+        *[
+            pl.when(pl.col("ok")).then(pl.col(c)).alias(c)
+            for c in ("host", "program", "pid", "instance", "service", "daemon", "family")
+        ],
         "ok",
         "in_flags",
         "nul",
@@ -364,18 +369,24 @@ def parse_lines(
         .alias("kind"),
         pl.lit(source_file).alias("source_file"),
         (pl.col("idx").cast(pl.Int64) + first_line_no).alias("line_no"),
-        (pl.col("in_flags") | pl.when(pl.col("nul")).then(FLAG_BITS["nul"]).otherwise(0)).cast(pl.UInt8).alias("flags"),
+        (pl.col("in_flags") | pl.when(pl.col("nul")).then(FLAG_BITS["nul"]).otherwise(0))
+        .cast(pl.UInt8)
+        .alias("flags"),
     )
     secrets = _redact_fast(out)
     if secrets[0]:
-        out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(secrets[1], on="idx")
+        out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(
+            secrets[1], on="idx"
+        )
     table = _to_arrow(out)
     return ParsedBatch(_finish_table(table), secrets[0])
 
 
 def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
     uniques = hosttags.unique().to_list()
-    rows: dict[str, list[Any]] = {k: [] for k in ("hosttag", "host", "program", "pid", "instance", "service", "daemon", "family")}
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("hosttag", "host", "program", "pid", "instance", "service", "daemon", "family")
+    }
     for ht in uniques:
         if ht is None:
             continue
@@ -392,15 +403,38 @@ def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
         rows["family"].append(t.family)
     return pl.DataFrame(
         rows,
-        schema={"hosttag": pl.String, "host": pl.String, "program": pl.String, "pid": pl.Int32, "instance": pl.String,
-                "service": pl.String, "daemon": pl.String, "family": pl.String},
+        schema={
+            "hosttag": pl.String,
+            "host": pl.String,
+            "program": pl.String,
+            "pid": pl.Int32,
+            "instance": pl.String,
+            "service": pl.String,
+            "daemon": pl.String,
+            "family": pl.String,
+        },
     )
 
 
 def _apply_rfc5424(df: pl.DataFrame) -> pl.DataFrame:
     """RFC 5424 lines are rare: parse them per line with the shared regex."""
     sub = df.filter(pl.col("is5424")).select("idx", "line")
-    upd: dict[str, list[Any]] = {k: [] for k in ("idx", "ts_raw", "msg", "host", "program", "pid", "instance", "service", "daemon", "family", "ok")}
+    upd: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "idx",
+            "ts_raw",
+            "msg",
+            "host",
+            "program",
+            "pid",
+            "instance",
+            "service",
+            "daemon",
+            "family",
+            "ok",
+        )
+    }
     for idx, line in sub.iter_rows():
         m = syslog.RFC5424_RE.match(line)
         if m is None:
@@ -427,14 +461,20 @@ def _unwrap_repeated(env: pl.DataFrame) -> pl.DataFrame:
     env = env.with_columns(pl.when(is_rep).then(g).alias("rep"))
     rep_ok = pl.col("rep").struct.field("n").is_not_null()
     return env.with_columns(
-        pl.when(rep_ok).then(pl.col("rep").struct.field("n").cast(pl.Int32, strict=False)).otherwise(1).alias("repeat"),
+        pl.when(rep_ok)
+        .then(pl.col("rep").struct.field("n").cast(pl.Int32, strict=False))
+        .otherwise(1)
+        .alias("repeat"),
         pl.when(rep_ok).then(pl.col("rep").struct.field("message")).otherwise(msg).alias("message"),
     ).drop("rep")
 
 
 def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
-    env = env.with_columns(pl.col("message").alias("body"), pl.lit(None, dtype=pl.String).alias("queue_id"),
-                           pl.lit(None, dtype=pl.String).alias("severity"))
+    env = env.with_columns(
+        pl.col("message").alias("body"),
+        pl.lit(None, dtype=pl.String).alias("queue_id"),
+        pl.lit(None, dtype=pl.String).alias("severity"),
+    )
     parts = []
     for family, rx in _PREFIX_RES.items():
         sub = env.filter(pl.col("family") == family)
@@ -448,13 +488,19 @@ def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
             pl.col("g").struct.field("severity").str.to_lowercase().alias("severity"),
         ]
         if family == "postfix":
-            cols.append(pl.coalesce(pl.col("g").struct.field("queue_id"), pl.col("g").struct.field("queue_id__2")).alias("queue_id"))
+            cols.append(
+                pl.coalesce(
+                    pl.col("g").struct.field("queue_id"), pl.col("g").struct.field("queue_id__2")
+                ).alias("queue_id")
+            )
         if family == "dovecot-syslog":
             cols.append(pl.col("g").struct.field("daemon").alias("daemon"))
         parts.append(sub.with_columns(cols).drop("g"))
     if not parts:
         return env
-    patched = pl.concat(parts, how="vertical_relaxed").select("idx", "body", "severity", *(["queue_id"]), "daemon")
+    patched = pl.concat(parts, how="vertical_relaxed").select(
+        "idx", "body", "severity", *(["queue_id"]), "daemon"
+    )
     return env.update(patched, on="idx", include_nulls=True)
 
 
@@ -512,9 +558,11 @@ _POLARS_TYPES = {pa.int32(): pl.Int32, pa.int64(): pl.Int64, pa.float64(): pl.Fl
 def _typed(col: str, expr: pl.Expr) -> pl.Expr:
     c = COLUMN_BY_NAME[col]
     if c.angle:
-        expr = pl.when(expr.str.starts_with("<") & expr.str.ends_with(">") & (expr.str.len_chars() >= 2)).then(
-            expr.str.slice(1, expr.str.len_chars() - 2)
-        ).otherwise(expr)
+        expr = (
+            pl.when(expr.str.starts_with("<") & expr.str.ends_with(">") & (expr.str.len_chars() >= 2))
+            .then(expr.str.slice(1, expr.str.len_chars() - 2))
+            .otherwise(expr)
+        )
     if c.type == pa.float64():
         ok = expr.str.contains(r"^[0-9]*\.?[0-9]*$") & (expr != "") & (expr != ".")
         return pl.when(ok).then(expr.cast(pl.Float64, strict=False))
@@ -565,7 +613,9 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
             raw.str.slice(7, 2).cast(pl.Int64, strict=False).alias("h"),
             raw.str.slice(10, 2).cast(pl.Int64, strict=False).alias("mi"),
             raw.str.slice(13, 2).cast(pl.Int64, strict=False).alias("s"),
-            pl.coalesce(raw.str.slice(16).str.pad_end(6, "0").cast(pl.Int64, strict=False), pl.lit(0)).alias("us"),
+            pl.coalesce(raw.str.slice(16).str.pad_end(6, "0").cast(pl.Int64, strict=False), pl.lit(0)).alias(
+                "us"
+            ),
         ).filter(pl.col("mo").is_not_null())
         if b.height:
             months = b.get_column("mo")
@@ -596,18 +646,20 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
     )
     valid_year = (pl.col("y") >= 1900) & (pl.col("y") <= 2999) & (pl.col("s") <= 59)
     p = p.with_columns(
-        pl.when(valid_year).then(text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", strict=False, time_unit="us")).alias("naive")
+        pl.when(valid_year)
+        .then(text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", strict=False, time_unit="us"))
+        .alias("naive")
     )
-    local = p.filter(pl.col("off").is_null() & pl.col("naive").is_not_null()).select("y", "mo", "d", "h").unique()
-    offs = [
-        syslog.local_offset_seconds(ctx.tz, y, mo, d, h) for y, mo, d, h in local.iter_rows()
-    ]
+    local = (
+        p.filter(pl.col("off").is_null() & pl.col("naive").is_not_null()).select("y", "mo", "d", "h").unique()
+    )
+    offs = [syslog.local_offset_seconds(ctx.tz, y, mo, d, h) for y, mo, d, h in local.iter_rows()]
     local = local.with_columns(pl.Series("loff", offs, dtype=pl.Int64))
     p = p.join(local, on=["y", "mo", "d", "h"], how="left")
-    off = pl.coalesce(pl.col("off"), pl.col("loff"))
+    offset = pl.coalesce(pl.col("off"), pl.col("loff"))
     p = p.select(
         "idx",
-        (pl.col("naive") - pl.duration(seconds=off)).dt.replace_time_zone("UTC").alias("ts"),
+        (pl.col("naive") - pl.duration(seconds=offset)).dt.replace_time_zone("UTC").alias("ts"),
     )
     return frame.select("idx").join(p, on="idx", how="left")
 
@@ -635,7 +687,9 @@ def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.Data
         upd["message"].append(message.replace(secret, mark))
         upd["secret_length"].append(len(secret))
         secrets.append((line_no, kind, secret))
-    patch = pl.DataFrame(upd, schema={"idx": pl.UInt32, "payload": pl.String, "message": pl.String, "secret_length": pl.Int32})
+    patch = pl.DataFrame(
+        upd, schema={"idx": pl.UInt32, "payload": pl.String, "message": pl.String, "secret_length": pl.Int32}
+    )
     return secrets, patch
 
 
@@ -675,16 +729,3 @@ def _finish_table(table: pa.Table) -> pa.Table:
     for c, col in zip(COLUMNS, table.columns, strict=True):
         arrays.append(col.dictionary_encode() if c.categorical else col)
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
-
-
-def reference_rows(batch: ParsedBatch) -> list[dict[str, Any]]:
-    """Rows of a parsed batch as plain dicts (for comparisons in tests)."""
-    return batch.table.to_pylist()
-
-
-def lines_iter(text: str) -> Iterable[str]:
-    """Split text into lines the way the loader does (``\\n`` only)."""
-    parts = text.split("\n")
-    if parts and parts[-1] == "":
-        parts.pop()
-    return parts

@@ -14,8 +14,28 @@ import re
 __all__ = ["REDACTION_RE", "marker", "secret_in_payload"]
 
 SMTP_VERBS = frozenset(
-    "HELO EHLO LHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH ETRN XCLIENT "
-    "XFORWARD TURN ATRN".split()
+    [
+        "HELO",
+        "EHLO",
+        "LHLO",
+        "MAIL",
+        "RCPT",
+        "DATA",
+        "BDAT",
+        "RSET",
+        "NOOP",
+        "QUIT",
+        "VRFY",
+        "EXPN",
+        "HELP",
+        "STARTTLS",
+        "AUTH",
+        "ETRN",
+        "XCLIENT",
+        "XFORWARD",
+        "TURN",
+        "ATRN",
+    ]
 )
 _B64_LINE = re.compile(r"[A-Za-z0-9+/]+=*")
 _AUTH_INITIAL = re.compile(r"(?i:auth) +[^ ?]+ +(?P<secret>[^ ?]+)")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["COLUMNS", "EVENT_SCHEMA", "Column", "FLAG_BITS", "column_names"]
+__all__ = ["COLUMNS", "EVENT_SCHEMA", "FLAG_BITS", "Column", "column_names"]
 
 
 @dataclass(frozen=True)
@@ -45,22 +45,60 @@ FLAG_BITS: dict[str, int] = {
     "crlf": 8,  # the line ended in CR LF (the CR was removed)
 }
 
-_COUNTER_COMMANDS = (
-    "helo ehlo xclient xforward starttls auth mail rcpt data bdat rset noop vrfy etrn quit help "
-    "unknown commands"
-).split()
+_COUNTER_COMMANDS = [
+    "helo",
+    "ehlo",
+    "xclient",
+    "xforward",
+    "starttls",
+    "auth",
+    "mail",
+    "rcpt",
+    "data",
+    "bdat",
+    "rset",
+    "noop",
+    "vrfy",
+    "etrn",
+    "quit",
+    "help",
+    "unknown",
+    "commands",
+]
 
 COLUMNS: tuple[Column, ...] = (
     # --- envelope -------------------------------------------------------------------------
     _c("ts", pa.timestamp("us", tz="UTC"), "Event time in UTC (null when the header is unparsed)."),
     _c("ts_raw", _S, "The timestamp exactly as written in the log."),
     _c("host", _S, "Host name from the syslog header (null if the format has none).", categorical=True),
-    _c("program", _S, "Syslog tag without the pid, e.g. postfix/submission/smtpd, dovecot.", categorical=True),
-    _c("instance", _S, "Postfix instance (syslog_name first part, e.g. postfix, postfix-in).", categorical=True),
-    _c("service", _S, "Postfix master.cf service from the tag (submission, smtps, ...), null if none.", categorical=True),
-    _c("daemon", _S, "Daemon: last part of a Postfix tag, or the Dovecot process (auth, imap-login).", categorical=True),
+    _c(
+        "program", _S, "Syslog tag without the pid, e.g. postfix/submission/smtpd, dovecot.", categorical=True
+    ),
+    _c(
+        "instance",
+        _S,
+        "Postfix instance (syslog_name first part, e.g. postfix, postfix-in).",
+        categorical=True,
+    ),
+    _c(
+        "service",
+        _S,
+        "Postfix master.cf service from the tag (submission, smtps, ...), null if none.",
+        categorical=True,
+    ),
+    _c(
+        "daemon",
+        _S,
+        "Daemon: last part of a Postfix tag, or the Dovecot process (auth, imap-login).",
+        categorical=True,
+    ),
     _c("pid", _I32, "Process id from the header."),
-    _c("severity", _S, "warning/error/fatal/panic (Postfix) or info/debug/... (Dovecot), if written.", categorical=True),
+    _c(
+        "severity",
+        _S,
+        "warning/error/fatal/panic (Postfix) or info/debug/... (Dovecot), if written.",
+        categorical=True,
+    ),
     _c("kind", _S, "Line kind from maillog_forensics.catalog, or 'unparsed'.", categorical=True),
     _c("queue_id", _S, "Postfix queue id (short, long) or NOQUEUE."),
     _c("message", _S, "Text after the syslog header, secrets redacted (see credentials)."),
@@ -81,7 +119,12 @@ COLUMNS: tuple[Column, ...] = (
     _c("reason", _S, "Reason / status text: SASL failure reason, reject text, abort reason, ..."),
     # --- SMTP verbs / rejects --------------------------------------------------------------
     _c("action", _S, "reject, reject_warning, defer, discard, hold, milter-reject, ...", categorical=True),
-    _c("stage", _S, "SMTP stage or command: CONNECT, EHLO, AUTH, RCPT, DATA, END-OF-MESSAGE, ...", categorical=True),
+    _c(
+        "stage",
+        _S,
+        "SMTP stage or command: CONNECT, EHLO, AUTH, RCPT, DATA, END-OF-MESSAGE, ...",
+        categorical=True,
+    ),
     _c("smtp_code", _I32, "SMTP reply code (e.g. 554)."),
     _c("dsn", _S, "Enhanced status code (e.g. 5.7.1).", categorical=True),
     _c("sender", _S, "Envelope sender (from=<...>), '' for the null sender.", angle=True),
@@ -100,7 +143,12 @@ COLUMNS: tuple[Column, ...] = (
     _c("tls_protocol", _S, "TLS protocol, e.g. TLSv1.3.", categorical=True),
     _c("tls_cipher", _S, "TLS cipher suite.", categorical=True),
     _c("tls_bits", _I32, "Cipher strength in bits."),
-    _c("direction", _S, "from/to (TLS summary), read/write (TLS data, BIO), client/server (dialogue).", categorical=True),
+    _c(
+        "direction",
+        _S,
+        "from/to (TLS summary), read/write (TLS data, BIO), client/server (dialogue).",
+        categorical=True,
+    ),
     _c("io_length", _I32, "Read/Write N chars: N (the full length; only 40 chars are logged)."),
     _c("payload", _S, "Logged SMTP data: TLS Read/Write text or debug dialogue (credentials redacted)."),
     # --- message lifecycle ---------------------------------------------------------------
@@ -114,10 +162,17 @@ COLUMNS: tuple[Column, ...] = (
     _c("linked_queue_id", _S, "Linked queue id: the notification a bounce created, or orig_queue_id=."),
     _c("uid", _I32, "uid of a locally submitted message (pickup)."),
     # --- postscreen / dnsbl / anvil --------------------------------------------------------
-    _c("ps_event", _S, "postscreen event: PASS NEW, PASS OLD, HANGUP, PREGREET, DNSBL, ...", categorical=True),
+    _c(
+        "ps_event", _S, "postscreen event: PASS NEW, PASS OLD, HANGUP, PREGREET, DNSBL, ...", categorical=True
+    ),
     _c("dnsbl_rank", _I32, "postscreen DNSBL rank."),
     _c("dnsbl_domain", _S, "dnsblog: the DNSBL that listed the address.", categorical=True),
-    _c("metric", _S, "anvil statistic: connection rate, auth rate, connection count, cache size.", categorical=True),
+    _c(
+        "metric",
+        _S,
+        "anvil statistic: connection rate, auth rate, connection count, cache size.",
+        categorical=True,
+    ),
     _c("metric_value", _I32, "anvil statistic value."),
     _c("metric_window", _S, "anvil rate window, e.g. 60s.", categorical=True),
     _c("anvil_service", _S, "anvil ident service part (master.cf service).", categorical=True),
@@ -125,7 +180,12 @@ COLUMNS: tuple[Column, ...] = (
     _c("auth_driver", _S, "Dovecot passdb driver: passwd-file, pam, sql, ldap, ...", categorical=True),
     _c("auth_result", _S, "Dovecot result text: unknown user, Password mismatch, ...", categorical=True),
     _c("auth_attempts", _I32, "Dovecot login summary: number of auth attempts."),
-    _c("login_event", _S, "Dovecot login summary head: Login, Disconnected, Aborted login, ...", categorical=True),
+    _c(
+        "login_event",
+        _S,
+        "Dovecot login summary head: Login, Disconnected, Aborted login, ...",
+        categorical=True,
+    ),
     _c("secret_length", _I32, "Length of a redacted secret in the line (given password, base64 blob)."),
     # --- server ---------------------------------------------------------------------------
     _c("version", _S, "Postfix / Dovecot version from a start-up line.", categorical=True),
@@ -143,8 +203,24 @@ EVENT_SCHEMA: pa.Schema = pa.schema(
 
 #: columns produced by kind patterns (everything but envelope and provenance)
 ENVELOPE_COLUMNS = frozenset(
-    "ts ts_raw host program instance service daemon pid severity kind queue_id message repeat "
-    "flags source_file line_no".split()
+    [
+        "ts",
+        "ts_raw",
+        "host",
+        "program",
+        "instance",
+        "service",
+        "daemon",
+        "pid",
+        "severity",
+        "kind",
+        "queue_id",
+        "message",
+        "repeat",
+        "flags",
+        "source_file",
+        "line_no",
+    ]
 )
 
 

@@ -34,9 +34,9 @@ from .schema import FLAG_BITS
 
 __all__ = [
     "InputError",
-    "content_prefix_sha256",
     "InputFile",
     "LineBatch",
+    "content_prefix_sha256",
     "expand_inputs",
     "file_sha256",
     "iter_batches",
@@ -109,9 +109,7 @@ def expand_inputs(paths: Sequence[str]) -> list[InputFile]:
                 raise InputError(f"no files match {p!r}")
             out.extend(_rotation_order(matches))
         elif os.path.isdir(p):
-            files = sorted(
-                str(f) for f in Path(p).iterdir() if f.is_file() and not f.name.startswith(".")
-            )
+            files = sorted(str(f) for f in Path(p).iterdir() if f.is_file() and not f.name.startswith("."))
             if not files:
                 raise InputError(f"folder {p!r} holds no log files")
             out.extend(_rotation_order(files))
@@ -220,7 +218,7 @@ def _open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes
     if raw is None:
         raw = sys.stdin.buffer if inp.is_stdin else open(inp.path, "rb")  # noqa: SIM115
     if inp.compression == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if inp.compression == "bz2":
         return bz2.BZ2File(raw, "rb")
     if inp.compression == "xz":
@@ -376,7 +374,7 @@ def _split_block(block: bytes, max_line: int, first_truncated: bool) -> tuple[pl
     if too_long.any():
         flags[too_long] |= FLAG_BITS["truncated"]
         texts = series.to_list()
-        for i in np.flatnonzero(too_long):
+        for i in np.flatnonzero(too_long).tolist():
             cut = texts[i].encode("utf-8")[:max_line]
             texts[i] = cut.decode("utf-8", "ignore")
         series = pl.Series("line", texts, dtype=pl.String)
@@ -404,7 +402,7 @@ def _journald_line(text: str) -> str:
     msg = str(msg).replace("\n", "?")
     ts_us = rec.get("_SOURCE_REALTIME_TIMESTAMP") or rec.get("__REALTIME_TIMESTAMP")
     try:
-        ts = datetime.fromtimestamp(int(ts_us) / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        ts = datetime.fromtimestamp(int(str(ts_us)) / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     except (TypeError, ValueError, OverflowError, OSError):
         return text
     host = str(rec.get("_HOSTNAME") or "-").replace(" ", "_")
@@ -447,4 +445,3 @@ def content_prefix_sha256(inp: InputFile, nbytes: int) -> str | None:
             h.update(data)
             left -= len(data)
     return h.hexdigest()
-

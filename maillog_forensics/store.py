@@ -66,7 +66,9 @@ class DatasetWriter:
     """
 
     dataset: Path
-    run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    run_id: str = field(
+        default_factory=lambda: datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+    )
     compression: str = "zstd"
     _seq: int = 0
     _files: list[str] = field(default_factory=list)
@@ -217,17 +219,17 @@ def load_events(
                 cols.append(needed)
     table = dset.to_table(columns=cols, filter=expr)
     table = table.combine_chunks() if table.num_rows else table
-    df = table.to_pandas(types_mapper=_int_mapper, ignore_metadata=True)
+    df: pd.DataFrame = table.to_pandas(types_mapper=_int_mapper, ignore_metadata=True)
     if len(df):
         order = {name: i for i, name in enumerate(_source_order(path))}
         key = df["source_file"].astype("object").map(order).fillna(len(order))
-        df = (
+        df = pd.DataFrame(
             df.assign(_o=key.to_numpy())
             .sort_values(["_o", "line_no"], kind="stable", ignore_index=True)
             .drop(columns="_o")
         )
     if columns is not None:
-        df = df[[c for c in columns]]
+        df = pd.DataFrame(df[list(columns)])
     return df
 
 

@@ -21,8 +21,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "HeaderTag",
     "MONTHS",
+    "HeaderTag",
     "bsd_parts",
     "decode_long_queue_id",
     "infer_start_year",
@@ -33,7 +33,10 @@ __all__ = [
 ]
 
 MONTHS: dict[str, int] = {
-    m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+    m: i + 1
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    )
 }
 
 TS_BSD = r"[A-Z][a-z]{2} [ 0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
@@ -52,9 +55,34 @@ RFC5424_RE = re.compile(
 REPEATED_RE = re.compile(r"message repeated (?P<n>[0-9]{1,9}) times: \[ ?(?P<message>.*)\]\Z")
 
 DOVECOT_PROCS = frozenset(
-    "auth auth-worker imap-login pop3-login submission-login managesieve-login imap pop3 lmtp "
-    "submission managesieve master config log anvil stats dict indexer indexer-worker doveadm "
-    "lda dovecot-lda quota-status replicator aggregator director".split()
+    [
+        "auth",
+        "auth-worker",
+        "imap-login",
+        "pop3-login",
+        "submission-login",
+        "managesieve-login",
+        "imap",
+        "pop3",
+        "lmtp",
+        "submission",
+        "managesieve",
+        "master",
+        "config",
+        "log",
+        "anvil",
+        "stats",
+        "dict",
+        "indexer",
+        "indexer-worker",
+        "doveadm",
+        "lda",
+        "dovecot-lda",
+        "quota-status",
+        "replicator",
+        "aggregator",
+        "director",
+    ]
 )
 
 # long ids: >= 10 base-52 digits (seconds + microseconds, 'z' is a digit there), the
@@ -200,9 +228,7 @@ def local_offset_seconds(tz_name: str, year: int, month: int, day: int, hour: in
 
 _QID_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
 _QID_VALUE = {c: i for i, c in enumerate(_QID_ALPHABET)}
-LONG_QID_RE = re.compile(
-    r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]+"
-)
+LONG_QID_RE = re.compile(r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]+")
 
 
 def decode_long_queue_id(qid: str) -> datetime | None:

@@ -24,7 +24,7 @@ def corpus_path(*parts: str) -> Path:
 
 def read_lines(path: Path) -> list[str]:
     """Lines of a (possibly gzipped) text file, split like the loader (``\\n`` only)."""
-    raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     lines = raw.decode("utf-8", "replace").split("\n")
     if lines and lines[-1] == "":
         lines.pop()

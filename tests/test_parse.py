@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maillog_forensics.syslog import TS_RE
 from maillog_forensics.parse import ParsedBatch, TimeContext, parse_lines, reference_parse
+from maillog_forensics.syslog import TS_RE
 from tests.corpus import REPO, corpus_path, jsonl, read_lines
 
 CORPUS_FILES = [
@@ -24,8 +24,12 @@ CORPUS_FILES = [
 ]
 
 
-def both(lines: list[str], *, tz: str = "UTC", year: int = 2026) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    fast = parse_lines(pl.Series(lines, dtype=pl.String), source_file="t", first_line_no=1, ctx=TimeContext(tz, year))
+def both(
+    lines: list[str], *, tz: str = "UTC", year: int = 2026
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    fast = parse_lines(
+        pl.Series(lines, dtype=pl.String), source_file="t", first_line_no=1, ctx=TimeContext(tz, year)
+    )
     ref = reference_parse(lines, source_file="t", first_line_no=1, ctx=TimeContext(tz, year))
     return fast.table.to_pylist(), ref.table.to_pylist()
 
@@ -58,7 +62,12 @@ def test_seed_excerpt_explained() -> None:
     for r in rows:
         by_kind.setdefault(r["kind"], []).append(r)
     (fail,) = by_kind["sasl_failed"]
-    assert (fail["client_name"], fail["client_ip"], fail["sasl_method"], fail["reason"]) == ("unknown", "", "PLAIN", "")
+    assert (fail["client_name"], fail["client_ip"], fail["sasl_method"], fail["reason"]) == (
+        "unknown",
+        "",
+        "PLAIN",
+        "",
+    )
     assert fail["host"] is None and fail["program"] == "postfix/smtpd" and fail["pid"] == 32451
     reads = [r for r in by_kind["tls_data"] if r["direction"] == "Read"]
     auth = next(r for r in reads if r["payload"].startswith("AUTH"))
@@ -112,8 +121,14 @@ GROK_FIELDS = {
     "postfix_relay_ip": "relay",
     "postfix_relay_port": "relay",
     "postfix_message_level": "severity",
-    **{f"postfix_cmd_{c}": f"{c}_total" for c in "helo ehlo starttls auth mail rcpt data rset quit unknown".split()},
-    **{f"postfix_cmd_{c}_accepted": f"{c}_ok" for c in "helo ehlo starttls auth mail rcpt data rset quit unknown".split()},
+    **{
+        f"postfix_cmd_{c}": f"{c}_total"
+        for c in ["helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "rset", "quit", "unknown"]
+    },
+    **{
+        f"postfix_cmd_{c}_accepted": f"{c}_ok"
+        for c in ["helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "rset", "quit", "unknown"]
+    },
     "postfix_cmd_count": "commands_total",
     "postfix_cmd_count_accepted": "commands_ok",
 }
@@ -122,7 +137,11 @@ GROK_SUBFIELD_PATTERNS = {"POSTFIX_TLS_FEATURES", "POSTFIX_DELAYS", "POSTFIX_REL
 
 
 def grok_cases() -> list[dict[str, Any]]:
-    return [c for c in jsonl(corpus_path("postfix-grok-patterns", "cases.jsonl")) if c["grok_name"] not in GROK_SUBFIELD_PATTERNS]
+    return [
+        c
+        for c in jsonl(corpus_path("postfix-grok-patterns", "cases.jsonl"))
+        if c["grok_name"] not in GROK_SUBFIELD_PATTERNS
+    ]
 
 
 def grok_line(case: dict[str, Any]) -> str:
@@ -155,7 +174,9 @@ def test_grok_cases_fields() -> None:
             if field == "postfix_tls_cipher_size":
                 expected = str(expected).split("/")[0]
             if got is None or str(expected) not in str(got):
-                problems.append(f"{case['file']}: {field}={expected!r} but {col}={got!r} (kind {row['kind']})")
+                problems.append(
+                    f"{case['file']}: {field}={expected!r} but {col}={got!r} (kind {row['kind']})"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -172,7 +193,11 @@ def test_grok_cases_kinds_known() -> None:
 
 
 def test_sshguard_postfix_dovecot_attack_addresses() -> None:
-    cases = [c for c in jsonl(corpus_path("sshguard", "mail_cases.jsonl")) if c["section"] in ("postfix", "dovecot")]
+    cases = [
+        c
+        for c in jsonl(corpus_path("sshguard", "mail_cases.jsonl"))
+        if c["section"] in ("postfix", "dovecot")
+    ]
     assert cases
     lines = []
     for c in cases:
@@ -196,15 +221,23 @@ def test_sshguard_postfix_dovecot_attack_addresses() -> None:
 
 def test_wazuh_sasl_failure_lines() -> None:
     text = corpus_path("wazuh-ruleset", "0030-postfix.ini").read_text()
-    lines = [ln.split("=", 1)[1].strip() for ln in text.splitlines() if ln.startswith("log ") and " pass = " in ln]
+    lines = [
+        ln.split("=", 1)[1].strip() for ln in text.splitlines() if ln.startswith("log ") and " pass = " in ln
+    ]
     lines = [ln for ln in lines if ln]
     rows = both(lines)[0]
-    sasl = [r for r, ln in zip(rows, lines, strict=True) if "authentication failed" in ln and "SASL LOGIN" in ln]
+    sasl = [
+        r for r, ln in zip(rows, lines, strict=True) if "authentication failed" in ln and "SASL LOGIN" in ln
+    ]
     assert sasl and {(r["kind"], r["client_ip"]) for r in sasl} == {("sasl_failed", "89.176.96.114")}
     # (two upstream lines are edited by hand: "<censored>" client, "9999 text ..." reply)
-    rejects = [r for r, ln in zip(rows, lines, strict=True) if "NOQUEUE: reject:" in ln and "censored" not in ln]
+    rejects = [
+        r for r, ln in zip(rows, lines, strict=True) if "NOQUEUE: reject:" in ln and "censored" not in ln
+    ]
     assert len(rejects) >= 10 and {(r["kind"], r["action"]) for r in rejects} == {("reject", "reject")}
-    assert all(r["smtp_code"] in (450, 452, 503, 504, 550, 554) for r in rejects if "9999" not in r["message"])
+    assert all(
+        r["smtp_code"] in (450, 452, 503, 504, 550, 554) for r in rejects if "9999" not in r["message"]
+    )
 
 
 # --- the real production log -----------------------------------------------------------

@@ -297,7 +297,7 @@ def _first_line_hash(inp: InputFile) -> str:
 
     from .sources import _open_decompressed
 
-    with _open_decompressed(inp) as fh:
+    with open(inp.path, "rb") as raw, _open_decompressed(inp, raw) as fh:
         first = fh.readline(1 << 20).rstrip(b"\n")
     return hashlib.sha256(first).hexdigest()
 

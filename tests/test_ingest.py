@@ -1,0 +1,246 @@
+"""Ingest + store: one row per line, provenance, idempotence, atomicity, typed frames."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import maillog_forensics as mf
+from maillog_forensics.store import read_manifest
+from tests.corpus import corpus_path
+
+LINES = [
+    "Nov 27 19:08:30 mail postfix/smtpd[25458]: connect from unknown[192.0.2.2]",
+    "Nov 27 19:08:32 mail postfix/smtpd[25458]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: "
+    "(reason unavailable), sasl_username=test",
+    "Nov 27 19:08:32 mail postfix/smtpd[25458]: disconnect from unknown[192.0.2.2] ehlo=1 auth=0/1 commands=1/2",
+    "not a log line at all",
+]
+
+
+def write(path: Path, lines: list[str], *, gz: bool = False) -> Path:
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    os.utime(path, (1795800000, 1795800000))  # 2026-11-27: anchors the year
+    return path
+
+
+def test_every_line_is_one_row_with_provenance(tmp_path: Path) -> None:
+    log = write(tmp_path / "mail.log", LINES)
+    stats = mf.ingest([str(log)], tmp_path / "ds", tz="UTC")
+    assert stats.lines == stats.rows_written == 4
+    df = mf.load_events(tmp_path / "ds")
+    assert list(df["line_no"]) == [1, 2, 3, 4]
+    assert set(df["source_file"]) == {str(log)}
+    assert list(df["kind"]) == ["connect", "sasl_failed", "disconnect", "unparsed"]
+    assert df.loc[3, "message"] == "not a log line at all"
+    assert str(df.loc[0, "ts"]) == "2026-11-27 19:08:30+00:00"
+    manifest = read_manifest(tmp_path / "ds")
+    (entry,) = manifest["inputs"]
+    import hashlib
+
+    assert entry["sha256"] == hashlib.sha256(log.read_bytes()).hexdigest()
+    assert (entry["lines"], entry["tz"], entry["start_year"], entry["source"]) == (4, "UTC", 2026, "mtime")
+    assert manifest["kind_counts"]["unparsed"] == 1
+
+
+def test_load_events_dtypes_and_filters(tmp_path: Path) -> None:
+    mf.ingest([str(write(tmp_path / "mail.log", LINES))], tmp_path / "ds", tz="UTC")
+    df = mf.load_events(tmp_path / "ds")
+    assert str(df["ts"].dtype) == "datetime64[us, UTC]"
+    assert isinstance(df["kind"].dtype, pd.CategoricalDtype)
+    assert isinstance(df["program"].dtype, pd.CategoricalDtype)
+    assert str(df["pid"].dtype) == "Int32" and str(df["auth_total"].dtype) == "Int32"
+    assert df.loc[2, "auth_ok"] == 0 and df.loc[2, "auth_total"] == 1 and df.loc[2, "ehlo_total"] == 1
+    part = mf.load_events(tmp_path / "ds", start="2026-11-27 19:08:31", columns=["ts", "kind"])
+    assert list(part.columns) == ["ts", "kind"] and list(part["kind"]) == ["sasl_failed", "disconnect"]
+    only = mf.load_events(tmp_path / "ds", kinds=["connect"])
+    assert list(only["client_ip"]) == ["192.0.2.2"]
+
+
+def test_reingest_adds_nothing_and_growth_adds_only_new_lines(tmp_path: Path) -> None:
+    log = write(tmp_path / "mail.log", LINES[:2])
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC")
+    again = mf.ingest([str(log)], ds, tz="UTC")
+    assert again.rows_written == 0 and len(mf.load_events(ds)) == 2
+    write(log, LINES)  # the file grew
+    grown = mf.ingest([str(log)], ds, tz="UTC")
+    assert grown.rows_written == 2
+    df = mf.load_events(ds)
+    assert list(df["line_no"]) == [1, 2, 3, 4]
+    assert len(read_manifest(ds)["inputs"]) == 1
+
+
+def test_rotated_and_gzipped_copy_is_recognised(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    mf.ingest([str(write(tmp_path / "mail.log", LINES[:3]))], ds, tz="UTC")
+    # logrotate: yesterday's mail.log is now mail.log.1.gz (with one more line), a new mail.log starts
+    rot = tmp_path / "rot"
+    rot.mkdir()
+    write(rot / "mail.log.1.gz", LINES, gz=True)
+    write(rot / "mail.log", ["Nov 28 00:00:01 mail postfix/smtpd[1]: connect from unknown[192.0.2.9]"])
+    stats = mf.ingest([str(rot)], ds, tz="UTC")
+    assert [f["new_lines"] for f in stats.files] == [1, 1]
+    assert [Path(f["path"]).name for f in stats.files] == ["mail.log.1.gz", "mail.log"]
+    assert len(mf.load_events(ds)) == 5
+
+
+def test_year_rolls_over_inside_a_file(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Dec 31 23:59:59 mail postfix/smtpd[1]: connect from unknown[192.0.2.1]\n"
+        "Jan  1 00:00:01 mail postfix/smtpd[1]: disconnect from unknown[192.0.2.1] commands=0/0\n"
+    )
+    os.utime(log, (1767225700, 1767225700))  # 2026-01-01 00:01:40 UTC
+    mf.ingest([str(log)], tmp_path / "ds", tz="UTC")
+    df = mf.load_events(tmp_path / "ds")
+    assert [str(t) for t in df["ts"]] == ["2025-12-31 23:59:59+00:00", "2026-01-01 00:00:01+00:00"]
+    assert read_manifest(tmp_path / "ds")["inputs"][0]["start_year"] == 2025
+
+
+def test_explicit_year_and_zone(tmp_path: Path) -> None:
+    mf.ingest([str(write(tmp_path / "mail.log", LINES[:1]))], tmp_path / "ds", year=2019, tz="Europe/Berlin")
+    df = mf.load_events(tmp_path / "ds")
+    assert str(df.loc[0, "ts"]) == "2019-11-27 18:08:30+00:00"
+    assert read_manifest(tmp_path / "ds")["inputs"][0]["source"] == "--year"
+
+
+def test_credentials_are_kept_out_of_events(tmp_path: Path) -> None:
+    log = tmp_path / "seed.log"
+    log.write_bytes(corpus_path("seed", "mail.log").read_bytes())
+    ds = tmp_path / "ds"
+    stats = mf.ingest([str(log)], ds, tz="UTC")
+    assert stats.secrets_redacted == 1
+    for f in (ds / "events").rglob("*.parquet"):
+        assert b"AGFkbWluQGZpcGljay5jb20Ad2lsb" not in f.read_bytes()
+    df = mf.load_events(ds)
+    assert not df["message"].str.contains("AGFkbWlu").any()
+    secrets = list((ds / "secrets").rglob("*.parquet"))
+    assert secrets and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in secrets)
+
+
+def test_host_filter(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "mail.log",
+        [*LINES[:2], "Nov 27 19:08:33 other postfix/smtpd[9]: connect from x[192.0.2.3]"],
+    )
+    stats = mf.ingest([str(log)], tmp_path / "ds", tz="UTC", host_filter=["mail"])
+    assert stats.filtered == 1 and len(mf.load_events(tmp_path / "ds")) == 2
+
+
+def test_killed_ingest_leaves_previous_dataset_intact(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    mf.ingest([str(write(tmp_path / "small.log", LINES))], ds, tz="UTC")
+    before = mf.load_events(ds)
+    big = tmp_path / "big.log"
+    with open(big, "w") as fh:
+        for i in range(400_000):
+            fh.write(
+                f"Nov 27 19:{i // 60 % 60:02d}:{i % 60:02d} mail postfix/smtpd[{i}]: connect from x[192.0.2.1]\n"
+            )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "maillog_forensics.cli",
+            "ingest",
+            str(big),
+            "-o",
+            str(ds),
+            "--tz",
+            "UTC",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(ds.glob(".staging-*/events/*/*.parquet")):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = mf.load_events(ds)
+    pd.testing.assert_frame_equal(before, after)
+    # the next run cleans up and works
+    mf.ingest([str(write(tmp_path / "third.log", LINES[:1]))], ds, tz="UTC")
+    assert not list(ds.glob(".staging-*"))
+    assert len(mf.load_events(ds)) == len(before) + 1
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "maillog_forensics.cli", *args],
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("sub", [[], ["ingest"], ["export"], ["summary"]])
+def test_help(sub: list[str]) -> None:
+    res = run_cli(*sub, "--help")
+    assert res.returncode == 0 and "usage: maillog-forensics" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda d: str(d / "missing.log"), "no such file"),
+        (lambda d: (d / "empty").mkdir() or str(d / "empty"), "holds no log files"),
+        (lambda d: (d / "x.bin").write_bytes(bytes(range(256)) * 64) and str(d / "x.bin"), "not a text log"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path: Path, make_input, message: str) -> None:  # type: ignore[no-untyped-def]
+    res = run_cli("ingest", make_input(tmp_path), "-o", str(tmp_path / "ds"))
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path: Path) -> None:
+    log = write(tmp_path / "mail.log", LINES)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run_cli("ingest", str(log), "-o", str(blocker / "ds"))
+    assert res.returncode == 2 and res.stderr.startswith("maillog-forensics: error: cannot write")
+
+
+def test_stdin_and_export_csv_neutralises_formulas(tmp_path: Path) -> None:
+    evil = 'Nov 27 19:08:30 mail postfix/smtpd[1]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: x, sasl_username==HYPERLINK("http://example.com")'
+    res = run_cli("ingest", "-", "-o", str(tmp_path / "ds"), "--tz", "UTC", stdin=(evil + "\n").encode())
+    assert res.returncode == 0, res.stderr
+    out = run_cli("export", "events", str(tmp_path / "ds"), "--format", "csv")
+    assert out.returncode == 0
+    assert "'=HYPERLINK" in out.stdout and ",=HYPERLINK" not in out.stdout
+    js = run_cli("export", "events", str(tmp_path / "ds"), "--format", "jsonl")
+    (rec,) = [json.loads(line) for line in js.stdout.splitlines()]
+    assert rec["sasl_username"] == '=HYPERLINK("http://example.com")' and rec["source_file"] == "-"
+
+
+def test_summary_strips_terminal_control_characters(tmp_path: Path) -> None:
+    log = write(tmp_path / "mail.log", ["\x1b[31mred\x1b[0m not a log line"])
+    res = run_cli("ingest", str(log), "-o", str(tmp_path / "ds"), "--tz", "UTC")
+    assert res.returncode == 0 and "\x1b" not in res.stdout and "?[31mred" in res.stdout
+
+
+def test_real_lab_log_end_to_end(tmp_path: Path) -> None:
+    log = corpus_path("postfix-lab", "mail.syslog-rfc3339.log")
+    stats = mf.ingest([str(log)], tmp_path / "ds")
+    df = mf.load_events(tmp_path / "ds")
+    assert len(df) == stats.lines == len(log.read_bytes().splitlines())
+    assert df["ts"].notna().all() and df["ts"].min() >= pd.Timestamp("2026-11-27", tz="UTC")
+    assert (df["kind"] == "unparsed").mean() < 0.05

@@ -21,9 +21,10 @@ from tests.corpus import corpus_path
 
 LINES = [
     "Nov 27 19:08:30 mail postfix/smtpd[25458]: connect from unknown[192.0.2.2]",
-    "Nov 27 19:08:32 mail postfix/smtpd[25458]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: "
-    "(reason unavailable), sasl_username=test",
-    "Nov 27 19:08:32 mail postfix/smtpd[25458]: disconnect from unknown[192.0.2.2] ehlo=1 auth=0/1 commands=1/2",
+    "Nov 27 19:08:32 mail postfix/smtpd[25458]: warning: unknown[192.0.2.2]: "
+    "SASL LOGIN authentication failed: (reason unavailable), sasl_username=test",
+    "Nov 27 19:08:32 mail postfix/smtpd[25458]: disconnect from unknown[192.0.2.2] "
+    "ehlo=1 auth=0/1 commands=1/2",
     "not a log line at all",
 ]
 
@@ -147,7 +148,8 @@ def test_killed_ingest_leaves_previous_dataset_intact(tmp_path: Path) -> None:
     with open(big, "w") as fh:
         for i in range(400_000):
             fh.write(
-                f"Nov 27 19:{i // 60 % 60:02d}:{i % 60:02d} mail postfix/smtpd[{i}]: connect from x[192.0.2.1]\n"
+                f"Nov 27 19:{i // 60 % 60:02d}:{i % 60:02d} mail postfix/smtpd[{i}]: "
+                "connect from x[192.0.2.1]\n"
             )
     proc = subprocess.Popen(
         [
@@ -220,7 +222,10 @@ def test_unwritable_output_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_stdin_and_export_csv_neutralises_formulas(tmp_path: Path) -> None:
-    evil = 'Nov 27 19:08:30 mail postfix/smtpd[1]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: x, sasl_username==HYPERLINK("http://example.com")'
+    evil = (
+        "Nov 27 19:08:30 mail postfix/smtpd[1]: warning: unknown[192.0.2.2]: "
+        'SASL LOGIN authentication failed: x, sasl_username==HYPERLINK("http://example.com")'
+    )
     res = run_cli("ingest", "-", "-o", str(tmp_path / "ds"), "--tz", "UTC", stdin=(evil + "\n").encode())
     assert res.returncode == 0, res.stderr
     out = run_cli("export", "events", str(tmp_path / "ds"), "--format", "csv")

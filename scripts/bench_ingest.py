@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Benchmark: maillog-forensics ingest vs pflogsumm and fail2ban-regex on the same file.
+
+Generates a seeded realistic log (scripts/gen_benchlog.py) unless --log is given, runs the
+full ingest (all kinds, typed Parquet written) in a child process, and the baselines, each
+timed with peak RSS measured by /usr/bin/time (or wait4). Prints a Markdown table for
+BENCHMARKS.md.
+
+    python scripts/bench_ingest.py --lines 1000000
+    python scripts/bench_ingest.py --log /var/log/mail.log --no-baselines
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_baselines import count_lines, run_baselines, run_measured
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000, help="lines to generate (default 1M)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--format", default="bsd", choices=["bsd", "rfc3339"])
+    ap.add_argument("--log", type=Path, help="benchmark this file instead of generating one")
+    ap.add_argument("--workdir", type=Path, help="where to put the generated log and dataset")
+    ap.add_argument("--no-baselines", action="store_true")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="mlf-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = args.log
+    if log is None:
+        log = work / f"bench-{args.lines}-{args.format}-s{args.seed}.log"
+        if not log.exists():
+            gen = Path(__file__).resolve().parent / "gen_benchlog.py"
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(gen),
+                    "--lines",
+                    str(args.lines),
+                    "--seed",
+                    str(args.seed),
+                    "--format",
+                    args.format,
+                    "-o",
+                    str(log),
+                ],
+                check=True,
+            )
+    lines = count_lines(log)
+    dataset = work / "dataset"
+    shutil.rmtree(dataset, ignore_errors=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "maillog_forensics.cli",
+        "ingest",
+        str(log),
+        "-o",
+        str(dataset),
+        "-q",
+        "--tz",
+        "UTC",
+    ]
+    ours = run_measured(cmd)
+    rows = [
+        {
+            "tool": "maillog-forensics ingest",
+            "seconds": ours["seconds"],
+            "peak_rss_mib": ours["peak_rss_mib"],
+            "lines_per_s": lines / ours["seconds"],
+            "command": " ".join(cmd[1:]),
+        }
+    ]
+    if not args.no_baselines:
+        for r in run_baselines(log, lines):
+            if r.get("seconds"):
+                rows.append(r)
+            else:
+                print(f"skipped {r['tool']}: {r.get('status')}", file=sys.stderr)
+    print(f"file: {log} ({lines:,} lines, {log.stat().st_size / 1e6:.0f} MB)")
+    print("| tool | seconds | lines/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['tool']} | {r['seconds']:.2f} | {r['lines_per_s']:,.0f} | {r['peak_rss_mib']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 ## make report: set up, ingest the bundled sample and print what it holds
 report: $(STAMP)
 	rm -rf reports/sample-dataset
-	$(VENV)/bin/maillog-forensics ingest $(SAMPLE) -o reports/sample-dataset --tz UTC
+	$(VENV)/bin/maillog-forensics ingest $(SAMPLE) -o reports/sample-dataset --tz UTC --year 2026
 	$(VENV)/bin/maillog-forensics summary reports/sample-dataset
 	@echo "dataset written to reports/sample-dataset (load it with maillog_forensics.load_events)"
 

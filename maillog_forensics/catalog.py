@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .schema import COUNTER_COMMANDS
+
 __all__ = ["KINDS", "LineKind", "group_column", "kind_names"]
 
 POSTFIX = "postfix"
@@ -45,29 +47,7 @@ REJECT_TAIL = (
     r"(?: sasl_method=(?P<sasl_method>[^, ]*),?)?(?: sasl_username=(?P<sasl_username>[^, ]*),?)?"
     r"(?: sasl_sender=(?P<sasl_sender>[^, ]*))?)?$"
 )
-COUNTERS = "".join(
-    rf"(?: {c}=(?P<{c}_ok>[0-9]+)(?:/(?P<{c}_total>[0-9]+))?)?"
-    for c in [
-        "helo",
-        "ehlo",
-        "xclient",
-        "xforward",
-        "starttls",
-        "auth",
-        "mail",
-        "rcpt",
-        "data",
-        "bdat",
-        "rset",
-        "noop",
-        "vrfy",
-        "etrn",
-        "quit",
-        "help",
-        "unknown",
-        "commands",
-    ]
-)
+COUNTERS = "".join(rf"(?: {c}=(?P<{c}_ok>[0-9]+)(?:/(?P<{c}_total>[0-9]+))?)?" for c in COUNTER_COMMANDS)
 
 
 @dataclass(frozen=True)

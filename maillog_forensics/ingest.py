@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__, syslog
-from .parse import TimeContext, parse_lines
-from .sources import InputFile, content_prefix_sha256, expand_inputs, iter_batches
+from .parse import ParsedBatch, TimeContext, parse_lines
+from .sources import InputFile, LineBatch, content_prefix_sha256, expand_inputs, iter_batches
 from .store import DatasetWriter, read_manifest
 
 __all__ = ["IngestStats", "ingest", "local_zone_name"]
@@ -194,13 +194,7 @@ def ingest(
             for batch in iter_batches(inp, skip_lines=skip):
                 if ctx is None:
                     ctx, inference = _infer_context(batch.lines, inp, zone)
-                table_batch = parse_lines(
-                    batch.lines,
-                    source_file=inp.path,
-                    first_line_no=batch.first_line_no,
-                    ctx=ctx,
-                    flags=batch.flags,
-                )
+                table_batch = _parse(batch, inp, ctx)
                 table = table_batch.table
                 if inference.get("source") == "mtime" and "queue_id_check" not in inference:
                     check = _queue_id_year_check(table)
@@ -210,13 +204,8 @@ def ingest(
                         ctx.last_month = None
                         inference["start_year"] = ctx.year
                         inference["source"] = "long queue ids"
-                        table = parse_lines(
-                            batch.lines,
-                            source_file=inp.path,
-                            first_line_no=batch.first_line_no,
-                            ctx=ctx,
-                            flags=batch.flags,
-                        ).table
+                        table_batch = _parse(batch, inp, ctx)
+                        table = table_batch.table
                 stats.lines += table.num_rows
                 new_lines += table.num_rows
                 if hosts is not None:
@@ -265,6 +254,12 @@ def ingest(
         progress.close()
     pool.shutdown(wait=True)
     return stats
+
+
+def _parse(batch: LineBatch, inp: InputFile, ctx: TimeContext) -> ParsedBatch:
+    return parse_lines(
+        batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
+    )
 
 
 def _count(stats: IngestStats, table: pa.Table) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["COLUMNS", "EVENT_SCHEMA", "FLAG_BITS", "Column", "column_names"]
+__all__ = ["COLUMNS", "COUNTER_COMMANDS", "EVENT_SCHEMA", "FLAG_BITS", "Column", "column_names"]
 
 
 @dataclass(frozen=True)
@@ -45,26 +45,10 @@ FLAG_BITS: dict[str, int] = {
     "crlf": 8,  # the line ended in CR LF (the CR was removed)
 }
 
-_COUNTER_COMMANDS = [
-    "helo",
-    "ehlo",
-    "xclient",
-    "xforward",
-    "starttls",
-    "auth",
-    "mail",
-    "rcpt",
-    "data",
-    "bdat",
-    "rset",
-    "noop",
-    "vrfy",
-    "etrn",
-    "quit",
-    "help",
-    "unknown",
-    "commands",
-]
+#: SMTP commands counted on smtpd's disconnect line, in the order Postfix prints them
+COUNTER_COMMANDS: tuple[str, ...] = tuple(
+    ["helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown", "commands"]
+)
 
 COLUMNS: tuple[Column, ...] = (
     # --- envelope -------------------------------------------------------------------------
@@ -134,7 +118,7 @@ COLUMNS: tuple[Column, ...] = (
     # --- session counters (disconnect) -------------------------------------------------------
     *(
         _c(f"{cmd}_{part}", _I32, f"disconnect counter {cmd}= ({part}).")
-        for cmd in _COUNTER_COMMANDS
+        for cmd in COUNTER_COMMANDS
         for part in ("ok", "total")
     ),
     _c("bytes", _I64, "Byte count: 'lost connection after DATA (N bytes)', PREGREET N."),

@@ -47,7 +47,26 @@ FLAG_BITS: dict[str, int] = {
 
 #: SMTP commands counted on smtpd's disconnect line, in the order Postfix prints them
 COUNTER_COMMANDS: tuple[str, ...] = tuple(
-    ["helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown", "commands"]
+    [
+        "helo",
+        "ehlo",
+        "xclient",
+        "xforward",
+        "starttls",
+        "auth",
+        "mail",
+        "rcpt",
+        "data",
+        "bdat",
+        "rset",
+        "noop",
+        "vrfy",
+        "etrn",
+        "quit",
+        "help",
+        "unknown",
+        "commands",
+    ]
 )
 
 COLUMNS: tuple[Column, ...] = (

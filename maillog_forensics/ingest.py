@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import __version__, syslog
 from .parse import ParsedBatch, TimeContext, parse_lines
@@ -194,32 +192,30 @@ def ingest(
             for batch in iter_batches(inp, skip_lines=skip):
                 if ctx is None:
                     ctx, inference = _infer_context(batch.lines, inp, zone)
-                table_batch = _parse(batch, inp, ctx)
-                table = table_batch.table
+                parsed = _parse(batch, inp, ctx)
                 if inference.get("source") == "mtime" and "queue_id_check" not in inference:
-                    check = _queue_id_year_check(table)
+                    check = _queue_id_year_check(parsed.frame)
                     inference["queue_id_check"] = check
                     if check["correction"]:
                         ctx.year = inference["start_year"] + check["correction"]
                         ctx.last_month = None
                         inference["start_year"] = ctx.year
                         inference["source"] = "long queue ids"
-                        table_batch = _parse(batch, inp, ctx)
-                        table = table_batch.table
-                stats.lines += table.num_rows
-                new_lines += table.num_rows
+                        parsed = _parse(batch, inp, ctx)
+                frame = parsed.frame
+                stats.lines += frame.height
+                new_lines += frame.height
                 if hosts is not None:
-                    keep = pc.is_in(table.column("host").cast(pa.string()), pa.array(sorted(hosts)))
-                    keep = pc.fill_null(keep, False)
-                    stats.filtered += table.num_rows - pc.sum(keep).as_py() if table.num_rows else 0
-                    table = table.filter(keep)
-                _count(stats, table)
-                secrets = [(inp.path, ln, k, s) for ln, k, s in table_batch.secrets]
+                    keep = frame.get_column("host").is_in(sorted(hosts)).fill_null(False)
+                    stats.filtered += frame.height - int(keep.sum())
+                    frame = frame.filter(keep)
+                _count(stats, frame)
+                secrets = [(inp.path, ln, k, s) for ln, k, s in parsed.secrets]
                 stats.secrets_redacted += len(secrets)
-                stats.rows_written += table.num_rows
+                stats.rows_written += frame.height
                 while len(pending) >= 2:
                     pending.pop(0).result()
-                pending.append(pool.submit(writer.write, table, secrets))
+                pending.append(pool.submit(writer.write, frame, secrets))
                 progress.update(inp.path, done_bytes + batch.bytes_read, stats.lines)
             done_bytes += inp.size
             if ctx is not None:
@@ -262,17 +258,14 @@ def _parse(batch: LineBatch, inp: InputFile, ctx: TimeContext) -> ParsedBatch:
     )
 
 
-def _count(stats: IngestStats, table: pa.Table) -> None:
-    if not table.num_rows:
+def _count(stats: IngestStats, frame: pl.DataFrame) -> None:
+    if not frame.height:
         return
-    kinds = table.column("kind").combine_chunks().cast(pa.string())
-    for item in pc.value_counts(kinds).to_pylist():
-        stats.kinds[item["values"]] += item["counts"]
+    for kind, n in frame.get_column("kind").value_counts().iter_rows():
+        stats.kinds[kind] += n
     if len(stats.unparsed_examples) < 20:
-        mask = pc.equal(kinds, "unparsed")
-        msgs = table.column("message").filter(mask)
-        for m in msgs.slice(0, 20 - len(stats.unparsed_examples)).to_pylist():
-            stats.unparsed_examples.append(m)
+        msgs = frame.filter(pl.col("kind") == "unparsed").get_column("message")
+        stats.unparsed_examples.extend(msgs.head(20 - len(stats.unparsed_examples)).to_list())
 
 
 def _prior_entry(manifest: dict[str, Any], inp: InputFile) -> dict[str, Any] | None:
@@ -333,11 +326,14 @@ def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:
     return None
 
 
-def _queue_id_year_check(table: pa.Table) -> dict[str, Any]:
+def _queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
     """Compare year-less time stamps with the enqueue time coded in long queue ids."""
-    qids = table.column("queue_id").to_pylist()
-    tss = table.column("ts").to_pylist()
-    raws = table.column("ts_raw").to_pylist()
+    sample = frame.filter(
+        pl.col("queue_id").str.contains(syslog.LONG_QID_RE.pattern) & ~pl.col("ts_raw").str.contains("^[0-9]")
+    ).head(200)
+    qids = sample.get_column("queue_id").to_list()
+    tss = sample.get_column("ts").to_list()
+    raws = sample.get_column("ts_raw").to_list()
     deltas: Counter[int] = Counter()
     checked = 0
     for qid, ts, raw in zip(qids, tss, raws, strict=True):

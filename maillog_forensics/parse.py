@@ -52,10 +52,15 @@ class TimeContext:
 
 @dataclass
 class ParsedBatch:
-    """A parsed batch: the event table and the secrets taken out of it."""
+    """A parsed batch: the events (polars, plain types) and the secrets taken out of them."""
 
-    table: pa.Table
+    frame: pl.DataFrame
     secrets: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, kind, secret)
+
+    @property
+    def table(self) -> pa.Table:
+        """The events as Arrow with the stored schema (categorical columns dictionary-encoded)."""
+        return _finish_table(self.frame.to_arrow())
 
 
 # ============================================================================ reference
@@ -80,7 +85,7 @@ def reference_parse(
         _redact_row(row, secrets)
         rows.append(row)
     table = pa.Table.from_pylist(rows, schema=_plain_schema())
-    return ParsedBatch(_finish_table(table), secrets)
+    return ParsedBatch(_as_frame(table), secrets)
 
 
 def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
@@ -378,8 +383,7 @@ def parse_lines(
         out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(
             secrets[1], on="idx"
         )
-    table = _to_arrow(out)
-    return ParsedBatch(_finish_table(table), secrets[0])
+    return ParsedBatch(_to_frame(out), secrets[0])
 
 
 def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
@@ -693,15 +697,33 @@ def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.Data
     return secrets, patch
 
 
-def _to_arrow(out: pl.DataFrame) -> pa.Table:
-    cols = []
-    for c in COLUMNS:
-        if c.name in out.columns:
-            cols.append(pl.col(c.name))
-        else:
-            cols.append(pl.lit(None).alias(c.name))
-    table = out.select(cols).to_arrow()
-    return _cast_plain(table)
+_POLARS_OF = {
+    pa.string(): pl.String,
+    pa.int32(): pl.Int32,
+    pa.int64(): pl.Int64,
+    pa.float64(): pl.Float64,
+    pa.uint8(): pl.UInt8,
+    pa.timestamp("us", tz="UTC"): pl.Datetime("us", "UTC"),
+}
+#: the event columns as polars types (categorical columns as plain strings)
+POLARS_SCHEMA: dict[str, Any] = {c.name: _POLARS_OF[c.type] for c in COLUMNS}
+
+
+def _to_frame(out: pl.DataFrame) -> pl.DataFrame:
+    """Select the schema's columns in order with their types (missing ones all null)."""
+    have = set(out.columns)
+    return out.select(
+        [
+            (pl.col(name) if name in have else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in POLARS_SCHEMA.items()
+        ]
+    )
+
+
+def _as_frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return _to_frame(frame)
 
 
 _PLAIN: pa.Schema | None = None
@@ -714,18 +736,10 @@ def _plain_schema() -> pa.Schema:
     return _PLAIN
 
 
-def _cast_plain(table: pa.Table) -> pa.Table:
-    arrays = []
-    for c, col in zip(COLUMNS, table.columns, strict=True):
-        if col.type != c.type:
-            col = col.cast(c.type)
-        arrays.append(col)
-    return pa.Table.from_arrays(arrays, schema=_plain_schema())
-
-
 def _finish_table(table: pa.Table) -> pa.Table:
-    """Dictionary-encode the categorical columns (the stored schema)."""
+    """Dictionary-encode the categorical columns (the schema pandas gets)."""
     arrays = []
     for c, col in zip(COLUMNS, table.columns, strict=True):
+        col = col.cast(c.type) if col.type != c.type else col
         arrays.append(col.dictionary_encode() if c.categorical else col)
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)

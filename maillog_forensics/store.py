@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -101,30 +102,35 @@ class DatasetWriter:
                 if f.relative_to(self.dataset).as_posix() not in listed:
                     f.unlink(missing_ok=True)
 
-    def write(self, table: pa.Table, secrets: Sequence[tuple[str, int, str, str]] = ()) -> None:
+    def write(self, frame: pl.DataFrame, secrets: Sequence[tuple[str, int, str, str]] = ()) -> None:
         """Stage one parsed batch (split by UTC date) and its secrets."""
-        if table.num_rows:
-            dates = pc.strftime(table.column("ts"), format="%Y-%m-%d").fill_null("none")
-            for date in pc.unique(dates).to_pylist():
-                part = table.filter(pc.equal(dates, date))
+        if frame.height:
+            dated = frame.with_columns(
+                pl.col("ts").dt.date().cast(pl.String).fill_null("none").alias("_date")
+            )
+            for (date,), part in dated.partition_by("_date", as_dict=True, maintain_order=True).items():
                 rel = f"events/date={date}/part-{self.run_id}-{self._seq:05d}.parquet"
-                self._write_file(part, rel)
+                path = self._staged(rel)
+                part.drop("_date").write_parquet(
+                    path, compression="zstd", compression_level=1, row_group_size=256 * 1024
+                )
                 self._files.append(rel)
         if secrets:
             rel = f"secrets/part-{self.run_id}-{self._seq:05d}.parquet"
             sec = pa.Table.from_pylist(
                 [dict(zip(SECRETS_SCHEMA.names, s, strict=True)) for s in secrets], schema=SECRETS_SCHEMA
             )
-            self._write_file(sec, rel, private=True)
+            path = self._staged(rel, private=True)
+            pq.write_table(sec, path, compression="zstd")
             self._secret_files.append(rel)
         self._seq += 1
 
-    def _write_file(self, table: pa.Table, rel: str, *, private: bool = False) -> None:
+    def _staged(self, rel: str, *, private: bool = False) -> Path:
         path = self.staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if private:
             path.touch(mode=0o600)
-        pq.write_table(table, path, compression=self.compression, row_group_size=256 * 1024)
+        return path
 
     def commit(self, manifest: dict[str, Any]) -> None:
         """Move staged files into place, then atomically replace the manifest."""

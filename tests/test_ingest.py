@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -249,3 +250,75 @@ def test_real_lab_log_end_to_end(tmp_path: Path) -> None:
     assert len(df) == stats.lines == len(log.read_bytes().splitlines())
     assert df["ts"].notna().all() and df["ts"].min() >= pd.Timestamp("2026-11-27", tz="UTC")
     assert (df["kind"] == "unparsed").mean() < 0.05
+
+
+# --- properties and year correction ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from maillog_forensics.parse import TimeContext, parse_lines  # noqa: E402
+from maillog_forensics.sources import expand_inputs, iter_batches  # noqa: E402
+
+LOGLIKE = st.sampled_from(
+    [b"Nov 27 19:08:30 mail postfix/smtpd[1]: ", b"\xff\xfe", b"\x00", b"\r", b"\n", b"\r\n"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.binary(max_size=40), LOGLIKE), max_size=30))
+def test_arbitrary_bytes_never_crash_and_rows_equal_lines(tmp_path: Path, chunks: list[bytes]) -> None:
+    data = b"".join(chunks)
+    if not data or (data.count(b"\n") == 0 and not data.strip(b"\n")):
+        return
+    log = tmp_path / "fuzz.log"
+    log.write_bytes(data)
+    expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    try:
+        (inp,) = expand_inputs([str(log)])
+    except Exception as exc:  # only the "binary content" refusal is allowed
+        assert "not a text log" in str(exc)
+        return
+    rows = 0
+    ctx = TimeContext("UTC", 2026)
+    for batch in iter_batches(inp, block_bytes=32, max_line_bytes=64):
+        frame = parse_lines(
+            batch.lines, source_file="f", first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
+        ).frame
+        assert frame.get_column("line_no").to_list() == list(
+            range(batch.first_line_no, batch.first_line_no + frame.height)
+        )
+        rows += frame.height
+    assert rows == expected == inp.lines
+
+
+B52 = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
+
+
+def long_queue_id(when: datetime, inode: int = 12345) -> str:
+    """Encode a Postfix long queue id (enable_long_queue_ids) for an enqueue time."""
+
+    def enc(n: int, base: int, width: int = 0) -> str:
+        out = ""
+        while n:
+            n, r = divmod(n, base)
+            out = B52[r] + out
+        return out.rjust(width, "0")
+
+    secs = int(when.timestamp())
+    return enc(secs, 52) + enc(when.microsecond, 52, 4) + "z" + enc(inode, 51)
+
+
+def test_long_queue_ids_correct_a_wrong_mtime_year(tmp_path: Path) -> None:
+    qid = long_queue_id(datetime(2024, 3, 11, 22, 27, 54, 828953, tzinfo=UTC))
+    log = tmp_path / "mail.log"
+    log.write_text(
+        f"Mar 11 22:27:54 mail postfix/smtpd[1]: {qid}: client=unknown[192.0.2.1]\n"
+        f"Mar 11 22:27:55 mail postfix/qmgr[2]: {qid}: removed\n"
+    )
+    os.utime(log, (1795800000, 1795800000))  # copied in 2026: the mtime says 2026
+    mf.ingest([str(log)], tmp_path / "ds", tz="UTC")
+    df = mf.load_events(tmp_path / "ds")
+    assert [t.year for t in df["ts"]] == [2024, 2024]
+    entry = read_manifest(tmp_path / "ds")["inputs"][0]
+    assert entry["source"] == "long queue ids" and entry["queue_id_check"]["correction"] == -2

@@ -41,10 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser(
         "export",
         help="write a table of a dataset as csv, jsonl, json or parquet",
-        description="Write a table (events) of a dataset. "
+        description="Write a table (events, sessions, messages, deliveries) of a dataset. "
         "CSV cells that start like a formula are neutralised.",
     )
-    exp.add_argument("table", choices=["events"], help="which table")
+    exp.add_argument("table", choices=["events", "sessions", "messages", "deliveries"], help="which table")
     exp.add_argument("dataset", metavar="DATASET")
     exp.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
     exp.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
@@ -109,10 +109,13 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_table
+    from .export import TABLES, export_table
     from .store import load_events
 
-    df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
+    if args.table == "events":
+        df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
+    else:
+        df = TABLES[args.table](args.dataset)
     export_table(df, fmt=args.format, out=args.output)
     return 0
 

@@ -47,8 +47,34 @@ def _events(dataset: str) -> pd.DataFrame:
     return load_events(dataset)
 
 
-#: table name → function(dataset) returning the DataFrame; later modules add theirs
-TABLES: dict[str, Callable[[str], pd.DataFrame]] = {"events": _events}
+def _sessions(dataset: str) -> pd.DataFrame:
+    from .sessions import EVENT_COLUMNS, sessions_from_events
+    from .store import load_events
+
+    return sessions_from_events(load_events(dataset, columns=EVENT_COLUMNS))
+
+
+def _messages(dataset: str) -> pd.DataFrame:
+    from .messages import messages_from_events
+    from .store import load_events
+
+    return messages_from_events(load_events(dataset))
+
+
+def _deliveries(dataset: str) -> pd.DataFrame:
+    from .messages import deliveries_from_events
+    from .store import load_events
+
+    return deliveries_from_events(load_events(dataset))
+
+
+#: table name → function(dataset) returning the DataFrame
+TABLES: dict[str, Callable[[str], pd.DataFrame]] = {
+    "events": _events,
+    "sessions": _sessions,
+    "messages": _messages,
+    "deliveries": _deliveries,
+}
 
 
 def export_table(
@@ -81,6 +107,8 @@ def export_table(
         if fmt == "csv":
             safe = df.copy()
             for col in safe.columns:
+                if safe[col].dtype == object and safe[col].map(lambda v: isinstance(v, list)).any():
+                    safe[col] = safe[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
                 if (
                     safe[col].dtype == object
                     or pd.api.types.is_string_dtype(safe[col])

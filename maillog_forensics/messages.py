@@ -133,8 +133,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
             "orig_qid": ev["linked_queue_id"].astype("object").where(is_client).to_numpy(),
             "message_id": ev["message_id"].astype("object").where(kind == "message_id").to_numpy(),
             "sender": ev["sender"].astype("object").where(is_active | (kind == "pickup")).to_numpy(),
-            "size": ev["size"].where(is_active).to_numpy(),
-            "nrcpt": ev["nrcpt"].where(is_active).to_numpy(),
+            "size": ev["size"].where(is_active).array,
+            "nrcpt": ev["nrcpt"].where(is_active).array,
             "removed_ts": ev["ts"].where(kind == "removed").to_numpy(),
             "sent": (status == "sent").to_numpy(),
             "deferred": (status == "deferred").to_numpy(),
@@ -186,6 +186,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     out["last_line"] = out["last_file"].astype(str) + ":" + out["last_no"].astype(str)
     for col in ("delivered", "deferred", "bounced"):
         out[col] = out[col].astype("int64")
+    out["size"] = out["size"].astype("Int64")
+    out["nrcpt"] = out["nrcpt"].astype("Int32")
     out["recipients"] = _lists(ev.loc[kind == "delivery"], "recipient", out.index)
     out["relays"] = _lists(ev.loc[kind == "delivery"], "relay", out.index)
     out["notifications"] = _lists(ev.loc[kind == "bounce_notification"], "linked_queue_id", out.index)

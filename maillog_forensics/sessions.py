@@ -176,13 +176,13 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
             "host": ev["host"].astype("object").to_numpy(),
             "instance": ev["instance"].astype("object").to_numpy(),
             "service": ev["service"].to_numpy(),
-            "pid": ev["pid"].to_numpy(),
+            "pid": ev["pid"].array,
             "ts": ev["ts"].to_numpy(),
             "kind": kind.to_numpy(),
             "client_name": ev["client_name"].astype("object").to_numpy(),
             "client_ip": ip.to_numpy(),
             "client_ip_raw": ev["client_ip"].astype("object").to_numpy(),
-            "client_port": ev["client_port"].to_numpy(),
+            "client_port": ev["client_port"].array,
             "helo": ev["helo"].astype("object").to_numpy(),
             "tls_protocol": ev["tls_protocol"].astype("object").to_numpy(),
             "tls_cipher": ev["tls_cipher"].astype("object").to_numpy(),
@@ -202,7 +202,7 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     for c in COUNTER_COMMANDS:
         for p in ("ok", "total"):
             col = f"{c}_{p}"
-            work[col] = ev[col].where(kind == "disconnect").to_numpy()
+            work[col] = ev[col].where(kind == "disconnect").array
     abort = kind == "session_abort"
     work["abort_reason"] = ev["reason"].astype("object").where(abort).to_numpy()
     work["lost_after"] = ev["stage"].astype("object").where(abort).to_numpy()
@@ -281,6 +281,8 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     out["last_line"] = out["last_file"].astype(str) + ":" + out["last_no"].astype(str)
     out["queue_ids"] = _queue_ids(ev, out.index)
     out["postscreen_verdict"] = _postscreen(events, out)
+    ints = ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]
+    out[ints] = out[ints].astype("Int32")
     return out.reset_index(drop=True)[SESSION_COLUMNS]
 
 

@@ -55,6 +55,7 @@ def test_pid_reuse_and_interleaving() -> None:
     assert by_ip.loc["198.51.100.7", "commands_ok"] == 2 and by_ip.loc["198.51.100.7", "commands_total"] == 2
     assert s["session_id"].is_unique and not s["truncated_start"].any() and not s["truncated_end"].any()
     assert list(s["service"].unique()) == ["smtp"]
+    assert str(s["auth_total"].dtype) == "Int32" and str(s["pid"].dtype) == "Int32"
 
 
 def test_truncated_sessions_are_kept_and_flagged() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .sessions import session_lines
+from .sessions import group_lists, session_lines
 
 __all__ = ["DELIVERY_COLUMNS", "MESSAGE_COLUMNS", "deliveries_from_events", "messages_from_events"]
 
@@ -75,17 +75,15 @@ def _lifecycles(events: pd.DataFrame) -> pd.DataFrame:
     mask = qid.notna() & (qid != "NOQUEUE") & events["instance"].notna()
     ev = events.loc[mask].copy()
     ev["_row"] = np.flatnonzero(mask.to_numpy())
-    for k in _KEYS:
-        ev[k] = ev[k].astype("object")
-    group = ev.groupby(_KEYS, dropna=False, sort=False).ngroup().to_numpy()
+    group = ev.groupby(_KEYS, dropna=False, observed=True, sort=False).ngroup().to_numpy()
     order = np.lexsort((ev["_row"].to_numpy(), group))
     ev = ev.iloc[order]
     group = group[order]
-    kind = ev["kind"].astype("object").to_numpy()
+    removed = (ev["kind"] == "removed").to_numpy()
     new = np.ones(len(ev), dtype=bool)
-    new[1:] = (group[1:] != group[:-1]) | (kind[:-1] == "removed")
+    new[1:] = (group[1:] != group[:-1]) | removed[:-1]
     ev["_msg"] = np.cumsum(new) - 1
-    ev["_kind"] = kind
+    ev["_kind"] = ev["kind"]
     return ev
 
 
@@ -118,34 +116,33 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     is_client = kind == "client"
     is_active = kind == "queue_active"
     is_delivery = kind == "delivery"
-    status = ev["status"].astype("object").where(is_delivery)
+    status = ev["status"].where(is_delivery)
     w = pd.DataFrame(
         {
             "_msg": ev["_msg"].to_numpy(),
-            "host": ev["host"].to_numpy(),
-            "instance": ev["instance"].to_numpy(),
-            "queue_id": ev["queue_id"].to_numpy(),
-            "ts": ev["ts"].to_numpy(),
-            "client_name": ev["client_name"].astype("object").where(is_client).to_numpy(),
-            "client_ip": ev["client_ip"].astype("object").where(is_client).to_numpy(),
-            "sasl_method": ev["sasl_method"].astype("object").where(is_client).to_numpy(),
-            "sasl_username": ev["sasl_username"].astype("object").where(is_client).to_numpy(),
-            "orig_qid": ev["linked_queue_id"].astype("object").where(is_client).to_numpy(),
-            "message_id": ev["message_id"].astype("object").where(kind == "message_id").to_numpy(),
-            "sender": ev["sender"].astype("object").where(is_active | (kind == "pickup")).to_numpy(),
+            "host": ev["host"].array,
+            "instance": ev["instance"].array,
+            "queue_id": ev["queue_id"].array,
+            "ts": ev["ts"].array,
+            "client_name": ev["client_name"].where(is_client).array,
+            "client_ip": ev["client_ip"].where(is_client).array,
+            "sasl_method": ev["sasl_method"].where(is_client).array,
+            "sasl_username": ev["sasl_username"].where(is_client).array,
+            "orig_qid": ev["linked_queue_id"].where(is_client).array,
+            "message_id": ev["message_id"].where(kind == "message_id").array,
+            "sender": ev["sender"].where(is_active | (kind == "pickup")).array,
             "size": ev["size"].where(is_active).array,
             "nrcpt": ev["nrcpt"].where(is_active).array,
-            "removed_ts": ev["ts"].where(kind == "removed").to_numpy(),
+            "removed_ts": ev["ts"].where(kind == "removed").array,
             "sent": (status == "sent").to_numpy(),
             "deferred": (status == "deferred").to_numpy(),
             "bounced": (status == "bounced").to_numpy(),
             "expired": (kind == "expired").to_numpy(),
             "rejected": ev["action"]
-            .astype("object")
             .isin(["reject", "milter-reject", "discard", "milter-discard"])
             .to_numpy(),
-            "source_file": ev["source_file"].astype("object").to_numpy(),
-            "line_no": ev["line_no"].to_numpy(),
+            "source_file": ev["source_file"].array,
+            "line_no": ev["line_no"].array,
         }
     )
     g = w.groupby("_msg", sort=True)
@@ -198,36 +195,47 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _lists(rows: pd.DataFrame, col: str, index: pd.Index) -> pd.Series:
-    out = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
-    if rows.empty:
-        return out
+    """Distinct values of ``col`` per message, in log order."""
     vals = rows[["_msg", col]].dropna()
     vals = vals.assign(**{col: vals[col].astype(str)}).drop_duplicates()
-    lists = vals.groupby("_msg")[col].agg(list)
-    out.loc[lists.index] = lists
-    return out
+    return group_lists(vals["_msg"].to_numpy(), vals[col].to_numpy(), index)
 
 
 def _final_status(ev: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
     """Last delivery status per recipient, summarised for the message."""
-    d = ev.loc[ev["_kind"] == "delivery", ["_msg", "recipient", "status"]].astype({"status": "object"})
+    d = ev.loc[ev["_kind"] == "delivery", ["_msg", "recipient", "status"]]
     last = d.drop_duplicates(["_msg", "recipient"], keep="last")
-    per = last.groupby("_msg")["status"].agg(lambda s: set(s))
-    status = pd.Series("in queue", index=out.index, dtype=object)
-    for msg, states in per.items():
-        if states == {"sent"}:
-            status[msg] = "sent"
-        elif "deferred" in states:
-            status[msg] = "deferred"
-        elif "bounced" in states or "expired" in states:
-            status[msg] = "bounced"
-        else:
-            status[msg] = sorted(states)[0]
+    st = last["status"].astype(str)
+    per = (
+        pd.DataFrame(
+            {
+                "_msg": last["_msg"].to_numpy(),
+                "sent": (st == "sent").to_numpy(),
+                "deferred": (st == "deferred").to_numpy(),
+                "bounced": st.isin(["bounced", "expired"]).to_numpy(),
+                "n": 1,
+            }
+        )
+        .groupby("_msg")
+        .sum()
+    )
+    per = per.reindex(out.index)
+    status = np.select(
+        [
+            per["deferred"].fillna(0).to_numpy() > 0,
+            per["bounced"].fillna(0).to_numpy() > 0,
+            (per["sent"] == per["n"]).fillna(False).to_numpy() & per["n"].notna().to_numpy(),
+            per["n"].notna().to_numpy(),
+        ],
+        ["deferred", "bounced", "sent", "other"],
+        default="in queue",
+    ).astype(object)
+    no_delivery = per["n"].isna().to_numpy()
     status[out["expired"].to_numpy()] = "expired"
-    no_delivery = ~out.index.isin(per.index)
-    status[no_delivery & out["rejected"].to_numpy()] = "rejected"
-    status[no_delivery & ~out["rejected"].to_numpy() & out["removed_at"].notna().to_numpy()] = "removed"
-    return status
+    rejected = out["rejected"].to_numpy()
+    status[no_delivery & rejected] = "rejected"
+    status[no_delivery & ~rejected & out["removed_at"].notna().to_numpy()] = "removed"
+    return pd.Series(status, index=out.index, dtype=object)
 
 
 def _session_of_client(events: pd.DataFrame, ev: pd.DataFrame, index: pd.Index) -> pd.Series:

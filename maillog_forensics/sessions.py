@@ -97,20 +97,21 @@ def _assign(ev: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((ev["_row"].to_numpy(), group))
     ev = ev.iloc[order]
     group = group[order]
-    kind = ev["kind"].astype("object").to_numpy()
+    is_connect = (ev["kind"] == "connect").to_numpy()
+    is_disconnect = (ev["kind"] == "disconnect").to_numpy()
     first_in_group = np.ones(len(ev), dtype=bool)
     first_in_group[1:] = group[1:] != group[:-1]
     after_disconnect = np.zeros(len(ev), dtype=bool)
-    after_disconnect[1:] = kind[:-1] == "disconnect"
-    new = (kind == "connect") | first_in_group | after_disconnect
+    after_disconnect[1:] = is_disconnect[:-1]
+    new = is_connect | first_in_group | after_disconnect
     sess = np.cumsum(new) - 1
     # Lines an smtpd process writes before "connect from" (TLS engine set-up, -v traces,
     # "hostname X does not resolve to address Y" from the client lookup) belong to the
     # session that follows, not to one cut off by the start of the log: a run with
     # neither connect nor disconnect is merged into the next session of its process.
     n = int(sess[-1]) + 1 if len(sess) else 0
-    has_connect = np.bincount(sess, weights=kind == "connect", minlength=n) > 0
-    has_end = np.bincount(sess, weights=kind == "disconnect", minlength=n) > 0
+    has_connect = np.bincount(sess, weights=is_connect, minlength=n) > 0
+    has_end = np.bincount(sess, weights=is_disconnect, minlength=n) > 0
     sess_group = np.zeros(n, dtype=group.dtype)
     sess_group[sess] = group
     next_same = np.zeros(n, dtype=bool)
@@ -167,46 +168,46 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     ev = _assign(_smtpd_rows(events))
     if ev.empty:
         return pd.DataFrame(columns=SESSION_COLUMNS)
-    kind = ev["kind"].astype("object")
-    ip = ev["client_ip"].astype("object").where(ev["client_ip"].astype("object") != "")
+    kind = ev["kind"]
+    ip = ev["client_ip"]
+    is_client = kind == "client"
+    abort = kind == "session_abort"
     work = pd.DataFrame(
         {
             "_sess": ev["_sess"].to_numpy(),
-            "_row": ev["_row"].to_numpy(),
-            "host": ev["host"].astype("object").to_numpy(),
-            "instance": ev["instance"].astype("object").to_numpy(),
-            "service": ev["service"].to_numpy(),
+            "host": ev["host"].array,
+            "instance": ev["instance"].array,
+            "service": ev["service"].array,
             "pid": ev["pid"].array,
-            "ts": ev["ts"].to_numpy(),
-            "kind": kind.to_numpy(),
-            "client_name": ev["client_name"].astype("object").to_numpy(),
-            "client_ip": ip.to_numpy(),
-            "client_ip_raw": ev["client_ip"].astype("object").to_numpy(),
+            "ts": ev["ts"].array,
+            "client_name": ev["client_name"].array,
+            "client_ip": ip.where(ip != "").array,
+            "client_ip_raw": ip.array,
             "client_port": ev["client_port"].array,
-            "helo": ev["helo"].astype("object").to_numpy(),
-            "tls_protocol": ev["tls_protocol"].astype("object").to_numpy(),
-            "tls_cipher": ev["tls_cipher"].astype("object").to_numpy(),
-            "tls_trust": ev["tls_trust"].astype("object").to_numpy(),
-            "source_file": ev["source_file"].astype("object").to_numpy(),
-            "line_no": ev["line_no"].to_numpy(),
+            "helo": ev["helo"].array,
+            "tls_protocol": ev["tls_protocol"].array,
+            "tls_cipher": ev["tls_cipher"].array,
+            "tls_trust": ev["tls_trust"].array,
+            "source_file": ev["source_file"].array,
+            "line_no": ev["line_no"].array,
             "is_connect": (kind == "connect").to_numpy(),
             "is_disconnect": (kind == "disconnect").to_numpy(),
             "is_fail": (kind == "sasl_failed").to_numpy(),
             "is_reject": (kind == "reject").to_numpy(),
-            "is_client": (kind == "client").to_numpy(),
+            "is_client": is_client.to_numpy(),
             "is_tls_verbose": kind.isin(_TLS_VERBOSE).to_numpy(),
             "is_tls_data": (kind == "tls_data").to_numpy(),
             "is_debug": kind.isin(_DEBUG).to_numpy(),
+            "abort_reason": ev["reason"].where(abort).array,
+            "lost_after": ev["stage"].where(abort).array,
+            "success_user": ev["sasl_username"].where(is_client).array,
         }
     )
+    disconnect = kind == "disconnect"
     for c in COUNTER_COMMANDS:
         for p in ("ok", "total"):
             col = f"{c}_{p}"
-            work[col] = ev[col].where(kind == "disconnect").array
-    abort = kind == "session_abort"
-    work["abort_reason"] = ev["reason"].astype("object").where(abort).to_numpy()
-    work["lost_after"] = ev["stage"].astype("object").where(abort).to_numpy()
-    work["success_user"] = ev["sasl_username"].astype("object").where(kind == "client").to_numpy()
+            work[col] = ev[col].where(disconnect).array
 
     g = work.groupby("_sess", sort=True)
     firsts = g[
@@ -237,7 +238,7 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         first_no=("line_no", "first"),
         last_file=("source_file", "last"),
         last_no=("line_no", "last"),
-        n_lines=("kind", "size"),
+        n_lines=("is_connect", "size"),
         auth_failures=("is_fail", "sum"),
         rejects=("is_reject", "sum"),
         clients=("is_client", "sum"),
@@ -288,9 +289,21 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _queue_ids(ev: pd.DataFrame, index: pd.Index) -> pd.Series:
     clients = ev.loc[ev["kind"] == "client", ["_sess", "queue_id"]]
-    lists = clients.groupby("_sess")["queue_id"].agg(lambda s: [str(q) for q in s])
+    return group_lists(clients["_sess"].to_numpy(), clients["queue_id"].astype(str).to_numpy(), index)
+
+
+def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Series:
+    """A list of ``values`` per key of ``index`` (empty list where a key has none).
+
+    ``keys`` must be sorted (they are: rows come in session order).
+    """
     out = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
-    out.loc[lists.index] = lists
+    if len(keys) == 0:
+        return out
+    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], cut))
+    chunks = np.split(values, cut)
+    out.loc[keys[starts]] = pd.Series([c.tolist() for c in chunks], index=keys[starts], dtype=object)
     return out
 
 

@@ -2,7 +2,9 @@
 
 >>> import maillog_forensics as mf
 >>> stats = mf.ingest(["data/sample/mail.log"], "datasets/sample")   # doctest: +SKIP
->>> events = mf.load_events("datasets/sample", columns=["ts", "kind", "client_ip"])  # doctest: +SKIP
+>>> events = mf.load_events("datasets/sample")                        # doctest: +SKIP
+>>> sessions = mf.sessions_from_events(events)                        # doctest: +SKIP
+>>> messages = mf.messages_from_events(events)                        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -10,6 +12,16 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .ingest import IngestStats, ingest
+from .messages import deliveries_from_events, messages_from_events
+from .sessions import sessions_from_events
 from .store import load_events
 
-__all__ = ["IngestStats", "__version__", "ingest", "load_events"]
+__all__ = [
+    "IngestStats",
+    "__version__",
+    "deliveries_from_events",
+    "ingest",
+    "load_events",
+    "messages_from_events",
+    "sessions_from_events",
+]

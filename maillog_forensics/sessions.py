@@ -297,7 +297,7 @@ def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Ser
 
     ``keys`` must be sorted (they are: rows come in session order).
     """
-    out = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
+    out: pd.Series = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
     if len(keys) == 0:
         return out
     cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1

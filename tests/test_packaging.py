@@ -24,7 +24,15 @@ def test_environment_yml_only_installs_the_project() -> None:
 
 
 def test_public_surface() -> None:
-    assert sorted(maillog_forensics.__all__) == ["IngestStats", "__version__", "ingest", "load_events"]
+    assert sorted(maillog_forensics.__all__) == [
+        "IngestStats",
+        "__version__",
+        "deliveries_from_events",
+        "ingest",
+        "load_events",
+        "messages_from_events",
+        "sessions_from_events",
+    ]
     for name in maillog_forensics.__all__:
         assert hasattr(maillog_forensics, name)
 

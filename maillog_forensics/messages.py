@@ -239,12 +239,12 @@ def _final_status(ev: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
 
 
 def _session_of_client(events: pd.DataFrame, ev: pd.DataFrame, index: pd.Index) -> pd.Series:
-    clients = ev.loc[ev["_kind"] == "client", ["_msg", "source_file", "line_no"]]
+    clients = ev.loc[ev["_kind"] == "client", ["_msg", "_row"]]
     out = pd.Series(pd.NA, index=index, dtype=object)
     if clients.empty:
         return out
-    lines = session_lines(events)
-    merged = clients.astype({"source_file": "object"}).merge(lines, on=["source_file", "line_no"], how="left")
+    lines = session_lines(events)[["row", "session_id"]]
+    merged = clients.merge(lines, left_on="_row", right_on="row", how="left")
     first = merged.drop_duplicates("_msg").set_index("_msg")["session_id"]
     out.loc[first.index] = first
     return out

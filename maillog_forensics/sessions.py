@@ -81,9 +81,10 @@ _TLS_VERBOSE = ["tls_bio", "tls_hexdump", "tls_state", "tls_setup", "tls_data"]
 _DEBUG = ["smtp_dialogue", "sasl_debug", "verbose"]
 
 
-def _smtpd_rows(events: pd.DataFrame) -> pd.DataFrame:
+def _smtpd_rows(events: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     mask = (events["daemon"] == "smtpd") & events["instance"].notna()
-    ev = events.loc[mask].copy()
+    cols = [c for c in (columns or EVENT_COLUMNS) if c in events.columns]
+    ev = events.loc[mask, cols]
     ev["_row"] = np.flatnonzero(mask.to_numpy())
     # Postfix logs port-25 smtpd without a service name: its master.cf service is "smtp"
     ev["service"] = ev["service"].astype("object").fillna("smtp")
@@ -123,17 +124,24 @@ def _assign(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def _hex_id(frame: pd.DataFrame) -> pd.Series:
-    h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return pd.Series([f"{v:016x}" for v in h.tolist()], index=frame.index)
+    """16 hex digits of pandas' (fixed-key, hence stable) hash of each row."""
+    h = pd.util.hash_pandas_object(frame, index=False).to_numpy().astype(">u8")
+    text = np.frombuffer(h.tobytes().hex().encode("ascii"), dtype="S16").astype(str)
+    return pd.Series(text, index=frame.index, dtype=object)
 
 
 def session_lines(events: pd.DataFrame) -> pd.DataFrame:
-    """Which session each smtpd line belongs to: ``source_file, line_no, session_id``."""
-    ev = _assign(_smtpd_rows(events))
+    """Which session each smtpd line belongs to.
+
+    Returns ``row`` (position in ``events``), ``source_file``, ``line_no``, ``session_id``.
+    """
+    keys = ["host", "instance", "service", "daemon", "pid", "kind", "client_ip", "source_file", "line_no"]
+    ev = _assign(_smtpd_rows(events, keys))
     firsts = ev.groupby("_sess", sort=False)[["source_file", "line_no"]].first()
     ids = _hex_id(firsts.astype({"source_file": "object"}))
     return pd.DataFrame(
         {
+            "row": ev["_row"].to_numpy(),
             "source_file": ev["source_file"].astype("object").to_numpy(),
             "line_no": ev["line_no"].to_numpy(),
             "session_id": ids.reindex(ev["_sess"].to_numpy()).to_numpy(),

@@ -226,6 +226,7 @@ def ingest(
                 inference.setdefault("start_year", year)
                 carried = ctx
             note = "" if new_lines or not prior else " (already in the dataset)"
+            note += "".join(f" [warning: {w}]" for w in inp.warnings)
             stats.files.append({"path": inp.path, "new_lines": new_lines, "note": note})
             _record_input(manifest, inp, inference, prior)
         for f in pending:
@@ -375,6 +376,7 @@ def _record_input(
         "content_bytes": inp.content_bytes,
         "head_sha256": inp.head_sha256,
         "lines": inp.lines,
+        "warnings": inp.warnings,
         "previous_lines": int(prior["lines"]) if prior else 0,
         "also_known_as": sorted(
             {*(prior.get("also_known_as", []) if prior else []), *([prior["path"]] if prior else [])}

@@ -11,6 +11,8 @@ names the queue id it came from instead of being counted twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -70,10 +72,25 @@ DELIVERY_COLUMNS = [
 _KEYS = ["host", "instance", "queue_id"]
 
 
-def _lifecycles(events: pd.DataFrame) -> pd.DataFrame:
-    qid = events["queue_id"].astype("object")
+_LIFECYCLE_COLUMNS = [
+    *_KEYS,
+    "kind",
+    "ts",
+    "status",
+    "action",
+    "recipient",
+    "relay",
+    "linked_queue_id",
+    "source_file",
+    "line_no",
+]
+
+
+def _lifecycles(events: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    qid = events["queue_id"]
     mask = qid.notna() & (qid != "NOQUEUE") & events["instance"].notna()
-    ev = events.loc[mask].copy()
+    cols = list(dict.fromkeys([*_LIFECYCLE_COLUMNS, *(columns or [])]))
+    ev = events.loc[mask, [c for c in cols if c in events.columns]]
     ev["_row"] = np.flatnonzero(mask.to_numpy())
     group = ev.groupby(_KEYS, dropna=False, observed=True, sort=False).ngroup().to_numpy()
     order = np.lexsort((ev["_row"].to_numpy(), group))
@@ -112,91 +129,74 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     ev = _lifecycles(events)
     if ev.empty:
         return pd.DataFrame(columns=MESSAGE_COLUMNS)
-    kind = ev["_kind"]
-    is_client = kind == "client"
-    is_active = kind == "queue_active"
-    is_delivery = kind == "delivery"
-    status = ev["status"].where(is_delivery)
-    w = pd.DataFrame(
+    msg = ev["_msg"].to_numpy()
+    rows = ev["_row"].to_numpy()
+    n = int(msg[-1]) + 1
+    starts = np.flatnonzero(np.r_[True, msg[1:] != msg[:-1]])
+    ends = np.r_[starts[1:] - 1, len(msg) - 1]
+    kind = ev["kind"]
+    status = ev["status"].where(kind == "delivery")
+
+    def count(mask: pd.Series) -> np.ndarray:
+        return np.bincount(msg, weights=mask.to_numpy(), minlength=n).astype("int64")
+
+    def pick_rows(mask: np.ndarray) -> np.ndarray:
+        """Row (in events) of each message's first line with ``mask``, -1 if none."""
+        pos = np.flatnonzero(mask)
+        first = np.flatnonzero(np.r_[True, msg[pos][1:] != msg[pos][:-1]]) if len(pos) else pos
+        pick = np.full(n, -1, dtype=np.int64)
+        pick[msg[pos][first]] = rows[pos][first]
+        return pick
+
+    def take(col: str, pick: np.ndarray) -> Any:
+        return events[col].array.take(pick, allow_fill=True)
+
+    out = pd.DataFrame(
         {
-            "_msg": ev["_msg"].to_numpy(),
-            "host": ev["host"].array,
-            "instance": ev["instance"].array,
-            "queue_id": ev["queue_id"].array,
-            "ts": ev["ts"].array,
-            "client_name": ev["client_name"].where(is_client).array,
-            "client_ip": ev["client_ip"].where(is_client).array,
-            "sasl_method": ev["sasl_method"].where(is_client).array,
-            "sasl_username": ev["sasl_username"].where(is_client).array,
-            "orig_qid": ev["linked_queue_id"].where(is_client).array,
-            "message_id": ev["message_id"].where(kind == "message_id").array,
-            "sender": ev["sender"].where(is_active | (kind == "pickup")).array,
-            "size": ev["size"].where(is_active).array,
-            "nrcpt": ev["nrcpt"].where(is_active).array,
-            "removed_ts": ev["ts"].where(kind == "removed").array,
-            "sent": (status == "sent").to_numpy(),
-            "deferred": (status == "deferred").to_numpy(),
-            "bounced": (status == "bounced").to_numpy(),
-            "expired": (kind == "expired").to_numpy(),
-            "rejected": ev["action"]
-            .isin(["reject", "milter-reject", "discard", "milter-discard"])
-            .to_numpy(),
-            "source_file": ev["source_file"].array,
-            "line_no": ev["line_no"].array,
+            "host": ev["host"].array.take(starts),
+            "instance": ev["instance"].array.take(starts),
+            "queue_id": ev["queue_id"].array.take(starts),
+            "first_seen": ev["ts"].array.take(starts),
+            "n_lines": ends - starts + 1,
+            "delivered": count(status == "sent"),
+            "deferred": count(status == "deferred"),
+            "bounced": count(status == "bounced"),
+            "expired": count(kind == "expired") > 0,
+            "rejected": count(ev["action"].isin(["reject", "milter-reject", "discard", "milter-discard"]))
+            > 0,
         }
     )
-    g = w.groupby("_msg", sort=True)
-    out = g[
-        [
-            "host",
-            "instance",
-            "queue_id",
-            "client_name",
-            "client_ip",
-            "sasl_method",
-            "sasl_username",
-            "orig_qid",
-            "message_id",
-            "sender",
-            "size",
-            "nrcpt",
-            "removed_ts",
-        ]
-    ].first()
-    agg = g.agg(
-        first_seen=("ts", "first"),
-        delivered=("sent", "sum"),
-        deferred=("deferred", "sum"),
-        bounced=("bounced", "sum"),
-        expired=("expired", "any"),
-        rejected=("rejected", "any"),
-        n_lines=("ts", "size"),
-        first_file=("source_file", "first"),
-        first_no=("line_no", "first"),
-        last_file=("source_file", "last"),
-        last_no=("line_no", "last"),
-    )
-    out = out.join(agg)
-    out["removed_at"] = out.pop("removed_ts")
-    out["msg_uid"] = _uid(pd.DataFrame({"f": out["first_file"], "n": out["first_no"]}))
-    out["first_line"] = out["first_file"].astype(str) + ":" + out["first_no"].astype(str)
-    out["last_line"] = out["last_file"].astype(str) + ":" + out["last_no"].astype(str)
-    for col in ("delivered", "deferred", "bounced"):
-        out[col] = out[col].astype("int64")
-    out["size"] = out["size"].astype("Int64")
-    out["nrcpt"] = out["nrcpt"].astype("Int32")
-    out["recipients"] = _lists(ev.loc[kind == "delivery"], "recipient", out.index)
-    out["relays"] = _lists(ev.loc[kind == "delivery"], "relay", out.index)
-    out["notifications"] = _lists(ev.loc[kind == "bounce_notification"], "linked_queue_id", out.index)
+    client = pick_rows((kind == "client").to_numpy())
+    for col in ("client_name", "client_ip", "sasl_method", "sasl_username"):
+        out[col] = take(col, client)
+    out["orig_qid"] = take("linked_queue_id", client)
+    out["message_id"] = take("message_id", pick_rows((kind == "message_id").to_numpy()))
+    active = pick_rows((kind == "queue_active").to_numpy())
+    pickup = pick_rows((kind == "pickup").to_numpy())
+    out["sender"] = pd.Series(take("sender", active)).fillna(pd.Series(take("sender", pickup))).array
+    out["size"] = pd.array(take("size", active), dtype="Int64")
+    out["nrcpt"] = pd.array(take("nrcpt", active), dtype="Int32")
+    out["removed_at"] = take("ts", pick_rows((kind == "removed").to_numpy()))
+    first_file = ev["source_file"].array.take(starts)
+    first_no = ev["line_no"].array.take(starts)
+    out["msg_uid"] = _uid(pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no}))
+    out["first_line"] = _provenance(first_file, first_no)
+    out["last_line"] = _provenance(ev["source_file"].array.take(ends), ev["line_no"].array.take(ends))
+    index = pd.RangeIndex(n)
+    deliveries = (kind == "delivery").to_numpy()
+    out["recipients"] = _lists(ev, deliveries, "recipient", index)
+    out["relays"] = _lists(ev, deliveries, "relay", index)
+    out["notifications"] = _lists(ev, (kind == "bounce_notification").to_numpy(), "linked_queue_id", index)
     out["final_status"] = _final_status(ev, out)
-    out["session_id"] = _session_of_client(events, ev, out.index)
+    out["session_id"] = _session_of_client(events, client, n)
     out["reinjection_of"] = _reinjection_of(out)
-    return out.reset_index(drop=True)[MESSAGE_COLUMNS]
+    order = np.argsort(rows[starts], kind="stable")
+    return out.iloc[order].reset_index(drop=True)[MESSAGE_COLUMNS]
 
 
-def _lists(rows: pd.DataFrame, col: str, index: pd.Index) -> pd.Series:
+def _lists(ev: pd.DataFrame, mask: np.ndarray, col: str, index: pd.Index) -> pd.Series:
     """Distinct values of ``col`` per message, in log order."""
-    vals = rows[["_msg", col]].dropna()
+    vals = pd.DataFrame({"_msg": ev["_msg"].to_numpy()[mask], col: ev[col].to_numpy()[mask]}).dropna()
     vals = vals.assign(**{col: vals[col].astype(str)}).drop_duplicates()
     return group_lists(vals["_msg"].to_numpy(), vals[col].to_numpy(), index)
 
@@ -238,16 +238,22 @@ def _final_status(ev: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
     return pd.Series(status, index=out.index, dtype=object)
 
 
-def _session_of_client(events: pd.DataFrame, ev: pd.DataFrame, index: pd.Index) -> pd.Series:
-    clients = ev.loc[ev["_kind"] == "client", ["_msg", "_row"]]
-    out = pd.Series(pd.NA, index=index, dtype=object)
-    if clients.empty:
+def _session_of_client(events: pd.DataFrame, client_rows: np.ndarray, n: int) -> np.ndarray:
+    """session_id of the smtpd session whose ``client=`` line created each message."""
+    out = np.full(n, None, dtype=object)
+    has = client_rows >= 0
+    if not has.any():
         return out
-    lines = session_lines(events)[["row", "session_id"]]
-    merged = clients.merge(lines, left_on="_row", right_on="row", how="left")
-    first = merged.drop_duplicates("_msg").set_index("_msg")["session_id"]
-    out.loc[first.index] = first
+    lines = session_lines(events)
+    by_row = pd.Series(lines["session_id"].to_numpy(), index=lines["row"].to_numpy())
+    out[has] = by_row.reindex(client_rows[has]).to_numpy()
     return out
+
+
+def _provenance(files: object, numbers: object) -> np.ndarray:
+    return (
+        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
+    ).to_numpy()
 
 
 def _reinjection_of(out: pd.DataFrame) -> pd.Series:
@@ -266,7 +272,7 @@ def _reinjection_of(out: pd.DataFrame) -> pd.Series:
 
 def deliveries_from_events(events: pd.DataFrame) -> pd.DataFrame:
     """One row per delivery attempt (``to=... status=...`` line), for group-bys."""
-    ev = _lifecycles(events)
+    ev = _lifecycles(events, [c for c in DELIVERY_COLUMNS if c != "msg_uid"])
     d = ev.loc[ev["_kind"] == "delivery"]
     if d.empty:
         return pd.DataFrame(columns=DELIVERY_COLUMNS)

@@ -9,6 +9,8 @@ flagged. Everything is vectorised (sort + cumulative sums + group-bys), no per-r
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -173,146 +175,158 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     >>> events = mf.load_events("datasets/sample")  # doctest: +SKIP
     >>> mf.sessions_from_events(events)[["client_ip", "auth_failures", "end_reason"]]  # doctest: +SKIP
     """
-    ev = _assign(_smtpd_rows(events))
+    keys = [
+        "host",
+        "instance",
+        "service",
+        "daemon",
+        "pid",
+        "kind",
+        "ts",
+        "client_ip",
+        "source_file",
+        "line_no",
+    ]
+    ev = _assign(_smtpd_rows(events, keys))
     if ev.empty:
         return pd.DataFrame(columns=SESSION_COLUMNS)
+    sess = ev["_sess"].to_numpy()
+    rows = ev["_row"].to_numpy()
+    n = int(sess[-1]) + 1
+    # rows are sorted by session: first/last rows are at the boundaries
+    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]])
+    ends = np.r_[starts[1:] - 1, len(sess) - 1]
     kind = ev["kind"]
-    ip = ev["client_ip"]
-    is_client = kind == "client"
-    abort = kind == "session_abort"
-    work = pd.DataFrame(
+
+    def count(mask: pd.Series) -> np.ndarray:
+        return np.bincount(sess, weights=mask.to_numpy(), minlength=n).astype("int64")
+
+    def at(col: str, positions: np.ndarray) -> Any:
+        return ev[col].array.take(positions)
+
+    out = pd.DataFrame(
         {
-            "_sess": ev["_sess"].to_numpy(),
-            "host": ev["host"].array,
-            "instance": ev["instance"].array,
-            "service": ev["service"].array,
-            "pid": ev["pid"].array,
-            "ts": ev["ts"].array,
-            "client_name": ev["client_name"].array,
-            "client_ip": ip.where(ip != "").array,
-            "client_ip_raw": ip.array,
-            "client_port": ev["client_port"].array,
-            "helo": ev["helo"].array,
-            "tls_protocol": ev["tls_protocol"].array,
-            "tls_cipher": ev["tls_cipher"].array,
-            "tls_trust": ev["tls_trust"].array,
-            "source_file": ev["source_file"].array,
-            "line_no": ev["line_no"].array,
-            "is_connect": (kind == "connect").to_numpy(),
-            "is_disconnect": (kind == "disconnect").to_numpy(),
-            "is_fail": (kind == "sasl_failed").to_numpy(),
-            "is_reject": (kind == "reject").to_numpy(),
-            "is_client": is_client.to_numpy(),
-            "is_tls_verbose": kind.isin(_TLS_VERBOSE).to_numpy(),
-            "is_tls_data": (kind == "tls_data").to_numpy(),
-            "is_debug": kind.isin(_DEBUG).to_numpy(),
-            "abort_reason": ev["reason"].where(abort).array,
-            "lost_after": ev["stage"].where(abort).array,
-            "success_user": ev["sasl_username"].where(is_client).array,
+            "host": at("host", starts),
+            "instance": at("instance", starts),
+            "service": at("service", starts),
+            "pid": at("pid", starts),
+            "start": at("ts", starts),
+            "end": at("ts", ends),
+            "n_lines": ends - starts + 1,
+            "connects": count(kind == "connect"),
+            "disconnects": count(kind == "disconnect"),
+            "auth_failures": count(kind == "sasl_failed"),
+            "rejects": count(kind == "reject"),
+            "clients": count(kind == "client"),
+            "tls_verbose": count(kind.isin(_TLS_VERBOSE)) > 0,
+            "tls_data_logged": count(kind == "tls_data") > 0,
+            "debug_dialogue": count(kind.isin(_DEBUG)) > 0,
         }
     )
-    disconnect = kind == "disconnect"
-    for c in COUNTER_COMMANDS:
-        for p in ("ok", "total"):
-            col = f"{c}_{p}"
-            work[col] = ev[col].where(disconnect).array
-
-    g = work.groupby("_sess", sort=True)
-    firsts = g[
-        [
-            "host",
-            "instance",
-            "service",
-            "pid",
-            "client_name",
-            "client_ip",
-            "client_port",
-            "helo",
-            "tls_protocol",
-            "tls_cipher",
-            "tls_trust",
-            "abort_reason",
-            "lost_after",
-            "success_user",
-            *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total")),
-        ]
-    ].first()
-    bounds = g.agg(
-        start=("ts", "first"),
-        end=("ts", "last"),
-        connects=("is_connect", "sum"),
-        disconnects=("is_disconnect", "sum"),
-        first_file=("source_file", "first"),
-        first_no=("line_no", "first"),
-        last_file=("source_file", "last"),
-        last_no=("line_no", "last"),
-        n_lines=("is_connect", "size"),
-        auth_failures=("is_fail", "sum"),
-        rejects=("is_reject", "sum"),
-        clients=("is_client", "sum"),
-        tls_verbose=("is_tls_verbose", "any"),
-        tls_data_logged=("is_tls_data", "any"),
-        debug_dialogue=("is_debug", "any"),
-        any_ip=("client_ip_raw", "first"),
-    )
-    out = firsts.join(bounds)
-    # "unknown[]": keep the empty address only when no line of the session named one
-    out["client_ip"] = out["client_ip"].where(out["client_ip"].notna(), out["any_ip"])
+    first_file = at("source_file", starts)
+    first_no = at("line_no", starts)
     out["session_id"] = _hex_id(
-        pd.DataFrame({"f": out["first_file"].astype("object"), "n": out["first_no"]})
+        pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no})
     ).to_numpy()
+    out["first_line"] = _provenance(first_file, first_no)
+    out["last_line"] = _provenance(at("source_file", ends), at("line_no", ends))
+    # the client: from the first line naming an address (connect, or any other)
+    ip = ev["client_ip"]
+    named = (ip.notna() & (ip != "")).to_numpy()
+    out["client_ip"] = _first_per_session(sess, named, ip.array, n)
+    out["client_ip"] = out["client_ip"].fillna(
+        pd.Series(_first_per_session(sess, ip.notna().to_numpy(), ip.array, n))
+    )
+    # fields that only one kind of line carries: fetch them for those lines only
+    per_kind = [
+        ("connect", ["client_name", "client_port"]),
+        ("tls_established", ["tls_protocol", "tls_cipher", "tls_trust"]),
+        ("reject", ["helo"]),
+        ("session_abort", ["reason", "stage"]),
+        ("client", ["sasl_username"]),
+        ("disconnect", [f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total")]),
+    ]
+    for k, cols in per_kind:
+        mask = (kind == k).to_numpy()
+        first_sub, sub_sess = _first_index(sess[mask])
+        # session -> the row of its first line of this kind, -1 if none
+        pick = np.full(n, -1, dtype=np.int64)
+        pick[sub_sess] = rows[mask][first_sub]
+        for col in cols:
+            out[_RENAME.get((k, col), col)] = events[col].array.take(pick, allow_fill=True)
+    out["client_name"] = out["client_name"].astype(object)
     out["duration_s"] = (out["end"] - out["start"]).dt.total_seconds()
     out["truncated_start"] = out["connects"] == 0
     out["truncated_end"] = out["disconnects"] == 0
-    out["auth_failures"] = out["auth_failures"].astype("int64")
-    out["rejects"] = out["rejects"].astype("int64")
     auth_ok = out["auth_ok"].astype("Int64")
     out["silent_auth"] = (
         ((auth_ok > 0) & (auth_ok == out["auth_total"].astype("Int64")) & (out["clients"] == 0))
         .fillna(False)
         .astype(bool)
     )
-    out["auth_success_user"] = out["success_user"]
     out["end_reason"] = np.select(
         [
             out["truncated_end"].to_numpy(),
             out["abort_reason"].notna().to_numpy(),
             (out["quit_ok"].fillna(0) > 0).to_numpy(),
         ],
-        [
-            "log ends",
-            out["abort_reason"].fillna("").to_numpy(),
-            "quit",
-        ],
+        ["log ends", out["abort_reason"].astype(object).fillna("").to_numpy(), "quit"],
         default="disconnect",
     )
-    out["first_line"] = out["first_file"].astype(str) + ":" + out["first_no"].astype(str)
-    out["last_line"] = out["last_file"].astype(str) + ":" + out["last_no"].astype(str)
-    out["queue_ids"] = _queue_ids(ev, out.index)
+    out["queue_ids"] = _queue_ids(events, ev, sess, n)
     out["postscreen_verdict"] = _postscreen(events, out)
     ints = ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]
     out[ints] = out[ints].astype("Int32")
-    return out.reset_index(drop=True)[SESSION_COLUMNS]
+    # sessions in the order of their first line
+    order = np.argsort(rows[starts], kind="stable")
+    return out.iloc[order].reset_index(drop=True)[SESSION_COLUMNS]
 
 
-def _queue_ids(ev: pd.DataFrame, index: pd.Index) -> pd.Series:
-    clients = ev.loc[ev["kind"] == "client", ["_sess", "queue_id"]]
-    return group_lists(clients["_sess"].to_numpy(), clients["queue_id"].astype(str).to_numpy(), index)
+_RENAME = {
+    ("session_abort", "reason"): "abort_reason",
+    ("session_abort", "stage"): "lost_after",
+    ("client", "sasl_username"): "auth_success_user",
+}
+
+
+def _first_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the first occurrence of each key in a sorted array, and the keys."""
+    if len(keys) == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=keys.dtype)
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return first, keys[first]
+
+
+def _first_per_session(sess: np.ndarray, mask: np.ndarray, values: object, n: int) -> pd.Series:
+    pos = np.flatnonzero(mask)
+    first, keys = _first_index(sess[pos])
+    pick = np.full(n, -1, dtype=np.int64)
+    pick[keys] = pos[first]
+    return pd.Series(pd.array(values).take(pick, allow_fill=True))  # type: ignore[call-overload]
+
+
+def _provenance(files: object, numbers: object) -> np.ndarray:
+    return (
+        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
+    ).to_numpy()
+
+
+def _queue_ids(events: pd.DataFrame, ev: pd.DataFrame, sess: np.ndarray, n: int) -> pd.Series:
+    mask = (ev["kind"] == "client").to_numpy()
+    rows = ev["_row"].to_numpy()[mask]
+    values = np.asarray(events["queue_id"].array.take(rows), dtype=object).astype(str)
+    return group_lists(sess[mask], values, pd.RangeIndex(n))
 
 
 def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Series:
-    """A list of ``values`` per key of ``index`` (empty list where a key has none).
-
-    ``keys`` must be sorted (they are: rows come in session order).
-    """
-    out: pd.Series = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
-    if len(keys) == 0:
-        return out
-    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate(([0], cut))
-    chunks = np.split(values, cut)
-    out.loc[keys[starts]] = pd.Series([c.tolist() for c in chunks], index=keys[starts], dtype=object)
-    return out
+    """A list of ``values`` per label of ``index`` (empty where a label has none), in order."""
+    positions = index.get_indexer(pd.Index(keys)) if len(keys) else np.array([], dtype=np.int64)
+    cells: list[list[object]] = [[] for _ in range(len(index))]
+    for p, v in zip(positions.tolist(), values.tolist(), strict=True):
+        cells[p].append(v)
+    out = np.empty(len(index), dtype=object)
+    out[:] = cells if cells else []
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _postscreen(events: pd.DataFrame, sessions: pd.DataFrame) -> pd.Series:

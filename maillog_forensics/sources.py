@@ -20,8 +20,9 @@ import lzma
 import os
 import re
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 BLOCK_BYTES = 8 << 20
+READ_STEP = 64 << 10
 MAX_LINE_BYTES = 64 << 10
 
 _MAGIC = {
@@ -74,6 +76,7 @@ class InputFile:
     content_bytes: int = 0
     lines: int = 0
     head_sha256: str = ""  # of the first line, to recognise the same log under a new name
+    warnings: list[str] = field(default_factory=list)  # problems met while reading
 
     @property
     def is_stdin(self) -> bool:
@@ -172,9 +175,18 @@ def _describe(path: str) -> InputFile:
 
 
 def _sample(inp: InputFile, n: int = 65536) -> bytes:
+    out = b""
     try:
         with open(inp.path, "rb") as raw, _open_decompressed(inp, raw) as fh:
-            return fh.read(n)
+            while len(out) < n:
+                try:
+                    data = fh.read(min(READ_STEP, n - len(out)))
+                except (EOFError, OSError, lzma.LZMAError, zlib.error):  # damaged: sample what is there
+                    break
+                if not data:
+                    break
+                out += data
+            return out
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{inp.path!r} cannot be read: {exc}") from exc
 
@@ -260,7 +272,9 @@ def iter_batches(
     first_line: bytes | None = None
     try:
         counter = [0]
-        for block, first_truncated in _blocks(fh, block_bytes, max_line_bytes, content_hash, counter):
+        for block, first_truncated in _blocks(
+            fh, block_bytes, max_line_bytes, content_hash, counter, inp.warnings
+        ):
             content_bytes = counter[0]
             if first_line is None:
                 first_line = block.split(b"\n", 1)[0]
@@ -296,7 +310,7 @@ def iter_batches(
 
 
 def _blocks(
-    fh: IO[bytes], block_bytes: int, max_line: int, hasher: Any, counter: list[int]
+    fh: IO[bytes], block_bytes: int, max_line: int, hasher: Any, counter: list[int], warnings: list[str]
 ) -> Iterator[tuple[bytes, bool]]:
     """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
 
@@ -306,8 +320,28 @@ def _blocks(
     carry = b""
     carry_truncated = False
     skipping = False
-    while True:
-        data = fh.read(block_bytes)
+    # read1: one decompressor call per read, so a damaged stream loses nothing before it
+    read = getattr(fh, "read1", fh.read)
+    ended = False
+    while not ended:
+        # read in modest steps: a decompressor that meets a cut-off stream raises and
+        # drops the output of that one call only
+        parts: list[bytes] = []
+        got = 0
+        while got < block_bytes:
+            try:
+                piece = read(min(READ_STEP, block_bytes - got))
+            except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+                # a compressed stream cut short or damaged: keep what it held
+                warnings.append(f"compressed data ends early or is damaged ({exc}): read up to that point")
+                ended = True
+                break
+            if not piece:
+                ended = True
+                break
+            parts.append(piece)
+            got += len(piece)
+        data = b"".join(parts)
         if not data:
             break
         hasher.update(data)

@@ -289,7 +289,9 @@ def test_arbitrary_bytes_never_crash_and_rows_equal_lines(tmp_path: Path, chunks
             range(batch.first_line_no, batch.first_line_no + frame.height)
         )
         rows += frame.height
-    assert rows == expected == inp.lines
+    assert rows == inp.lines
+    if inp.compression == "none":
+        assert rows == expected
 
 
 B52 = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
@@ -322,3 +324,14 @@ def test_long_queue_ids_correct_a_wrong_mtime_year(tmp_path: Path) -> None:
     assert [t.year for t in df["ts"]] == [2024, 2024]
     entry = read_manifest(tmp_path / "ds")["inputs"][0]
     assert entry["source"] == "long queue ids" and entry["queue_id_check"]["correction"] == -2
+
+
+def test_truncated_gzip_ingests_what_it_holds(tmp_path: Path) -> None:
+    full = gzip.compress(("\n".join(LINES * 200) + "\n").encode())
+    cut = tmp_path / "mail.log.2.gz"
+    cut.write_bytes(full[: len(full) // 2])
+    stats = mf.ingest([str(cut)], tmp_path / "ds", tz="UTC", year=2026)
+    assert 0 < stats.rows_written < 800
+    entry = read_manifest(tmp_path / "ds")["inputs"][0]
+    assert entry["warnings"] and "ends early" in entry["warnings"][0]
+    assert "ends early" in stats.summary()

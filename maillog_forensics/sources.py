@@ -44,6 +44,14 @@ __all__ = [
     "read_line",
 ]
 
+try:  # zstd is optional at run time: only .zst inputs need it
+    from zstandard import ZstdError as _ZstdError
+except ImportError:  # pragma: no cover
+    _ZstdError = OSError  # type: ignore[misc, assignment]
+
+#: what a damaged or truncated compressed stream raises
+DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error, _ZstdError)
+
 BLOCK_BYTES = 8 << 20
 READ_STEP = 64 << 10
 MAX_LINE_BYTES = 64 << 10
@@ -181,13 +189,13 @@ def _sample(inp: InputFile, n: int = 65536) -> bytes:
             while len(out) < n:
                 try:
                     data = fh.read(min(READ_STEP, n - len(out)))
-                except (EOFError, OSError, lzma.LZMAError, zlib.error):  # damaged: sample what is there
+                except DECOMPRESS_ERRORS:  # damaged: sample what is there
                     break
                 if not data:
                     break
                 out += data
             return out
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except DECOMPRESS_ERRORS as exc:
         raise InputError(f"{inp.path!r} cannot be read: {exc}") from exc
 
 
@@ -295,7 +303,7 @@ def iter_batches(
         while buffered.read(1 << 20):
             pass
         content_bytes = counter[0]
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except DECOMPRESS_ERRORS as exc:
         raise InputError(f"{inp.path!r}: read error after line {line_no}: {exc}") from exc
     finally:
         if owned:
@@ -331,7 +339,7 @@ def _blocks(
         while got < block_bytes:
             try:
                 piece = read(min(READ_STEP, block_bytes - got))
-            except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+            except DECOMPRESS_ERRORS as exc:
                 # a compressed stream cut short or damaged: keep what it held
                 warnings.append(f"compressed data ends early or is damaged ({exc}): read up to that point")
                 ended = True

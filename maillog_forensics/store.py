@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from .schema import EVENT_SCHEMA
 
-__all__ = ["DatasetError", "DatasetWriter", "load_events", "read_manifest"]
+__all__ = ["DatasetError", "DatasetWriter", "load_events", "load_secrets", "read_manifest"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -242,3 +242,18 @@ def load_events(
 def _source_order(dataset: Path) -> list[str]:
     manifest = read_manifest(dataset)
     return [i["path"] for i in manifest.get("inputs", [])]
+
+
+def load_secrets(dataset: str | os.PathLike[str]) -> pd.DataFrame:
+    """The credential side table: ``source_file, line_no, kind, secret`` (clear text!).
+
+    Only :mod:`maillog_forensics.auth` should read it; nothing prints it by default.
+    """
+    path = Path(dataset)
+    manifest = read_manifest(path)
+    files = [str(path / f) for f in manifest.get("secret_files", [])]
+    if not files:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in SECRETS_SCHEMA.names})
+    table = ds.dataset(files, schema=SECRETS_SCHEMA, format="parquet").to_table()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame

@@ -1,0 +1,509 @@
+"""Authentication attempts: one row per attempt, from every source the logs offer.
+
+Sources: smtpd SASL failure / abort warnings; anvil's "AUTH command rate limit exceeded";
+successes (``client=… sasl_username=``) and silent successes known only from a session's
+``auth=N`` counter; attempts seen only in the disconnect counters; Dovecot passdb lines
+(``unknown user`` vs ``Password mismatch``: does the account exist?) merged with the
+Postfix warning of the same attempt; Dovecot login summaries and PAM lines; and SMTP
+dialogue logged at ``smtpd_tls_loglevel = 4`` or for ``debug_peer_list`` peers, decoded
+to user names and password facts (the password itself only on request).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .credentials import decode_response, password_facts
+from .sessions import session_lines, sessions_from_events
+
+__all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
+
+ATTEMPT_COLUMNS = [
+    "ts",
+    "client_ip",
+    "session_id",
+    "service",
+    "mechanism",
+    "username",
+    "username_source",
+    "account_exists",
+    "outcome",
+    "stage",
+    "reason",
+    "password_length_min",
+    "password_length_max",
+    "password_truncated",
+    "password_class",
+    "password_hmac",
+    "password",
+    "evidence",
+]
+
+#: failure reasons that are the server's fault, not a wrong password
+BACKEND_ERRORS = (
+    "Connection lost to authentication server",
+    "Can't connect to authentication server",
+    "Authentication backend error",
+)
+#: failure reasons Postfix produces without asking the SASL backend
+POSTFIX_SIDE_ERRORS = ("Invalid authentication mechanism", "Invalid base64 data")
+_STAGE = {"UGFzc3dvcmQ6": "password", "VXNlcm5hbWU6": "username"}
+_DOVECOT_EXISTS = {"unknown user": False, "password mismatch": True, "invalid credentials": None}
+
+
+def _cell(frame: pd.DataFrame, index: Any, col: str) -> Any:
+    return frame.at[index, col]
+
+
+def _set(frame: pd.DataFrame, index: Any, col: str, value: Any) -> None:
+    frame.at[index, col] = value
+
+
+def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
+    return [[{"source_file": str(f), "line_no": int(n)}] for f, n in zip(files, lines, strict=True)]
+
+
+def auth_attempts_from_events(
+    events: pd.DataFrame,
+    *,
+    sessions: pd.DataFrame | None = None,
+    secrets: pd.DataFrame | None = None,
+    reveal_passwords: bool = False,
+    hmac_key: bytes | None = None,
+) -> pd.DataFrame:
+    """One row per authentication attempt.
+
+    Parameters
+    ----------
+    events
+        Event frame from :func:`maillog_forensics.load_events`.
+    sessions
+        ``sessions_from_events(events)`` if already computed.
+    secrets
+        The dataset's credential side table (:func:`maillog_forensics.load_secrets`):
+        needed to decode logged dialogue; without it user names come from the other
+        sources only.
+    reveal_passwords
+        Put decoded passwords in clear in the ``password`` column (a warning is issued).
+        Default: only their length, class and keyed hash.
+    hmac_key
+        Key of ``password_hmac`` (see :func:`maillog_forensics.credentials.load_or_create_key`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ATTEMPT_COLUMNS``, ordered by time. ``outcome`` is ``failed``, ``succeeded``,
+        ``aborted``, ``rate_limited`` (anvil refused the AUTH), ``rejected`` (refused without a
+        SASL exchange: error limit, STARTTLS required) or ``server_error`` (an auth backend
+        outage: not an attack). ``username_source`` says where the name came from
+        (``sasl_username``, ``dovecot``, ``decoded``, ``pam`` or ``none``); names are
+        never guessed. ``evidence`` lists the ``{source_file, line_no}`` of every line used.
+    """
+    if reveal_passwords:
+        warnings.warn("auth attempts will show passwords in clear text", UserWarning, stacklevel=2)
+    if sessions is None:
+        sessions = sessions_from_events(events)
+    lines = session_lines(events)
+    row_session = pd.Series(lines["session_id"].to_numpy(), index=lines["row"].to_numpy())
+    sess = sessions.set_index("session_id")
+    kind = events["kind"].astype(str)
+    rows = np.arange(len(events))
+
+    parts = [
+        _postfix_warnings(events, kind, rows, row_session, sess),
+        _successes(events, kind, rows, row_session, sess),
+    ]
+    attempts = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    )
+    attempts = _empty() if attempts is None else attempts
+    attempts = _counter_only(attempts, sess)
+    attempts = _merge_dovecot(attempts, events, kind)
+    attempts = pd.concat([attempts, _login_summaries(events, kind)], ignore_index=True)
+    if secrets is not None and len(secrets):
+        attempts = _decode_dialogue(
+            attempts, events, kind, rows, row_session, secrets, reveal_passwords, hmac_key
+        )
+    attempts = attempts.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
+    for col in ATTEMPT_COLUMNS:
+        if col not in attempts.columns:
+            attempts[col] = None
+    attempts["password_length_min"] = attempts["password_length_min"].astype("Int32")
+    attempts["password_length_max"] = attempts["password_length_max"].astype("Int32")
+    return attempts[ATTEMPT_COLUMNS]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ATTEMPT_COLUMNS})
+
+
+def _postfix_warnings(
+    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: pd.Series, sess: pd.DataFrame
+) -> pd.DataFrame:
+    metric = events["metric"].astype(str)
+    error_limit = (
+        (kind == "session_abort") & (events["reason"] == "too many errors") & (events["stage"] == "AUTH")
+    )
+    mask = (
+        kind.isin(["sasl_failed", "sasl_aborted"])
+        | ((kind == "rate_limit") & metric.str.startswith("AUTH"))
+        | error_limit.fillna(False)
+    )
+    w = events.loc[mask]
+    if w.empty:
+        return _empty()
+    sid = row_session.reindex(rows[mask.to_numpy()]).to_numpy()
+    reason = w["reason"].astype(object)
+    k = kind[mask]
+    outcome = np.select(
+        [
+            (k == "sasl_aborted").to_numpy(),
+            (k == "rate_limit").to_numpy(),
+            (k == "session_abort").to_numpy(),
+            reason.fillna("").str.startswith(BACKEND_ERRORS).to_numpy(),
+        ],
+        ["aborted", "rate_limited", "rejected", "server_error"],
+        default="failed",
+    )
+    # an abort line names the stage, not a mechanism or a SASL reason
+    reason = reason.where(k != "session_abort", "too many errors: AUTH refused (421)")
+    user = w["sasl_username"].astype(object)
+    user = user.where(~user.isin(["(unavailable)", ""]))
+    # Postfix repeats the previous attempt's sasl_username when the backend names no user:
+    # a repeat within one session cannot be told from that stale value, so it is dropped
+    sid_series = pd.Series(row_session.reindex(rows[mask.to_numpy()]).to_numpy(), index=w.index)
+    previous = user.groupby(sid_series, dropna=False).shift(1)
+    user = user.where(~(previous.notna() & (previous == user)))
+    # no answer from the backend (outage, or Postfix refused the request itself): stale too
+    no_answer = reason.fillna("").str.startswith(BACKEND_ERRORS + POSTFIX_SIDE_ERRORS)
+    user = user.where(~no_answer)
+    ip = w["client_ip"].astype(object)
+    session_ip = sess["client_ip"].reindex(sid).to_numpy()
+    ip = ip.where(ip.notna() & (ip != ""), session_ip)
+    mech = w["sasl_method"].astype(object).str.upper()
+    return pd.DataFrame(
+        {
+            "ts": w["ts"].to_numpy(),
+            "client_ip": ip.to_numpy(),
+            "session_id": sid,
+            "service": w["service"].astype(object).fillna("smtp").to_numpy(),
+            "mechanism": mech.to_numpy(),
+            "username": user.to_numpy(),
+            "username_source": np.where(user.notna(), "sasl_username", "none"),
+            "account_exists": None,
+            "outcome": outcome,
+            "stage": reason.map(_STAGE).to_numpy(),
+            "reason": reason.to_numpy(),
+            "evidence": _evidence(w["source_file"], w["line_no"]),
+        }
+    )
+
+
+def _successes(
+    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: pd.Series, sess: pd.DataFrame
+) -> pd.DataFrame:
+    """Successful AUTHs: named by a ``client=`` line, or silent (``auth=N`` and no mail)."""
+    ok = sess["auth_ok"].fillna(0).astype(int)
+    good = sess.loc[ok > 0]
+    if good.empty:
+        return _empty()
+    cmask = (kind == "client") & events["sasl_username"].notna()
+    clients = events.loc[cmask, ["ts", "sasl_method", "sasl_username", "source_file", "line_no"]].assign(
+        session_id=row_session.reindex(rows[cmask.to_numpy()]).to_numpy()
+    )
+    first_client = clients.drop_duplicates("session_id").set_index("session_id")
+    out = []
+    for sid, s in good.iterrows():
+        c = first_client.loc[str(sid)] if sid in first_client.index else None
+        evidence = []
+        if c is not None:
+            evidence.append({"source_file": str(c["source_file"]), "line_no": int(str(c["line_no"]))})
+        last_file, _, last_no = str(s["last_line"]).rpartition(":")
+        evidence.append({"source_file": last_file, "line_no": int(last_no)})
+        for i in range(int(ok[str(sid)])):
+            out.append(
+                {
+                    "ts": c["ts"] if c is not None else s["end"],
+                    "client_ip": s["client_ip"],
+                    "session_id": sid,
+                    "service": s["service"],
+                    "mechanism": str(c["sasl_method"]).upper() if c is not None and i == 0 else None,
+                    "username": c["sasl_username"] if c is not None and i == 0 else None,
+                    "username_source": "sasl_username" if c is not None and i == 0 else "none",
+                    "account_exists": True if c is not None and i == 0 else None,
+                    "outcome": "succeeded",
+                    "stage": None,
+                    "reason": None if c is not None else "silent: AUTH succeeded, no mail sent",
+                    "evidence": evidence,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def _counter_only(attempts: pd.DataFrame, sess: pd.DataFrame) -> pd.DataFrame:
+    """AUTH commands the disconnect counters show but no other line explains."""
+    failed_total = (sess["auth_total"].fillna(0) - sess["auth_ok"].fillna(0)).astype(int)
+    logged = attempts.loc[attempts["outcome"] != "succeeded"].groupby("session_id").size()
+    missing = failed_total - logged.reindex(failed_total.index).fillna(0).astype(int)
+    extra = []
+    for sid, n in missing[missing > 0].items():
+        s = sess.loc[str(sid)]
+        last_file, _, last_no = str(s["last_line"]).rpartition(":")
+        for _ in range(int(n)):
+            extra.append(
+                {
+                    "ts": s["end"],
+                    "client_ip": s["client_ip"],
+                    "session_id": sid,
+                    "service": s["service"],
+                    "mechanism": None,
+                    "username": None,
+                    "username_source": "none",
+                    "account_exists": None,
+                    "outcome": "rejected",
+                    "stage": None,
+                    "reason": "AUTH refused without a log line (seen in the disconnect counters)",
+                    "evidence": [{"source_file": last_file, "line_no": int(last_no)}],
+                }
+            )
+    return pd.concat([attempts, pd.DataFrame(extra)], ignore_index=True) if extra else attempts
+
+
+def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+    """Join Dovecot passdb lines to the Postfix warning of the same attempt.
+
+    Dovecot answers Postfix's SASL request, so both log the attempt from the same client
+    address within about a second; when Dovecot's failure delay outlasts Postfix's
+    timeout ("Connection lost to authentication server") its line comes later. Lines are
+    paired per address in time order; unpaired Dovecot lines are attempts of their own
+    (IMAP/POP3, or SMTP AUTH whose Postfix line is missing).
+    """
+    d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"])]
+    if d.empty:
+        return attempts
+    result = d["auth_result"].astype(object).fillna("").str.lower()
+    exists = result.map(
+        lambda r: _DOVECOT_EXISTS.get(r, True if "mismatch" in r or "pam_authenticate" in r else None)
+    )
+    dov = pd.DataFrame(
+        {
+            "ts": d["ts"].to_numpy(),
+            "client_ip": d["client_ip"].astype(object).to_numpy(),
+            "username": d["username"].astype(object).to_numpy(),
+            "exists": exists.to_numpy(),
+            "result": d["auth_result"].astype(object).to_numpy(),
+            "pam": (kind[d.index] == "pam_auth_failure").to_numpy(),
+            "source_file": d["source_file"].astype(str).to_numpy(),
+            "line_no": d["line_no"].to_numpy(),
+        }
+    )
+    used = np.zeros(len(dov), dtype=bool)
+    by_ip: dict[str, list[int]] = defaultdict(list)
+    for i, ip in enumerate(dov["client_ip"]):
+        by_ip[str(ip)].append(i)
+    # Dovecot prints "?" for a name it cannot show: that is no name at all
+    dov.loc[dov["username"] == "?", "username"] = None
+    attempts = attempts.copy()
+    # Postfix refuses unknown mechanisms and bad base64 itself: Dovecot never sees those
+    asked = ~attempts["reason"].fillna("").str.startswith(POSTFIX_SIDE_ERRORS)
+    candidates = attempts.index[attempts["outcome"].isin(["failed", "server_error"]) & asked]
+    dts = dov["ts"].to_numpy()
+
+    def pair(outcomes: tuple[str, ...], lo: float, hi: float, take_name: bool) -> None:
+        pool = candidates[attempts.loc[candidates, "outcome"].isin(outcomes).to_numpy()]
+        for a in attempts.loc[pool].sort_values("ts", kind="stable").index:
+            ip = str(_cell(attempts, a, "client_ip"))
+            ts = _cell(attempts, a, "ts")
+            src = _cell(attempts, a, "username_source")
+            said = str(_cell(attempts, a, "username")).lower() if src == "sasl_username" else None
+            window = [
+                i
+                for i in by_ip.get(ip, [])
+                if not used[i] and lo <= (pd.Timestamp(dts[i]) - ts).total_seconds() <= hi
+            ]
+            if (
+                said is not None
+            ):  # the name Postfix got back from Dovecot picks the line among parallel sessions
+                window.sort(key=lambda i: str(_cell(dov, i, "username")).lower() != said)
+            for i in window[:1]:
+                used[i] = True
+                sure = take_name or (len(window) == 1 and _alone(a, i))
+                if sure and pd.notna(_cell(dov, i, "username")):
+                    _set(attempts, a, "username", _cell(dov, i, "username"))
+                    _set(attempts, a, "username_source", "dovecot")
+                    _set(attempts, a, "account_exists", _cell(dov, i, "exists"))
+                line = {"source_file": _cell(dov, i, "source_file"), "line_no": int(_cell(dov, i, "line_no"))}
+                _set(attempts, a, "evidence", [*_cell(attempts, a, "evidence"), line])
+
+    def _alone(a: Any, i: int) -> bool:
+        """Is ``a`` the only backend-outage attempt from its address near Dovecot line ``i``?"""
+        ip = _cell(attempts, a, "client_ip")
+        near = attempts.loc[
+            (attempts["client_ip"] == ip)
+            & (attempts["outcome"] == "server_error")
+            & ((attempts["ts"] - pd.Timestamp(dts[i])).abs() <= pd.Timedelta(seconds=120))
+        ]
+        return len(near) == 1
+
+    # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s)
+    pair(("failed",), -5.0, 3.0, take_name=True)
+    # when Dovecot's delay outlasts Postfix's patience ("Connection lost to authentication
+    # server", 454), its verdict comes later: its user name is claimed only when that address
+    # had no other abandoned request then; otherwise the line is kept as evidence only
+    pair(("server_error",), -5.0, 120.0, take_name=False)
+    rest = dov.loc[~used]
+    if rest.empty:
+        return attempts
+    own = pd.DataFrame(
+        {
+            "ts": rest["ts"].to_numpy(),
+            "client_ip": rest["client_ip"].to_numpy(),
+            "session_id": None,
+            "service": "dovecot",
+            "mechanism": None,
+            "username": rest["username"].to_numpy(),
+            "username_source": np.where(rest["pam"], "pam", "dovecot"),
+            "account_exists": rest["exists"].to_numpy(),
+            "outcome": "failed",
+            "stage": None,
+            "reason": rest["result"].to_numpy(),
+            "evidence": _evidence(rest["source_file"], rest["line_no"]),
+        }
+    )
+    return pd.concat([attempts, own], ignore_index=True)
+
+
+def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+    """Dovecot IMAP/POP3/submission login summaries: N failed attempts, or a login."""
+    d = events.loc[kind == "dovecot_login"]
+    if d.empty:
+        return _empty()
+    out = []
+    for rec in d.to_dict("records"):
+        event = str(rec["login_event"])
+        n = rec["auth_attempts"]
+        if event == "Login":
+            count, outcome = 1, "succeeded"
+        elif pd.notna(n) and int(n) > 0:
+            count, outcome = int(n), "failed"
+        else:
+            continue
+        service = str(rec["daemon"]).removesuffix("-login")
+        for _ in range(count):
+            out.append(
+                {
+                    "ts": rec["ts"],
+                    "client_ip": rec["client_ip"],
+                    "session_id": None,
+                    "service": service,
+                    "mechanism": str(rec["sasl_method"]).upper() if pd.notna(rec["sasl_method"]) else None,
+                    "username": rec["username"] if pd.notna(rec["username"]) else None,
+                    "username_source": "dovecot" if pd.notna(rec["username"]) else "none",
+                    "account_exists": True if outcome == "succeeded" else None,
+                    "outcome": outcome,
+                    "stage": None,
+                    "reason": event,
+                    "evidence": [{"source_file": str(rec["source_file"]), "line_no": int(rec["line_no"])}],
+                }
+            )
+    return pd.DataFrame(out) if out else _empty()
+
+
+def _decode_dialogue(
+    attempts: pd.DataFrame,
+    events: pd.DataFrame,
+    kind: pd.Series,
+    rows: np.ndarray,
+    row_session: pd.Series,
+    secrets: pd.DataFrame,
+    reveal: bool,
+    key: bytes | None,
+) -> pd.DataFrame:
+    """Decode AUTH dialogue logged for a session and attach it to that session's attempts."""
+    mask = kind.isin(["tls_data", "smtp_dialogue", "sasl_debug"])
+    d = events.loc[mask, ["ts", "kind", "direction", "payload", "io_length", "source_file", "line_no"]].copy()
+    if d.empty:
+        return attempts
+    d["session_id"] = row_session.reindex(rows[mask.to_numpy()]).to_numpy()
+    sec = {
+        (str(f), int(n)): s
+        for f, n, s in zip(secrets["source_file"], secrets["line_no"], secrets["secret"], strict=True)
+    }
+    per_session: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    pending: dict[str, dict[str, Any]] = {}
+    challenge: dict[str, str] = {}
+    for rec in d.to_dict("records"):
+        sid = rec["session_id"]
+        if sid is None or (isinstance(sid, float) and np.isnan(sid)):
+            continue
+        payload = str(rec["payload"] or "")
+        where: dict[str, Any] = {"source_file": str(rec["source_file"]), "line_no": int(rec["line_no"])}
+        secret = sec.get((str(rec["source_file"]), int(rec["line_no"])))
+        client = rec["direction"] in ("Read", "<") or rec["kind"] == "sasl_debug"
+        text = payload[:-2] if payload.endswith("??") else payload
+        cut = rec["kind"] == "tls_data" and pd.notna(rec["io_length"]) and int(rec["io_length"]) > 40
+        full_len = int(rec["io_length"]) if pd.notna(rec["io_length"]) else None
+        if not client:
+            reply = text.split(" ", 2)
+            if reply[0] == "334":
+                challenge[sid] = _STAGE.get(reply[1] if len(reply) > 1 else "", "")
+            elif reply[0][:1] in ("2", "4", "5") and sid in pending:
+                per_session[sid].append(pending.pop(sid))
+            continue
+        words = text.split()
+        if words and words[0].upper() == "AUTH" and len(words) >= 2:
+            if sid in pending:
+                per_session[sid].append(pending.pop(sid))
+            att: dict[str, Any] = {"mechanism": words[1].upper(), "evidence": [where], "username": None}
+            if secret is not None:
+                n = full_len - 2 - len(" ".join(words[:2])) - 1 if full_len is not None else None
+                _absorb(att, decode_response(words[1], secret, step="initial", logged_length=n, cut=cut))
+            pending[sid] = att
+            challenge.pop(sid, None)
+        elif sid in pending and secret is not None:
+            att = pending[sid]
+            step = challenge.get(sid) or ("username" if att["username"] is None else "password")
+            n = full_len - 2 if full_len is not None else None
+            _absorb(att, decode_response(att["mechanism"], secret, step=step, logged_length=n, cut=cut))
+            att["evidence"].append(where)
+    for sid, att in pending.items():
+        per_session[sid].append(att)
+    if not per_session:
+        return attempts
+    attempts = attempts.copy()
+    for sid, decoded in per_session.items():
+        mine = attempts.index[(attempts["session_id"] == sid)]
+        mine = attempts.loc[mine].sort_values("ts", kind="stable").index
+        for a, att in zip(mine, decoded, strict=False):
+            if att["username"] and _cell(attempts, a, "username_source") == "none":
+                _set(attempts, a, "username", att["username"])
+                _set(attempts, a, "username_source", "decoded")
+            if pd.isna(_cell(attempts, a, "mechanism")):
+                _set(attempts, a, "mechanism", att["mechanism"])
+            _set(attempts, a, "evidence", [*_cell(attempts, a, "evidence"), *att["evidence"]])
+            pw = att.get("password")
+            if pw is not None:
+                facts = password_facts(pw, key or b"")
+                _set(attempts, a, "password_class", facts["password_class"])
+                _set(attempts, a, "password_hmac", facts["password_hmac"] if key else None)
+                _set(attempts, a, "password_truncated", not att["password_complete"])
+                lo, hi = att["password_length"] or (len(pw), None)
+                _set(attempts, a, "password_length_min", lo)
+                _set(attempts, a, "password_length_max", hi)
+                if reveal:
+                    _set(attempts, a, "password", pw + ("…" if not att["password_complete"] else ""))
+    return attempts
+
+
+def _absorb(att: dict[str, Any], creds: Any) -> None:
+    if creds.username is not None and att.get("username") is None:
+        att["username"] = creds.username
+    if creds.password is not None:
+        att["password"] = creds.password
+        att["password_complete"] = creds.password_complete
+        att["password_length"] = creds.password_length

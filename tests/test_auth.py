@@ -1,0 +1,144 @@
+"""Authentication attempts against the lab's ground truth, and password redaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import maillog_forensics as mf
+from maillog_forensics.auth import auth_attempts_from_events
+from maillog_forensics.credentials import load_or_create_key
+from maillog_forensics.store import load_secrets
+from tests.corpus import corpus_path, jsonl
+
+# ground-truth outcome → ours
+OUTCOME = {
+    "success": {"succeeded"},
+    "fail": {"failed"},
+    "tempfail": {"server_error", "rate_limited"},
+    "rejected": {"rejected", "aborted"},
+}
+LAB_PASSWORDS = ["Spring2024!", "info@2024"]  # planted in the lab's attack: must never show by default
+
+
+def lab(tmp_path_factory: pytest.TempPathFactory, *logs: str) -> Path:
+    ds = tmp_path_factory.mktemp("lab") / "ds"
+    mf.ingest([str(corpus_path("postfix-lab", log)) for log in logs], ds, tz="UTC", year=2026)
+    return ds
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        (("mail.syslog-traditional.log",), "syslog"),
+        (("mail.postlogd.log", "dovecot.native.log"), "postlogd"),  # Postfix's own log + Dovecot's
+    ],
+)
+def lab_case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    logs, phase = request.param
+    return lab(tmp_path_factory, *logs), phase
+
+
+def attempts_of(ds: Path, **kw: object) -> pd.DataFrame:
+    return auth_attempts_from_events(
+        mf.load_events(ds), secrets=load_secrets(ds), hmac_key=load_or_create_key(ds), **kw
+    )
+
+
+def test_every_ground_truth_attempt_is_one_row(lab_case: tuple[Path, str]) -> None:
+    ds, phase = lab_case
+    truth = [
+        r for r in jsonl(corpus_path("postfix-lab", f"ground-truth.{phase}.jsonl")) if r["event"] == "auth"
+    ]
+    a = attempts_of(ds)
+    assert len(a) == len(truth) == 195
+    # per address: the same number of attempts of each outcome class
+    want = Counter((t["src_ip"], t["outcome"]) for t in truth)
+    got: Counter[tuple[str, str]] = Counter()
+    for ip, outcome, reason in zip(a["client_ip"], a["outcome"], a["reason"].fillna(""), strict=True):
+        cls = next(k for k, v in OUTCOME.items() if outcome in v)
+        if reason.startswith("too many errors"):
+            cls = "tempfail"  # the lab counts the 421 error-limit reply as a temporary failure
+        got[(ip, cls)] += 1
+    assert got == want
+    # per address: mechanisms, where the log names one
+    named = a[a["mechanism"].notna()]
+    want_mech = Counter((t["src_ip"], t["mechanism"]) for t in truth)
+    got_mech = Counter(zip(named["client_ip"], named["mechanism"], strict=True))
+    assert all(got_mech[k] <= want_mech[k] for k in got_mech), got_mech - want_mech
+    assert len(named) >= 180
+    # user names: never a guess; each one is a name that address really tried
+    tried = Counter((t["src_ip"], t["username"].lower()) for t in truth)
+    known = a[a["username_source"] != "none"]
+    wrong = Counter(zip(known["client_ip"], known["username"].str.lower(), strict=True)) - tried
+    assert not wrong, wrong
+    # ... and every attempt whose name the logs do carry (a Dovecot line; a success) has it
+    aligned = list(jsonl(corpus_path("postfix-lab", f"alignment.{phase}.jsonl")))
+    carried = sum(1 for r in aligned if r["dovecot_line"]) + sum(
+        1 for t in truth if t["outcome"] == "success"
+    )
+    assert (a["username_source"] != "none").sum() >= carried
+
+
+def test_compromise_and_account_oracle(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    ok = a[a["outcome"] == "succeeded"]
+    assert Counter(ok["username"].dropna()) == Counter(
+        {"alice@lab.example": 3, "bob@lab.example": 1, "carol@lab.example": 1}
+    )
+    dov = a[a["username_source"] == "dovecot"]
+    assert set(dov.loc[dov["account_exists"] == True, "username"]) <= {  # noqa: E712
+        "alice@lab.example",
+        "bob@lab.example",
+        "carol@lab.example",
+        "postmaster@lab.example",
+        "abuse@lab.example",
+    }
+    assert (dov["account_exists"] == False).sum() > 50  # noqa: E712
+    assert (a["outcome"] == "server_error").sum() == (
+        a["reason"] == "Connection lost to authentication server"
+    ).sum()
+
+
+def test_decoded_dialogue_without_clear_passwords(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    seed = a[a["client_ip"].isin(["127.0.0.13", "127.0.0.14", "127.0.0.9"])]
+    assert len(seed) == 5 and seed["password_hmac"].notna().all()
+    assert seed["password"].isna().all()
+    cut = seed[seed["password_truncated"] == True]  # noqa: E712
+    assert len(cut) == 2 and (cut["password_length_max"] > cut["password_length_min"]).all()
+    text = a.astype(str).to_csv()
+    assert not any(p in text for p in LAB_PASSWORDS)
+
+
+def test_reveal_passwords_is_explicit_and_warns(lab_case: tuple[Path, str]) -> None:
+    with pytest.warns(UserWarning, match="clear text"):
+        a = attempts_of(lab_case[0], reveal_passwords=True)
+    shown = a["password"].dropna()
+    assert len(shown) == 5 and shown.str.endswith("…").sum() == 2
+
+
+def test_same_password_same_hmac(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    with pytest.warns(UserWarning):
+        clear = attempts_of(lab_case[0], reveal_passwords=True)
+    pairs = clear.dropna(subset=["password"]).assign(h=a["password_hmac"])
+    for _, grp in pairs.groupby("password"):
+        assert grp["h"].nunique() == 1
+
+
+def test_seed_excerpt(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    mf.ingest([str(corpus_path("seed", "mail.log"))], ds, tz="UTC", year=2026)
+    (row,) = attempts_of(ds).to_dict("records")
+    assert (row["mechanism"], row["username"], row["username_source"], row["outcome"]) == (
+        "PLAIN",
+        "admin@fipick.com",
+        "decoded",
+        "failed",
+    )
+    assert (row["password_length_min"], row["password_length_max"], row["password_truncated"]) == (4, 6, True)
+    assert row["client_ip"] == "" and len(row["evidence"]) >= 2

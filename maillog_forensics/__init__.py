@@ -11,17 +11,24 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .auth import auth_attempts_from_events
+from .credentials import load_or_create_key
+from .explain import explain_lines
 from .ingest import IngestStats, ingest
 from .messages import deliveries_from_events, messages_from_events
 from .sessions import sessions_from_events
-from .store import load_events
+from .store import load_events, load_secrets
 
 __all__ = [
     "IngestStats",
     "__version__",
+    "auth_attempts_from_events",
     "deliveries_from_events",
+    "explain_lines",
     "ingest",
     "load_events",
+    "load_or_create_key",
+    "load_secrets",
     "messages_from_events",
     "sessions_from_events",
 ]

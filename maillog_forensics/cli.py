@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from . import __version__
@@ -44,13 +45,30 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a table (events, sessions, messages, deliveries) of a dataset. "
         "CSV cells that start like a formula are neutralised.",
     )
-    exp.add_argument("table", choices=["events", "sessions", "messages", "deliveries"], help="which table")
+    exp.add_argument(
+        "table", choices=["events", "sessions", "messages", "deliveries", "attempts"], help="which table"
+    )
     exp.add_argument("dataset", metavar="DATASET")
     exp.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
     exp.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
     exp.add_argument("--start", help="only events at or after this time (UTC)")
     exp.add_argument("--end", help="only events before this time (UTC)")
     exp.add_argument("--kind", nargs="+", help="only these line kinds")
+    exp.add_argument(
+        "--reveal-passwords",
+        action="store_true",
+        help="attempts: show decoded passwords in clear (default: length, class and keyed hash only)",
+    )
+
+    ex = sub.add_parser(
+        "explain",
+        help="explain pasted log lines in plain language",
+        description="Explain log lines: give a file, - for stdin, or the lines themselves as arguments. "
+        "Credentials in the lines are decoded; passwords stay redacted unless --reveal-passwords.",
+    )
+    ex.add_argument("lines", nargs="+", metavar="LOG_OR_LINE")
+    ex.add_argument("--reveal-passwords", action="store_true", help="show decoded passwords in clear")
+    ex.add_argument("--year", type=int, help="year of time stamps without one (default: this year)")
 
     summ = sub.add_parser(
         "summary", help="print what a dataset holds", description="Print the manifest summary."
@@ -69,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "summary":
             return _summary(args)
+        if args.command == "explain":
+            return _explain(args)
     except BrokenPipeError:  # e.g. `export ... | head`
         import os
 
@@ -114,9 +134,42 @@ def _export(args: argparse.Namespace) -> int:
 
     if args.table == "events":
         df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
+    elif args.table == "attempts":
+        from .auth import auth_attempts_from_events
+        from .credentials import load_or_create_key
+        from .store import load_secrets
+
+        if args.reveal_passwords:
+            print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            df = auth_attempts_from_events(
+                load_events(args.dataset),
+                secrets=load_secrets(args.dataset),
+                hmac_key=load_or_create_key(args.dataset),
+                reveal_passwords=args.reveal_passwords,
+            )
     else:
         df = TABLES[args.table](args.dataset)
     export_table(df, fmt=args.format, out=args.output)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .explain import explain_lines
+
+    first = args.lines[0]
+    if len(args.lines) == 1 and first == "-":
+        lines = sys.stdin.read().splitlines()
+    elif len(args.lines) == 1 and Path(first).is_file():
+        lines = Path(first).read_text(errors="replace").splitlines()[:5000]
+    else:
+        lines = [ln for arg in args.lines for ln in arg.splitlines()]
+    if args.reveal_passwords:
+        print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
+    print(explain_lines(lines, reveal_passwords=args.reveal_passwords, year=args.year))
     return 0
 
 

@@ -68,12 +68,23 @@ def _deliveries(dataset: str) -> pd.DataFrame:
     return deliveries_from_events(load_events(dataset))
 
 
+def _attempts(dataset: str) -> pd.DataFrame:
+    from .auth import auth_attempts_from_events
+    from .credentials import load_or_create_key
+    from .store import load_events, load_secrets
+
+    return auth_attempts_from_events(
+        load_events(dataset), secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
+    )
+
+
 #: table name → function(dataset) returning the DataFrame
 TABLES: dict[str, Callable[[str], pd.DataFrame]] = {
     "events": _events,
     "sessions": _sessions,
     "messages": _messages,
     "deliveries": _deliveries,
+    "attempts": _attempts,
 }
 
 
@@ -108,7 +119,9 @@ def export_table(
             safe = df.copy()
             for col in safe.columns:
                 if safe[col].dtype == object and safe[col].map(lambda v: isinstance(v, list)).any():
-                    safe[col] = safe[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+                    safe[col] = safe[col].map(
+                        lambda v: "; ".join(map(_cell_text, v)) if isinstance(v, list) else v
+                    )
                 if (
                     safe[col].dtype == object
                     or pd.api.types.is_string_dtype(safe[col])
@@ -129,6 +142,13 @@ def export_table(
     finally:
         if out:
             text.close()
+
+
+def _cell_text(v: Any) -> str:
+    """A list element as CSV text: evidence ``{source_file, line_no}`` as ``file:line``."""
+    if isinstance(v, dict) and "source_file" in v and "line_no" in v:
+        return f"{v['source_file']}:{v['line_no']}"
+    return str(v)
 
 
 def _json_records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -27,9 +27,13 @@ def test_public_surface() -> None:
     assert sorted(maillog_forensics.__all__) == [
         "IngestStats",
         "__version__",
+        "auth_attempts_from_events",
         "deliveries_from_events",
+        "explain_lines",
         "ingest",
         "load_events",
+        "load_or_create_key",
+        "load_secrets",
         "messages_from_events",
         "sessions_from_events",
     ]

@@ -28,6 +28,8 @@ ATTEMPT_COLUMNS = [
     "client_ip",
     "session_id",
     "service",
+    "tls",
+    "credentials_logged",
     "mechanism",
     "username",
     "username_source",
@@ -97,7 +99,9 @@ def auth_attempts_from_events(
     Returns
     -------
     pandas.DataFrame
-        ``ATTEMPT_COLUMNS``, ordered by time. ``outcome`` is ``failed``, ``succeeded``,
+        ``ATTEMPT_COLUMNS``, ordered by time. ``tls`` is the session's TLS protocol (null:
+        plain text); ``credentials_logged`` says the server logged that session's SMTP
+        dialogue (TLS log level 4 or ``debug_peer_list``), credentials included. ``outcome`` is ``failed``, ``succeeded``,
         ``aborted``, ``rate_limited`` (anvil refused the AUTH), ``rejected`` (refused without a
         SASL exchange: error limit, STARTTLS required) or ``server_error`` (an auth backend
         outage: not an attack). ``username_source`` says where the name came from
@@ -129,6 +133,13 @@ def auth_attempts_from_events(
         attempts = _decode_dialogue(
             attempts, events, kind, rows, row_session, secrets, reveal_passwords, hmac_key
         )
+    # what the session says: was it encrypted, did the server log the credentials?
+    by_session = sess.reindex(attempts["session_id"].astype(object).where(attempts["session_id"].notna(), ""))
+    attempts["tls"] = by_session["tls_protocol"].to_numpy()
+    attempts["credentials_logged"] = (
+        by_session["tls_data_logged"].fillna(False).astype(bool)
+        | by_session["debug_dialogue"].fillna(False).astype(bool)
+    ).to_numpy()
     attempts = attempts.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
     for col in ATTEMPT_COLUMNS:
         if col not in attempts.columns:

@@ -142,3 +142,4 @@ def test_seed_excerpt(tmp_path: Path) -> None:
     )
     assert (row["password_length_min"], row["password_length_max"], row["password_truncated"]) == (4, 6, True)
     assert row["client_ip"] == "" and len(row["evidence"]) >= 2
+    assert row["tls"] == "TLSv1.2" and row["credentials_logged"]

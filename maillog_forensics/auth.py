@@ -101,7 +101,8 @@ def auth_attempts_from_events(
     pandas.DataFrame
         ``ATTEMPT_COLUMNS``, ordered by time. ``tls`` is the session's TLS protocol (null:
         plain text); ``credentials_logged`` says the server logged that session's SMTP
-        dialogue (TLS log level 4 or ``debug_peer_list``), credentials included. ``outcome`` is ``failed``, ``succeeded``,
+        dialogue (TLS log level 4 or ``debug_peer_list``), credentials included.
+        ``outcome`` is ``failed``, ``succeeded``,
         ``aborted``, ``rate_limited`` (anvil refused the AUTH), ``rejected`` (refused without a
         SASL exchange: error limit, STARTTLS required) or ``server_error`` (an auth backend
         outage: not an attack). ``username_source`` says where the name came from

@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 
@@ -193,7 +194,43 @@ def _summary(args: argparse.Namespace) -> int:
         )
     kinds = m.get("kind_counts", {})
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
+    from .export import TABLES
+
+    for line in _auth_summary(TABLES["attempts"](args.dataset)):
+        print(terminal_safe(line))
     return 0
+
+
+def _auth_summary(a: Any) -> list[str]:
+    """A few lines on who tried to log in, and who got in (no passwords)."""
+    if len(a) == 0:
+        return ["authentication: no attempts in the logs"]
+    counts = a["outcome"].value_counts()
+    out = [
+        f"authentication: {len(a):,} attempts from {a['client_ip'].nunique():,} addresses: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    ]
+    failed = a[a["outcome"] == "failed"]
+    if len(failed):
+        out.append("  most failures:")
+        top = failed.groupby("client_ip").agg(n=("outcome", "size"), users=("username", "nunique"))
+        for ip, row in top.sort_values("n", ascending=False).head(5).iterrows():
+            out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {row['users']:,} user names")
+    ok = a[a["outcome"] == "succeeded"]
+    if len(ok):
+        bad_ips = set(failed["client_ip"])
+        out.append("  successful logins:")
+        for (user, ip), grp in ok.groupby(["username", "client_ip"], dropna=False):
+            note = "  <- this address also failed logins" if ip in bad_ips else ""
+            name = user if isinstance(user, str) else "(user not logged: silent success)"
+            out.append(f"    {name} from {ip}: {len(grp)}{note}")
+    leaked = a[a["credentials_logged"] == True]  # noqa: E712
+    if len(leaked):
+        out.append(
+            f"  WARNING: the server logged credentials for {leaked['session_id'].nunique()} session(s) "
+            "(smtpd_tls_loglevel = 4 or debug_peer_list): see `maillog-forensics export attempts`"
+        )
+    return out
 
 
 if __name__ == "__main__":

@@ -98,3 +98,17 @@ def test_export_tables_through_the_cli(sample_dataset: Path, tmp_path: Path, tab
         check=True,
     )
     assert len(pd.read_parquet(out)) == rows
+
+
+def test_summary_names_attackers_and_logins(sample_dataset: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "maillog_forensics.cli", "summary", str(sample_dataset)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = res.stdout
+    assert "authentication: 195 attempts from 39 addresses" in out
+    assert "alice@lab.example from 127.0.0.66: 1  <- this address also failed logins" in out
+    assert "logged credentials for 5 session(s)" in out
+    assert "Spring2024!" not in out

@@ -78,6 +78,20 @@ class LineKind:
     doc: str
 
     @property
+    def prefix(self) -> str:
+        """The literal text every match starts with ("" if the pattern starts with a group)."""
+        out = []
+        for ch in self.pattern[1:]:
+            if ch in "\\.^$*+?()[]{}|":
+                break
+            out.append(ch)
+        # a quantifier applies to the character before it: that one is not literal
+        nxt = self.pattern[1 + len(out) : 2 + len(out)]
+        if nxt in ("*", "?", "{") and out:
+            out.pop()
+        return "".join(out)
+
+    @property
     def regex(self) -> re.Pattern[str]:
         """The compiled Python pattern (anchored at the start)."""
         return _compiled(self.pattern)

@@ -144,6 +144,8 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
     for kind in catalog.KINDS:
         if not _kind_applies(kind, family, daemon) or kind.trigger not in body:
             continue
+        if not body.startswith(kind.prefix):
+            continue
         km = kind.regex.match(body)
         if km is None:
             continue
@@ -526,7 +528,12 @@ def _match_kinds(env: pl.DataFrame) -> pl.DataFrame:
                 break
             if not _kind_applies(kind, fam, dmn):
                 continue
-            if kind.trigger:
+            if kind.prefix:  # anchored literal: checking the first bytes is enough
+                has = pending.get_column("body").str.starts_with(kind.prefix)
+                if not has.any():
+                    continue
+                cand, rest = pending.filter(has), pending.filter(~has)
+            elif kind.trigger:
                 has = pending.get_column("body").str.contains(kind.trigger, literal=True)
                 if not has.any():
                     continue

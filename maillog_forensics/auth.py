@@ -55,7 +55,43 @@ BACKEND_ERRORS = (
 #: failure reasons Postfix produces without asking the SASL backend
 POSTFIX_SIDE_ERRORS = ("Invalid authentication mechanism", "Invalid base64 data")
 _STAGE = {"UGFzc3dvcmQ6": "password", "VXNlcm5hbWU6": "username"}
-_DOVECOT_EXISTS = {"unknown user": False, "password mismatch": True, "invalid credentials": None}
+
+
+def account_exists(result: str) -> bool | None:
+    """What a Dovecot/PAM verdict says about the account: exists, does not, or unknown.
+
+    >>> [account_exists(r) for r in ["unknown user", "Password mismatch",
+    ...  "pam_authenticate() failed: User not known to the underlying authentication module",
+    ...  "pam_authenticate() failed: Authentication failure (password mismatch?)", "invalid credentials"]]
+    [False, True, False, True, None]
+    """
+    r = result.lower()
+    if "unknown user" in r or "user not known" in r or "user unknown" in r:
+        return False
+    if "mismatch" in r or "authentication failure" in r:
+        return True
+    return None
+
+
+def _drop_worker_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+    """Dovecot 2.4 logs one verdict twice (``auth-worker`` and ``auth``): keep one."""
+    worker = (d["daemon"].astype(object) == "auth-worker") & (kind[d.index] == "dovecot_auth")
+    if not worker.any() or worker.all():
+        return d
+    key = (
+        d["username"].astype(str)
+        + "\x00"
+        + d["client_ip"].astype(str)
+        + "\x00"
+        + d["auth_result"].astype(str)
+    )
+    left = pd.DataFrame({"ts": d.loc[worker, "ts"], "key": key[worker], "i": d.index[worker]}).sort_values(
+        "ts"
+    )
+    right = pd.DataFrame({"ts": d.loc[~worker, "ts"], "key": key[~worker]}).sort_values("ts").assign(hit=True)
+    m = pd.merge_asof(left, right, on="ts", by="key", direction="nearest", tolerance=pd.Timedelta(seconds=2))
+    dup = m.loc[m["hit"].fillna(False).astype(bool), "i"]
+    return d.loc[~d.index.isin(dup.to_numpy())]
 
 
 def _cell(frame: pd.DataFrame, index: Any, col: str) -> Any:
@@ -298,10 +334,8 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"])]
     if d.empty:
         return attempts
-    result = d["auth_result"].astype(object).fillna("").str.lower()
-    exists = result.map(
-        lambda r: _DOVECOT_EXISTS.get(r, True if "mismatch" in r or "pam_authenticate" in r else None)
-    )
+    d = _drop_worker_duplicates(d, kind)
+    exists = d["auth_result"].astype(object).fillna("").map(account_exists)
     dov = pd.DataFrame(
         {
             "ts": d["ts"].to_numpy(),

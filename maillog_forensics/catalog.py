@@ -543,7 +543,7 @@ KINDS: tuple[LineKind, ...] = (
         DOVECOT,
         "auth auth-worker",
         "(",
-        r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?),(?P<client_ip>[0-9A-Fa-f.:]*)(?:,(?:<[^>]*>)?)?\): "
+        r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?),(?P<client_ip>[0-9A-Fa-f.:]*)(?:,[^)]*)?\): "
         r"(?P<auth_result>.*?)(?: \((?:given password|SHA1 of given password): (?P<payload>.*)\))?$",
         "Dovecot passdb result: 'unknown user' (no such account) vs 'Password mismatch'.",
     ),
@@ -561,7 +561,7 @@ KINDS: tuple[LineKind, ...] = (
         DOVECOT,
         "imap-login pop3-login submission-login managesieve-login",
         "rip=",
-        r"(?P<login_event>Login|Disconnected|Aborted login|Login aborted|Maximum number of connections[^:(]*)"
+        r"(?P<login_event>Login aborted|Aborted login|Disconnected|Login|Maximum number of connections[^:(]*)"
         r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: .*?"
         r"(?:user=<(?P<username>.*?)>, )?(?:method=(?P<sasl_method>[^,]*), )?rip=(?P<client_ip>[^,]*), "
         r"lip=(?P<server_ip>[^, ]*)",

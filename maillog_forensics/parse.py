@@ -31,6 +31,7 @@ _PREFIX_RES = {
     "dovecot": re.compile(syslog.DOVECOT_NATIVE_PREFIX),
 }
 _DIGIT_START = re.compile(r"[0-9]")
+_DOVECOT24 = re.compile(catalog.python_pattern(syslog.DOVECOT24_BODY))
 _ISO_PARTS = re.compile(
     r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):(?P<s>[0-9]{2})"
     r"(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|(?P<sign>[+-])(?P<oh>[0-9]{2}):?(?P<om>[0-9]{2}))?$"
@@ -140,6 +141,11 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
             sev = groups["severity"]
             row["severity"] = sev.lower() if sev else None
             body = body[pm.end() :]
+            dargs = groups.get("dargs") if family == "dovecot-syslog" else tag.args
+            if dargs and "," in dargs:
+                m24 = _DOVECOT24.match(body)
+                if m24:
+                    body = f"{m24['driver']}({dargs}): {m24['rest']}"
     daemon = row.get("daemon")
     for kind in catalog.KINDS:
         if not _kind_applies(kind, family, daemon) or kind.trigger not in body:
@@ -354,7 +360,7 @@ def parse_lines(
         pl.when(pl.col("ok")).then(pl.col("msg")).otherwise(line).alias("message"),
         *[
             pl.when(pl.col("ok")).then(pl.col(c)).alias(c)
-            for c in ("host", "program", "pid", "instance", "service", "daemon", "family")
+            for c in ("host", "program", "pid", "instance", "service", "daemon", "family", "dargs")
         ],
         "ok",
         "in_flags",
@@ -391,7 +397,8 @@ def parse_lines(
 def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
     uniques = hosttags.unique().to_list()
     rows: dict[str, list[Any]] = {
-        k: [] for k in ("hosttag", "host", "program", "pid", "instance", "service", "daemon", "family")
+        k: []
+        for k in ("hosttag", "host", "program", "pid", "instance", "service", "daemon", "family", "dargs")
     }
     for ht in uniques:
         if ht is None:
@@ -407,6 +414,7 @@ def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
         rows["service"].append(t.service)
         rows["daemon"].append(t.daemon)
         rows["family"].append(t.family)
+        rows["dargs"].append(t.args)
     return pl.DataFrame(
         rows,
         schema={
@@ -418,6 +426,7 @@ def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
             "service": pl.String,
             "daemon": pl.String,
             "family": pl.String,
+            "dargs": pl.String,
         },
     )
 
@@ -438,6 +447,7 @@ def _apply_rfc5424(df: pl.DataFrame) -> pl.DataFrame:
             "service",
             "daemon",
             "family",
+            "dargs",
             "ok",
         )
     }
@@ -451,6 +461,7 @@ def _apply_rfc5424(df: pl.DataFrame) -> pl.DataFrame:
         upd["msg"].append(m["message"] or "")
         for k in ("host", "program", "pid", "instance", "service", "daemon", "family"):
             upd[k].append(getattr(t, k))
+        upd["dargs"].append(t.args)
         upd["ok"].append(True)
     if not upd["idx"]:
         return df
@@ -501,13 +512,36 @@ def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
             )
         if family == "dovecot-syslog":
             cols.append(pl.col("g").struct.field("daemon").alias("daemon"))
+            cols.append(pl.col("g").struct.field("dargs").alias("dargs"))
         parts.append(sub.with_columns(cols).drop("g"))
     if not parts:
         return env
     patched = pl.concat(parts, how="vertical_relaxed").select(
-        "idx", "body", "severity", *(["queue_id"]), "daemon"
+        "idx", "body", "severity", "queue_id", "daemon", "dargs"
     )
-    return env.update(patched, on="idx", include_nulls=True)
+    env = env.update(patched, on="idx", include_nulls=True)
+    # Dovecot 2.4: "sql: Password mismatch" + prefix args "u,ip,sasl:login" -> "sql(u,ip,sasl:login): ..."
+    is24 = pl.col("family").is_in(["dovecot", "dovecot-syslog"]) & pl.col("dargs").str.contains(
+        ",", literal=True
+    )
+    if not env.select(is24.fill_null(False).any()).item():
+        return env
+    parts24 = pl.col("body").str.extract_groups(syslog.DOVECOT24_BODY)
+    rewritten = pl.concat_str(
+        [
+            parts24.struct.field("driver"),
+            pl.lit("("),
+            pl.col("dargs"),
+            pl.lit("): "),
+            parts24.struct.field("rest"),
+        ]
+    )
+    return env.with_columns(
+        pl.when(is24.fill_null(False) & parts24.struct.field("driver").is_not_null())
+        .then(rewritten)
+        .otherwise(pl.col("body"))
+        .alias("body")
+    )
 
 
 def _match_kinds(env: pl.DataFrame) -> pl.DataFrame:

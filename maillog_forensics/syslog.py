@@ -97,10 +97,14 @@ POSTFIX_PREFIX = (
     rf"(?:(?P<queue_id__2>{QID}): )?"
 )
 DOVECOT_SYSLOG_PREFIX = (
-    r"^(?:(?P<daemon>[a-z][a-z0-9-]*)(?:\([^)]*\))?(?:<[^>]*>)?: )?"
+    r"^(?:(?P<daemon>[a-z][a-z0-9-]*)(?:\((?P<dargs>[^)]*)\))?(?:<[^>]*>)*: )?(?:request \[[0-9]+\]: )?"
     r"(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
 )
-DOVECOT_NATIVE_PREFIX = r"^(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+DOVECOT_NATIVE_PREFIX = r"^(?:request \[[0-9]+\]: )?(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+#: Dovecot 2.4 puts "user,ip[,sasl:mech]" in the process prefix (``auth(u,ip,sasl:login)<id>:``)
+#: and only the passdb in the text (``sql: Password mismatch``); the parsers rewrite such a
+#: body to the 2.3 shape ``sql(u,ip,sasl:login): Password mismatch`` so one pattern reads both.
+DOVECOT24_BODY = r"^(?P<driver>[a-z][a-z0-9-]*): (?P<rest>.*)$"
 
 
 def split_head(line: str) -> tuple[str, str] | None:
@@ -135,6 +139,7 @@ class HeaderTag:
     instance: str | None
     service: str | None
     daemon: str | None
+    args: str | None = None  # Dovecot process arguments: "31326", or 2.4 "user,ip,sasl:login"
 
 
 @lru_cache(maxsize=65536)
@@ -148,8 +153,12 @@ def parse_tag(hosttag: str) -> HeaderTag | None:
     return _tag_parts(m["host"], tag, pid)
 
 
+_PROC_ARGS = re.compile(r"(?P<base>[^(<]+)\((?P<args>[^)]*)\)(?:<[^>]*>)*")
+
+
 def _tag_parts(host: str | None, tag: str, pid: int | None) -> HeaderTag:
-    base = tag.split("(", 1)[0] if tag.endswith(")") else tag
+    m = _PROC_ARGS.fullmatch(tag)
+    base, args = (m["base"], m["args"]) if m else (tag, None)
     parts = base.split("/")
     if parts[0].startswith("postfix") and (len(parts) > 1 or parts[0] == "postfix"):
         service = "/".join(parts[1:-1]) or None
@@ -157,7 +166,7 @@ def _tag_parts(host: str | None, tag: str, pid: int | None) -> HeaderTag:
     if base == "dovecot":
         return HeaderTag(host, base, pid, "dovecot-syslog", None, None, None)
     if base in DOVECOT_PROCS:
-        return HeaderTag(host, base, pid, "dovecot", None, None, base)
+        return HeaderTag(host, base, pid, "dovecot", None, None, base, args)
     return HeaderTag(host, base, pid, "other", None, None, base)
 
 

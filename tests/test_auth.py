@@ -143,3 +143,31 @@ def test_seed_excerpt(tmp_path: Path) -> None:
     assert (row["password_length_min"], row["password_length_max"], row["password_truncated"]) == (4, 6, True)
     assert row["client_ip"] == "" and len(row["evidence"]) >= 2
     assert row["tls"] == "TLSv1.2" and row["credentials_logged"]
+
+
+def test_dovecot_24_format_and_worker_duplicate(tmp_path: Path) -> None:
+    log = tmp_path / "dovecot.log"
+    log.write_text(
+        "Jun 23 00:10:49 auth-worker(info@example.com,192.0.2.4)<4001084><CvN+E95Uf4e7eEnj>: request [12]: "
+        "Info: sql: Password mismatch (given password: Xx-planted-9)\n"
+        "Jun 23 00:10:49 auth(info@example.com,192.0.2.4,sasl:login)<CvN+E95Uf4e7eEnj>: Info: sql: "
+        "Password mismatch (given password: Xx-planted-9)\n"
+        "Jun 23 00:10:52 auth(nobody@example.com,192.0.2.4,sasl:plain)<AbC+E95Uf4e7eEnj>: Info: passwd-file: "
+        "unknown user\n"
+        "Jun 23 00:11:05 imap-login: Info: Login aborted: Connection closed "
+        "(auth failed, 3 attempts in 16 secs) "
+        "(auth_failed): user=<info@example.com>, method=PLAIN, rip=192.0.2.4, lip=198.51.100.5, TLS, "
+        "session=<CvN+E95Uf4e7eEnj>\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    a = attempts_of(ds)
+    passdb = a[a["service"] == "dovecot"]
+    assert list(passdb["username"]) == [
+        "info@example.com",
+        "nobody@example.com",
+    ]  # the worker copy is dropped
+    assert list(passdb["account_exists"]) == [True, False]
+    imap = a[a["service"] == "imap"]
+    assert len(imap) == 3 and set(imap["username"]) == {"info@example.com"}
+    assert "Xx-planted-9" not in a.astype(str).to_csv()

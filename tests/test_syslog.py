@@ -153,7 +153,7 @@ TAG_CASES = [
     ),
     pytest.param(
         "mx.example.com auth-worker(31326)",
-        HeaderTag(MX, "auth-worker", None, "dovecot", None, None, "auth-worker"),
+        HeaderTag(MX, "auth-worker", None, "dovecot", None, None, "auth-worker", "31326"),
         id="dovecot-auth-worker",
     ),
     pytest.param(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .sessions import group_lists, session_lines
+from .sessions import group_lists, session_ids_of_rows
 
 __all__ = ["DELIVERY_COLUMNS", "MESSAGE_COLUMNS", "deliveries_from_events", "messages_from_events"]
 
@@ -242,11 +242,8 @@ def _session_of_client(events: pd.DataFrame, client_rows: np.ndarray, n: int) ->
     """session_id of the smtpd session whose ``client=`` line created each message."""
     out = np.full(n, None, dtype=object)
     has = client_rows >= 0
-    if not has.any():
-        return out
-    lines = session_lines(events)
-    by_row = pd.Series(lines["session_id"].to_numpy(), index=lines["row"].to_numpy())
-    out[has] = by_row.reindex(client_rows[has]).to_numpy()
+    if has.any():
+        out[has] = session_ids_of_rows(events, client_rows[has])
     return out
 
 

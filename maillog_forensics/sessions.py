@@ -16,7 +16,7 @@ import pandas as pd
 
 from .schema import COUNTER_COMMANDS
 
-__all__ = ["SESSION_COLUMNS", "session_lines", "sessions_from_events"]
+__all__ = ["SESSION_COLUMNS", "session_ids_of_rows", "session_lines", "sessions_from_events"]
 
 #: event columns the sessioniser reads (pass ``columns=`` to load_events to save memory)
 EVENT_COLUMNS = [
@@ -132,23 +132,55 @@ def _hex_id(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(text, index=frame.index, dtype=object)
 
 
+_LINE_KEYS = ["host", "instance", "service", "daemon", "pid", "kind", "client_ip", "source_file", "line_no"]
+
+
+def _session_ids(ev: pd.DataFrame) -> np.ndarray:
+    """Stable id of each numbered session: a hash of its first line's provenance."""
+    sess = ev["_sess"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]]) if len(sess) else np.array([], dtype=np.int64)
+    firsts = pd.DataFrame(
+        {
+            "f": np.asarray(ev["source_file"].array.take(starts), dtype=object),
+            "n": ev["line_no"].array.take(starts),
+        }
+    )
+    return _hex_id(firsts).to_numpy()
+
+
 def session_lines(events: pd.DataFrame) -> pd.DataFrame:
     """Which session each smtpd line belongs to.
 
     Returns ``row`` (position in ``events``), ``source_file``, ``line_no``, ``session_id``.
     """
-    keys = ["host", "instance", "service", "daemon", "pid", "kind", "client_ip", "source_file", "line_no"]
-    ev = _assign(_smtpd_rows(events, keys))
-    firsts = ev.groupby("_sess", sort=False)[["source_file", "line_no"]].first()
-    ids = _hex_id(firsts.astype({"source_file": "object"}))
+    ev = _assign(_smtpd_rows(events, _LINE_KEYS))
+    ids = _session_ids(ev)
     return pd.DataFrame(
         {
             "row": ev["_row"].to_numpy(),
             "source_file": ev["source_file"].astype("object").to_numpy(),
             "line_no": ev["line_no"].to_numpy(),
-            "session_id": ids.reindex(ev["_sess"].to_numpy()).to_numpy(),
+            "session_id": ids[ev["_sess"].to_numpy()] if len(ids) else np.array([], dtype=object),
         }
     )
+
+
+def session_ids_of_rows(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``session_id`` of the smtpd session each given row (position in ``events``) is in.
+
+    Rows that are not smtpd lines get ``None``.
+    """
+    out = np.full(len(rows), None, dtype=object)
+    if len(rows) == 0:
+        return out
+    ev = _assign(_smtpd_rows(events, _LINE_KEYS))
+    ids = _session_ids(ev)
+    of_row = np.full(len(events), -1, dtype=np.int64)
+    of_row[ev["_row"].to_numpy()] = ev["_sess"].to_numpy()
+    sess = of_row[rows]
+    known = sess >= 0
+    out[known] = ids[sess[known]]
+    return out
 
 
 def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -190,12 +222,19 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     ev = _assign(_smtpd_rows(events, keys))
     if ev.empty:
         return pd.DataFrame(columns=SESSION_COLUMNS)
-    sess = ev["_sess"].to_numpy()
+    by_process = ev["_sess"].to_numpy()
     rows = ev["_row"].to_numpy()
-    n = int(sess[-1]) + 1
-    # rows are sorted by session: first/last rows are at the boundaries
-    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]])
-    ends = np.r_[starts[1:] - 1, len(sess) - 1]
+    n = int(by_process[-1]) + 1
+    # rows are grouped by session: first/last rows are at the boundaries
+    starts = np.flatnonzero(np.r_[True, by_process[1:] != by_process[:-1]])
+    ends = np.r_[starts[1:] - 1, len(by_process) - 1]
+    # number the sessions in the order of their first line (the output order); a session's
+    # rows stay contiguous, which is all the per-session picks below need
+    order = np.argsort(rows[starts], kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    sess = rank[by_process]
+    starts, ends = starts[order], ends[order]
     kind = ev["kind"]
 
     def count(mask: pd.Series) -> np.ndarray:
@@ -277,9 +316,7 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     out["postscreen_verdict"] = _postscreen(events, out)
     ints = ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]
     out[ints] = out[ints].astype("Int32")
-    # sessions in the order of their first line
-    order = np.argsort(rows[starts], kind="stable")
-    return out.iloc[order].reset_index(drop=True)[SESSION_COLUMNS]
+    return out[SESSION_COLUMNS]
 
 
 _RENAME = {
@@ -290,7 +327,7 @@ _RENAME = {
 
 
 def _first_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the first occurrence of each key in a sorted array, and the keys."""
+    """Positions of the first row of each run of equal keys (a session's rows are contiguous)."""
     if len(keys) == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=keys.dtype)
     first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])

@@ -103,6 +103,7 @@ def test_helga_lifecycles(helga: pd.DataFrame) -> None:
     d = deliveries_from_events(helga)
     assert (d["status"] == "sent").sum() == 364
     assert m["session_id"].notna().sum() == (helga["kind"] == "client").sum() == 357
+    assert set(m["session_id"].dropna()) <= set(mf.sessions_from_events(helga)["session_id"])
 
 
 def test_lab_messages_sent_by_the_intruder(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -71,6 +72,27 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--reveal-passwords", action="store_true", help="show decoded passwords in clear")
     ex.add_argument("--year", type=int, help="year of time stamps without one (default: this year)")
 
+    fnd = sub.add_parser(
+        "findings",
+        help="attacks, compromises and risky settings, with evidence and actions",
+        description="Findings of a dataset: brute force (per address and per network), password spraying, "
+        "username enumeration, compromised accounts, credentials in logs, server settings.",
+    )
+    fnd.add_argument("dataset", metavar="DATASET")
+    fnd.add_argument("--format", default="table", choices=["table", "json", "jsonl", "csv"])
+    fnd.add_argument("--min-severity", default="info", choices=["info", "low", "medium", "high", "critical"])
+    fnd.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
+
+    blk = sub.add_parser(
+        "blocklist",
+        help="addresses and networks to block, for nftables, iptables, Postfix or fail2ban",
+        description="Attacking addresses and networks from the findings. An address that also logged in "
+        "as a legitimate user is never listed; it is reported on stderr for a human to decide.",
+    )
+    blk.add_argument("dataset", metavar="DATASET")
+    blk.add_argument("--format", default="plain", choices=["plain", "nft", "iptables", "postfix", "fail2ban"])
+    blk.add_argument("--min-severity", default="low", choices=["info", "low", "medium", "high", "critical"])
+
     summ = sub.add_parser(
         "summary", help="print what a dataset holds", description="Print the manifest summary."
     )
@@ -90,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _summary(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "findings":
+            return _findings(args)
+        if args.command == "blocklist":
+            return _blocklist(args)
     except BrokenPipeError:  # e.g. `export ... | head`
         import os
 
@@ -156,9 +182,58 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _analyse(dataset: str) -> tuple[Any, Any]:
+    """Findings and attempts of a dataset (passwords never in clear here)."""
+    from .auth import auth_attempts_from_events
+    from .credentials import load_or_create_key
+    from .detect import findings
+    from .store import load_events, load_secrets
 
+    events = load_events(dataset)
+    attempts = auth_attempts_from_events(
+        events, secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
+    )
+    return findings(events, attempts=attempts), attempts
+
+
+def _findings(args: argparse.Namespace) -> int:
+    from .detect import SEVERITIES
+    from .export import export_table, terminal_safe
+
+    found, _ = _analyse(args.dataset)
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    found = found[found["severity"].map(rank) >= rank[args.min_severity]]
+    if args.format != "table":
+        export_table(found, fmt=args.format, out=args.output)
+        return 0
+    lines = []
+    for rec in found.to_dict("records"):
+        who = rec["subject_username"] or rec["subject_ip"] or rec["subject_network"] or ""
+        lines.append(f"[{rec['severity'].upper():8}] {rec['kind']}: {rec['summary']}")
+        if isinstance(who, str) and who:
+            lines.append(f"           subject: {who}; evidence: {len(rec['evidence'])} line(s)")
+        lines.append(f"           action: {rec['action']}")
+    text = terminal_safe("\n".join(lines) or "no findings")
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def _blocklist(args: argparse.Namespace) -> int:
+    from .export import terminal_safe
+    from .remediate import blocklist, render_blocklist
+
+    found, attempts = _analyse(args.dataset)
+    bl = blocklist(found, attempts, min_severity=args.min_severity)
+    sys.stdout.write(render_blocklist(bl, args.format))
+    for ip, why in bl.held_back.items():
+        print(f"maillog-forensics: not listed, review by hand: {terminal_safe(ip)}: {why}", file=sys.stderr)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
     from .explain import explain_lines
 
     first = args.lines[0]
@@ -175,8 +250,6 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .export import terminal_safe
     from .store import DatasetError, read_manifest
 

@@ -25,11 +25,15 @@ def test_environment_yml_only_installs_the_project() -> None:
 
 def test_public_surface() -> None:
     assert sorted(maillog_forensics.__all__) == [
+        "DetectConfig",
         "IngestStats",
         "__version__",
         "auth_attempts_from_events",
+        "blocklist",
         "deliveries_from_events",
         "explain_lines",
+        "findings",
+        "fingerprint",
         "ingest",
         "load_events",
         "load_or_create_key",

@@ -11,6 +11,7 @@ to user names and password facts (the password itself only on request).
 
 from __future__ import annotations
 
+import bisect
 import warnings
 from collections import defaultdict
 from typing import Any
@@ -92,6 +93,12 @@ def _drop_worker_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     m = pd.merge_asof(left, right, on="ts", by="key", direction="nearest", tolerance=pd.Timedelta(seconds=2))
     dup = m.loc[m["hit"].fillna(False).astype(bool), "i"]
     return d.loc[~d.index.isin(dup.to_numpy())]
+
+
+def _ns(ts: pd.Series) -> np.ndarray:
+    """UTC time stamps as int64 nanoseconds (for bisection)."""
+    naive = pd.to_datetime(ts, utc=True).dt.tz_localize(None).astype("datetime64[ns]")
+    return np.asarray(naive.to_numpy().view("int64"))
 
 
 def _cell(frame: pd.DataFrame, index: Any, col: str) -> Any:
@@ -358,43 +365,70 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     # Postfix refuses unknown mechanisms and bad base64 itself: Dovecot never sees those
     asked = ~attempts["reason"].fillna("").str.startswith(POSTFIX_SIDE_ERRORS)
     candidates = attempts.index[attempts["outcome"].isin(["failed", "server_error"]) & asked]
-    dts = dov["ts"].to_numpy()
+    # per address: Dovecot line positions sorted by time, and their times (ns) for bisection
+    dns = _ns(dov["ts"])
+    times: dict[str, list[int]] = {}
+    for ip, idxs in by_ip.items():
+        idxs.sort(key=lambda i: dns[i])
+        times[ip] = [int(dns[i]) for i in idxs]
+    d_user = dov["username"].to_numpy()
+    d_exists = dov["exists"].to_numpy()
+    d_file = dov["source_file"].to_numpy()
+    d_line = dov["line_no"].to_numpy()
+    outage = attempts[attempts["outcome"] == "server_error"]
+    outage_times: dict[str, list[int]] = {}
+    for ip, t in zip(
+        outage["client_ip"].astype(str),
+        outage["ts"].astype("datetime64[ns, UTC]").astype("int64"),
+        strict=True,
+    ):
+        outage_times.setdefault(ip, []).append(int(t))
+    for lst in outage_times.values():
+        lst.sort()
+    second = 1_000_000_000
+
+    def alone(ip: str, t_line: int) -> bool:
+        """Is there exactly one backend-outage attempt from ``ip`` within 2 min of the line?"""
+        ts_list = outage_times.get(ip, [])
+        return (
+            bisect.bisect_right(ts_list, t_line + 120 * second)
+            - bisect.bisect_left(ts_list, t_line - 120 * second)
+            == 1
+        )
 
     def pair(outcomes: tuple[str, ...], lo: float, hi: float, take_name: bool) -> None:
-        pool = candidates[attempts.loc[candidates, "outcome"].isin(outcomes).to_numpy()]
-        for a in attempts.loc[pool].sort_values("ts", kind="stable").index:
-            ip = str(_cell(attempts, a, "client_ip"))
-            ts = _cell(attempts, a, "ts")
-            src = _cell(attempts, a, "username_source")
-            said = str(_cell(attempts, a, "username")).lower() if src == "sasl_username" else None
-            window = [
-                i
-                for i in by_ip.get(ip, [])
-                if not used[i] and lo <= (pd.Timestamp(dts[i]) - ts).total_seconds() <= hi
-            ]
+        pool = attempts.loc[candidates]
+        pool = pool[pool["outcome"].isin(outcomes)].sort_values("ts", kind="stable")
+        a_ts = _ns(pool["ts"])
+        a_ip = pool["client_ip"].astype(str).to_numpy()
+        a_src = pool["username_source"].to_numpy()
+        a_user = pool["username"].to_numpy()
+        for k, a in enumerate(pool.index):
+            ip = str(a_ip[k])
+            idxs = by_ip.get(ip)
+            if not idxs:
+                continue
+            t0 = int(a_ts[k])
+            tl = times[ip]
+            first = bisect.bisect_left(tl, t0 + int(lo * second))
+            last = bisect.bisect_right(tl, t0 + int(hi * second))
+            window = [idxs[j] for j in range(first, last) if not used[idxs[j]]]
+            if not window:
+                continue
+            said = str(a_user[k]).lower() if a_src[k] == "sasl_username" else None
             if (
                 said is not None
             ):  # the name Postfix got back from Dovecot picks the line among parallel sessions
-                window.sort(key=lambda i: str(_cell(dov, i, "username")).lower() != said)
-            for i in window[:1]:
-                used[i] = True
-                sure = take_name or (len(window) == 1 and _alone(a, i))
-                if sure and pd.notna(_cell(dov, i, "username")):
-                    _set(attempts, a, "username", _cell(dov, i, "username"))
-                    _set(attempts, a, "username_source", "dovecot")
-                    _set(attempts, a, "account_exists", _cell(dov, i, "exists"))
-                line = {"source_file": _cell(dov, i, "source_file"), "line_no": int(_cell(dov, i, "line_no"))}
-                _set(attempts, a, "evidence", [*_cell(attempts, a, "evidence"), line])
-
-    def _alone(a: Any, i: int) -> bool:
-        """Is ``a`` the only backend-outage attempt from its address near Dovecot line ``i``?"""
-        ip = _cell(attempts, a, "client_ip")
-        near = attempts.loc[
-            (attempts["client_ip"] == ip)
-            & (attempts["outcome"] == "server_error")
-            & ((attempts["ts"] - pd.Timestamp(dts[i])).abs() <= pd.Timedelta(seconds=120))
-        ]
-        return len(near) == 1
+                window.sort(key=lambda i: str(d_user[i]).lower() != said)
+            i = window[0]
+            used[i] = True
+            sure = take_name or (len(window) == 1 and alone(ip, int(dns[i])))
+            if sure and pd.notna(d_user[i]):
+                _set(attempts, a, "username", d_user[i])
+                _set(attempts, a, "username_source", "dovecot")
+                _set(attempts, a, "account_exists", d_exists[i])
+            line = {"source_file": str(d_file[i]), "line_no": int(d_line[i])}
+            _set(attempts, a, "evidence", [*_cell(attempts, a, "evidence"), line])
 
     # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s)
     pair(("failed",), -5.0, 3.0, take_name=True)

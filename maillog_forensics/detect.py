@@ -7,6 +7,7 @@ evidence lines, and the action. Thresholds live in :class:`DetectConfig`.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -178,11 +179,20 @@ def _compromises(a: pd.DataFrame, m: pd.DataFrame, cfg: DetectConfig) -> list[di
     out = []
     ok = a[(a["outcome"] == "succeeded") & a["username"].notna()].sort_values("ts")
     failed = _guesses(a)
+    # failures per address, sorted by time, to count "failures before this login" by bisection
+    fail_times: dict[str, list[Any]] = {}
+    for ip, t in zip(failed["client_ip"].astype(str), failed["ts"], strict=True):
+        fail_times.setdefault(ip, []).append(t)
+    for lst in fail_times.values():
+        lst.sort()
+
+    def failures_before(ip: str, ts: Any) -> int:
+        return bisect.bisect_right(fail_times.get(ip, []), ts)
+
     fallen: dict[str, Any] = {}
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in ok.to_dict("records")]
     for rec in records:
-        before = failed[(failed["client_ip"] == rec["client_ip"]) & (failed["ts"] <= rec["ts"])]
-        if len(before) >= cfg.compromise_min_failures:
+        if failures_before(str(rec["client_ip"]), rec["ts"]) >= cfg.compromise_min_failures:
             fallen.setdefault(str(rec["username"]), rec["ts"])
     seen_ok: set[tuple[str, str]] = set()
     for rec in records:
@@ -190,13 +200,14 @@ def _compromises(a: pd.DataFrame, m: pd.DataFrame, cfg: DetectConfig) -> list[di
         if (user, ip) in seen_ok:
             continue
         seen_ok.add((user, ip))
-        before = failed[(failed["client_ip"] == ip) & (failed["ts"] <= ts)]
-        if len(before) >= cfg.compromise_min_failures:
-            why = f"after {len(before)} failed logins from that address"
+        n_before = failures_before(ip, ts)
+        if n_before >= cfg.compromise_min_failures:
+            why = f"after {n_before} failed logins from that address"
         elif user in fallen and ts >= fallen[user]:
             why = "after the account was taken over by password guessing"
         else:
             continue
+        before = failed[(failed["client_ip"] == ip) & (failed["ts"] <= ts)]
         sent = m[(m["sasl_username"] == user) & (m["client_ip"] == ip)]
         rcpts = sum(len(r) for r in sent["recipients"])
         rows = pd.concat(

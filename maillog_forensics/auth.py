@@ -304,29 +304,36 @@ def _counter_only(attempts: pd.DataFrame, sess: pd.DataFrame) -> pd.DataFrame:
     """AUTH commands the disconnect counters show but no other line explains."""
     failed_total = (sess["auth_total"].fillna(0) - sess["auth_ok"].fillna(0)).astype(int)
     logged = attempts.loc[attempts["outcome"] != "succeeded"].groupby("session_id").size()
-    missing = failed_total - logged.reindex(failed_total.index).fillna(0).astype(int)
-    extra = []
-    for sid, n in missing[missing > 0].items():
-        s = sess.loc[str(sid)]
-        last_file, _, last_no = str(s["last_line"]).rpartition(":")
-        for _ in range(int(n)):
-            extra.append(
-                {
-                    "ts": s["end"],
-                    "client_ip": s["client_ip"],
-                    "session_id": sid,
-                    "service": s["service"],
-                    "mechanism": None,
-                    "username": None,
-                    "username_source": "none",
-                    "account_exists": None,
-                    "outcome": "rejected",
-                    "stage": None,
-                    "reason": "AUTH refused without a log line (seen in the disconnect counters)",
-                    "evidence": [{"source_file": last_file, "line_no": int(last_no)}],
-                }
-            )
-    return pd.concat([attempts, pd.DataFrame(extra)], ignore_index=True) if extra else attempts
+    missing = (failed_total - logged.reindex(failed_total.index).fillna(0).astype(int)).clip(lower=0)
+    if not (missing > 0).any():
+        return attempts
+    s = sess.loc[missing.index[missing > 0]]
+    times = missing[missing > 0].to_numpy()
+    last = s["last_line"].astype(str).str.rpartition(":")
+    extra = pd.DataFrame(
+        {
+            "ts": np.repeat(s["end"].to_numpy(), times),
+            "client_ip": np.repeat(s["client_ip"].to_numpy(), times),
+            "session_id": np.repeat(s.index.to_numpy(), times),
+            "service": np.repeat(s["service"].to_numpy(), times),
+            "mechanism": None,
+            "username": None,
+            "username_source": "none",
+            "account_exists": None,
+            "outcome": "rejected",
+            "stage": None,
+            "reason": "AUTH refused without a log line (seen in the disconnect counters)",
+            "evidence": np.repeat(
+                np.array(
+                    [[{"source_file": f, "line_no": int(n)}] for f, n in zip(last[0], last[2], strict=True)]
+                    + [None],
+                    dtype=object,
+                )[:-1],
+                times,
+            ),
+        }
+    )
+    return pd.concat([attempts, extra], ignore_index=True)
 
 
 def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
@@ -386,6 +393,12 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     for lst in outage_times.values():
         lst.sort()
     second = 1_000_000_000
+    # edit plain object arrays, write them back once (cell writes to Arrow columns are slow)
+    position = {label: k for k, label in enumerate(attempts.index)}
+    new_user = np.asarray(attempts["username"], dtype=object).copy()
+    new_source = np.asarray(attempts["username_source"], dtype=object).copy()
+    new_exists = np.asarray(attempts["account_exists"], dtype=object).copy()
+    new_evidence = np.asarray(attempts["evidence"], dtype=object).copy()
 
     def alone(ip: str, t_line: int) -> bool:
         """Is there exactly one backend-outage attempt from ``ip`` within 2 min of the line?"""
@@ -423,12 +436,11 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
             i = window[0]
             used[i] = True
             sure = take_name or (len(window) == 1 and alone(ip, int(dns[i])))
+            pos = position[a]
             if sure and pd.notna(d_user[i]):
-                _set(attempts, a, "username", d_user[i])
-                _set(attempts, a, "username_source", "dovecot")
-                _set(attempts, a, "account_exists", d_exists[i])
+                new_user[pos], new_source[pos], new_exists[pos] = d_user[i], "dovecot", d_exists[i]
             line = {"source_file": str(d_file[i]), "line_no": int(d_line[i])}
-            _set(attempts, a, "evidence", [*_cell(attempts, a, "evidence"), line])
+            new_evidence[pos] = [*new_evidence[pos], line]
 
     # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s)
     pair(("failed",), -5.0, 3.0, take_name=True)
@@ -436,6 +448,9 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     # server", 454), its verdict comes later: its user name is claimed only when that address
     # had no other abandoned request then; otherwise the line is kept as evidence only
     pair(("server_error",), -5.0, 120.0, take_name=False)
+    attempts = attempts.assign(
+        username=new_user, username_source=new_source, account_exists=new_exists, evidence=new_evidence
+    )
     rest = dov.loc[~used]
     if rest.empty:
         return attempts

@@ -119,7 +119,17 @@ def _assign(ev: pd.DataFrame) -> pd.DataFrame:
     sess_group[sess] = group
     next_same = np.zeros(n, dtype=bool)
     next_same[:-1] = sess_group[1:] == sess_group[:-1]
-    noise = ~has_connect & ~has_end & next_same
+    # ... unless the run names another client than the next session (a reordered stray line)
+    ip = ev["client_ip"]
+    code = pd.factorize(ip.where(ip != ""))[0]
+    named = np.flatnonzero(code >= 0)
+    first = np.flatnonzero(np.r_[True, sess[named][1:] != sess[named][:-1]]) if len(named) else named
+    sess_ip = np.full(n, -1, dtype=np.int64)
+    sess_ip[sess[named][first]] = code[named][first]
+    next_ip = np.full(n, -1, dtype=np.int64)
+    next_ip[:-1] = sess_ip[1:]
+    same_client = (sess_ip == -1) | (sess_ip == next_ip)
+    noise = ~has_connect & ~has_end & next_same & same_client
     if noise.any():
         sess = np.unique(sess + noise[sess], return_inverse=True)[1]
     return ev.assign(_sess=sess)

@@ -730,7 +730,8 @@ class LogGenerator:
         client = f"unknown[{ip}]"
         n = len(users)
         t_auth = t + (0.3 if tls else 0.1) + r() * 0.5
-        t_end = t_auth + n * (2.1 + r() * 0.5) + r() * 0.2
+        # each guess takes 2.0-2.4 s (Dovecot's failure delay) + 0.05-0.15 s: end after the last
+        t_end = t_auth + n * 2.6 + 0.05 + r() * 0.2
         end = r()
         if end < 0.02:
             t_end += 300

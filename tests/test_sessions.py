@@ -205,3 +205,31 @@ def test_lab_every_scripted_connection_is_one_session(tmp_path: Path, log: str, 
             assert stats == t["stats"], (key, json.dumps(t)[:200])
             assert outcome.get(m["end_reason"], "abort") == t["how"], (key, m["end_reason"], t["how"])
             assert abs(m["start"].timestamp() - t["epoch"]) < 3
+
+
+def test_stray_line_of_another_client_is_not_merged_into_the_next_session() -> None:
+    ev = events(
+        [
+            line(1, 100, "connect from unknown[192.0.2.1]"),
+            line(2, 100, "disconnect from unknown[192.0.2.1] ehlo=1 auth=0/2 commands=1/3"),
+            line(
+                2, 100, "warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+            ),  # reordered
+            line(5, 100, "connect from unknown[198.51.100.4]"),
+            line(
+                6,
+                100,
+                "4F00B2: client=unknown[198.51.100.4], sasl_method=PLAIN, sasl_username=bob@example.com",
+            ),
+            line(
+                7,
+                100,
+                "disconnect from unknown[198.51.100.4] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6",
+            ),
+        ]
+    )
+    s = sessions_from_events(ev)
+    bob = s[s["client_ip"] == "198.51.100.4"].iloc[0]
+    assert bob["auth_failures"] == 0 and bob["n_lines"] == 3
+    stray = s[s["truncated_start"]]
+    assert list(stray["client_ip"]) == ["192.0.2.1"] and stray["auth_failures"].item() == 1

@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     fnd.add_argument("--format", default="table", choices=["table", "json", "jsonl", "csv"])
     fnd.add_argument("--min-severity", default="info", choices=["info", "low", "medium", "high", "critical"])
     fnd.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
+    fnd.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a threshold of DetectConfig, e.g. --set brute_force_min_failures=10",
+    )
 
     blk = sub.add_parser(
         "blocklist",
@@ -92,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     blk.add_argument("dataset", metavar="DATASET")
     blk.add_argument("--format", default="plain", choices=["plain", "nft", "iptables", "postfix", "fail2ban"])
     blk.add_argument("--min-severity", default="low", choices=["info", "low", "medium", "high", "critical"])
+    blk.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a threshold")
 
     summ = sub.add_parser(
         "summary", help="print what a dataset holds", description="Print the manifest summary."
@@ -182,25 +190,44 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyse(dataset: str) -> tuple[Any, Any]:
+def _config(settings: list[str]) -> Any:
+    """A DetectConfig with ``NAME=VALUE`` overrides (integers)."""
+    import dataclasses
+
+    from .detect import DetectConfig
+
+    names = {f.name for f in dataclasses.fields(DetectConfig)}
+    values: dict[str, int] = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in names or not value.isdigit():
+            raise ValueError(
+                f"--set {item!r}: expected NAME=NUMBER with NAME one of {', '.join(sorted(names))}"
+            )
+        values[name] = int(value)
+    return DetectConfig(**values)
+
+
+def _analyse(dataset: str, settings: list[str]) -> tuple[Any, Any]:
     """Findings and attempts of a dataset (passwords never in clear here)."""
     from .auth import auth_attempts_from_events
     from .credentials import load_or_create_key
     from .detect import findings
     from .store import load_events, load_secrets
 
+    config = _config(settings)
     events = load_events(dataset)
     attempts = auth_attempts_from_events(
         events, secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
     )
-    return findings(events, attempts=attempts), attempts
+    return findings(events, attempts=attempts, config=config), attempts
 
 
 def _findings(args: argparse.Namespace) -> int:
     from .detect import SEVERITIES
     from .export import export_table, terminal_safe
 
-    found, _ = _analyse(args.dataset)
+    found, _ = _analyse(args.dataset, args.set)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     found = found[found["severity"].map(rank) >= rank[args.min_severity]]
     if args.format != "table":
@@ -225,7 +252,7 @@ def _blocklist(args: argparse.Namespace) -> int:
     from .export import terminal_safe
     from .remediate import blocklist, render_blocklist
 
-    found, attempts = _analyse(args.dataset)
+    found, attempts = _analyse(args.dataset, args.set)
     bl = blocklist(found, attempts, min_severity=args.min_severity)
     sys.stdout.write(render_blocklist(bl, args.format))
     for ip, why in bl.held_back.items():

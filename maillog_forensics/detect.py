@@ -161,6 +161,7 @@ def findings(
     out += _brute_force(attempts, cfg)
     out += _spray_and_enumeration(attempts, cfg)
     out += _credentials_in_logs(attempts, sessions)
+    out += _dovecot_passwords_in_logs(events)
     out += _outages(attempts)
     out += _outbound(messages, cfg)
     out += _config(server, attempts)
@@ -394,6 +395,35 @@ def _credentials_in_logs(a: pd.DataFrame, s: pd.DataFrame) -> list[dict[str, Any
             "Set smtpd_tls_loglevel = 1 and remove debug_peer_list / -v; change the exposed passwords "
             f"({', '.join(users[:10])}); purge or restrict the old logs.",
             count=len(leak),
+            evidence=evidence,
+        )
+    ]
+
+
+def _dovecot_passwords_in_logs(events: pd.DataFrame) -> list[dict[str, Any]]:
+    """Dovecot's auth_verbose_passwords: given passwords (or their SHA1) in the log."""
+    rows = events[(events["kind"] == "dovecot_auth") & events["secret_length"].notna()]
+    if rows.empty:
+        return []
+    users = sorted(rows["username"].dropna().astype(str).unique())
+    evidence = [
+        {"source_file": str(f), "line_no": int(n)}
+        for f, n in zip(
+            rows["source_file"].head(_MAX_EVIDENCE), rows["line_no"].head(_MAX_EVIDENCE), strict=True
+        )
+    ]
+    return [
+        _row(
+            "credentials_in_logs",
+            "high",
+            "high",
+            rows.assign(evidence=_no_evidence(len(rows)).to_numpy()),
+            f"Dovecot logged the passwords given in {len(rows)} failed logins (auth_verbose_passwords), "
+            f"for {len(users)} user name(s).",
+            "Set auth_verbose_passwords = no in Dovecot; change the exposed passwords "
+            f"({', '.join(users[:10])}); purge or restrict the old logs.",
+            username=None,
+            count=len(rows),
             evidence=evidence,
         )
     ]

@@ -115,3 +115,41 @@ def test_cli_findings_and_blocklist_formats(tmp_path: Path) -> None:
         out = run("blocklist", str(ds), "--format", fmt)
         assert out.returncode == 0 and marker in out.stdout, fmt
         assert "127.0.0.10" not in out.stdout and "127.0.0.11" not in out.stdout
+
+
+def test_dovecot_given_passwords_are_a_leak(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Nov 27 10:00:04 mail dovecot: auth: passwd-file(victim@example.com,192.0.2.50): Password mismatch "
+        "(given password: Secret-1)\n"
+        "Nov 27 10:00:09 mail dovecot: auth: passwd-file(other@example.com,192.0.2.50): unknown user "
+        "(given password: Secret-2)\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    f = findings(mf.load_events(ds))
+    leak = f[(f["kind"] == "credentials_in_logs") & f["summary"].str.contains("auth_verbose_passwords")]
+    assert len(leak) == 1 and leak["count"].item() == 2
+    assert "Secret-1" not in f.astype(str).to_csv()
+
+
+def test_cli_threshold_override(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ds = tmp_path / "ds"
+    mf.ingest([str(corpus_path("postfix-lab", "mail.syslog-traditional.log"))], ds, tz="UTC", year=2026)
+    cmd = [sys.executable, "-m", "maillog_forensics.cli", "findings", str(ds), "--format", "json"]
+    loose = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    strict = json.loads(
+        subprocess.run(
+            [*cmd, "--set", "brute_force_min_failures=25"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+
+    def count(rows: list[dict]) -> int:
+        return sum(r["kind"] == "brute_force_ip" for r in rows)
+
+    assert count(loose) > count(strict) == 1
+    bad = subprocess.run([*cmd, "--set", "nope=3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected NAME=NUMBER" in bad.stderr

@@ -60,6 +60,8 @@ class DetectConfig:
         Failures from an address before its successful login that make the login suspect.
     outbound_recipients_per_hour
         Recipients per hour from one authenticated user that make a sending spike.
+    campaign_window_hours
+        Addresses that try the same user name within this many hours belong to one campaign.
     """
 
     brute_force_min_failures: int = 5
@@ -69,6 +71,7 @@ class DetectConfig:
     enumeration_min_usernames: int = 10
     compromise_min_failures: int = 3
     outbound_recipients_per_hour: int = 100
+    campaign_window_hours: int = 6
 
 
 def _no_evidence(n: int) -> pd.Series:
@@ -284,6 +287,7 @@ def _brute_force(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
             small.append(ip)
     # addresses that also logged in successfully are users who mistyped, not a network's bots
     small = [ip for ip in small if ip not in legit]
+    loners: list[pd.DataFrame] = []
     if small:
         rest = failed[failed["client_ip"].isin(small)].assign(net=lambda d: d["client_ip"].map(_network))
         for net, rows in rest.groupby("net"):
@@ -303,19 +307,79 @@ def _brute_force(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
                     )
                 )
             else:
-                for ip, r in rows.groupby("client_ip"):
-                    out.append(
-                        _row(
-                            "auth_failures",
-                            "low",
-                            "medium",
-                            r,
-                            f"{ip} failed to log in {len(r)} time(s) and never succeeded.",
-                            f"Watch or block {ip}.",
-                            ip=str(ip),
-                            network=str(net),
-                        )
-                    )
+                loners.append(rows)
+    if loners:
+        out += _campaigns(pd.concat(loners), cfg)
+    return out
+
+
+def _campaigns(rows: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
+    """Low-volume addresses of different networks joined by the user names they try.
+
+    Two addresses belong to one campaign when they tried the same user name within
+    ``campaign_window_hours`` of each other; a campaign of at least
+    ``network_min_addresses`` addresses and ``network_min_failures`` failures is the
+    distributed, low-and-slow attack per-address tools miss. Its addresses get their own
+    (medium) findings so the blocklist lists them.
+    """
+    ips = sorted(rows["client_ip"].astype(str).unique())
+    parent = {ip: ip for ip in ips}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    named = rows[rows["username"].notna()].assign(u=lambda d: d["username"].astype(str).str.lower())
+    window = pd.Timedelta(hours=cfg.campaign_window_hours)
+    for _, grp in named.sort_values("ts").groupby("u"):
+        prev_ip, prev_ts = None, None
+        for ip, ts in zip(grp["client_ip"].astype(str), grp["ts"], strict=True):
+            if prev_ip is not None and prev_ip != ip and ts - prev_ts <= window:
+                parent[find(ip)] = find(prev_ip)
+            prev_ip, prev_ts = ip, ts
+    groups: dict[str, list[str]] = {}
+    for ip in ips:
+        groups.setdefault(find(ip), []).append(ip)
+    out = []
+    for members in groups.values():
+        mine = rows[rows["client_ip"].isin(members)]
+        campaign = len(members) >= cfg.network_min_addresses and len(mine) >= cfg.network_min_failures
+        if campaign:
+            users = mine["username"].dropna().nunique()
+            nets = {_network(ip) for ip in members}
+            out.append(
+                _row(
+                    "brute_force_network",
+                    "high",
+                    "medium",
+                    mine,
+                    f"{len(members)} addresses in {len(nets)} network(s) made {len(mine)} failed logins, "
+                    f"trying the same {users} user names in turn: one distributed campaign, each address "
+                    "below the per-address threshold.",
+                    "Block the campaign's addresses (listed in the auth_failures findings that name it).",
+                    username=None,
+                    network=None,
+                    ip=None,
+                )
+            )
+            campaign_id = out[-1]["finding_id"]
+        for ip in members:
+            r = mine[mine["client_ip"] == ip]
+            part = f" It is part of campaign {campaign_id}." if campaign else ""
+            out.append(
+                _row(
+                    "auth_failures",
+                    "medium" if campaign else "low",
+                    "medium",
+                    r,
+                    f"{ip} failed to log in {len(r)} time(s) and never succeeded.{part}",
+                    f"{'Block' if campaign else 'Watch or block'} {ip}.",
+                    ip=ip,
+                    network=_network(ip),
+                )
+            )
     return out
 
 

@@ -153,3 +153,27 @@ def test_cli_threshold_override(tmp_path: Path) -> None:
     assert count(loose) > count(strict) == 1
     bad = subprocess.run([*cmd, "--set", "nope=3"], capture_output=True, text=True)
     assert bad.returncode == 2 and "expected NAME=NUMBER" in bad.stderr
+
+
+def test_campaign_across_networks_by_shared_usernames(tmp_path: Path) -> None:
+    # six addresses in three networks (two per /24: below the network threshold), two guesses each,
+    lines = []
+    users = ["admin", "info", "sales", "office", "test", "webmaster"]
+    for k, net in enumerate(["192.0.2", "198.51.100", "203.0.113"] * 2):
+        ip = f"{net}.{10 + k}"
+        for j in range(2):
+            user = users[(k + j) % len(users)]
+            lines.append(
+                f"Nov 27 10:{k:02d}:{j * 10:02d} mail dovecot: auth: passwd-file({user},{ip}): unknown user"
+            )
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(lines) + "\n")
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    ev = mf.load_events(ds)
+    f = findings(ev)
+    camp = f[f["kind"] == "brute_force_network"]
+    assert len(camp) == 1 and "6 addresses in 3 network(s)" in camp["summary"].item()
+    members = f[(f["kind"] == "auth_failures") & f["summary"].str.contains(camp["finding_id"].item())]
+    assert len(members) == 6 and set(members["severity"]) == {"medium"}
+    assert len(mf.blocklist(f, auth_attempts_from_events(ev), min_severity="medium").entries) == 6

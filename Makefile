@@ -14,12 +14,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## make report: set up, ingest the bundled sample and print what it holds
+## make report: set up, ingest the bundled sample, run the report notebooks into HTML
 report: $(STAMP)
-	rm -rf reports/sample-dataset
-	$(VENV)/bin/maillog-forensics ingest $(SAMPLE) -o reports/sample-dataset --tz UTC --year 2026
-	$(VENV)/bin/maillog-forensics summary reports/sample-dataset
-	@echo "dataset written to reports/sample-dataset (load it with maillog_forensics.load_events)"
+	rm -rf reports
+	$(VENV)/bin/maillog-forensics report $(SAMPLE) -o reports --tz UTC --year 2026
+	$(VENV)/bin/maillog-forensics summary reports/dataset
 
 ## make test: set up with dev extras and run the test suite
 test: $(STAMP)

@@ -101,6 +101,19 @@ def _parser() -> argparse.ArgumentParser:
     blk.add_argument("--min-severity", default="low", choices=["info", "low", "medium", "high", "critical"])
     blk.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a threshold")
 
+    rep = sub.add_parser(
+        "report",
+        help="run the report notebooks into HTML (ingesting raw logs first)",
+        description="Ingest raw logs (or take a dataset), run the notebooks with papermill, export HTML "
+        "without code, write index.html and summary.json.",
+    )
+    rep.add_argument("inputs", nargs="+", metavar="LOG_OR_DATASET")
+    rep.add_argument("-o", "--output", default="reports", metavar="OUT_DIR")
+    rep.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    rep.add_argument("--notebooks", nargs="+", help="which notebooks (default: all)")
+    rep.add_argument("--tz", help="IANA zone of time stamps without offset (raw logs)")
+    rep.add_argument("--year", type=int, help="year of the first year-less time stamp (raw logs)")
+
     summ = sub.add_parser(
         "summary", help="print what a dataset holds", description="Print the manifest summary."
     )
@@ -122,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args)
         if args.command == "findings":
             return _findings(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "blocklist":
             return _blocklist(args)
     except BrokenPipeError:  # e.g. `export ... | head`
@@ -258,6 +273,25 @@ def _blocklist(args: argparse.Namespace) -> int:
     for ip, why in bl.held_back.items():
         print(f"maillog-forensics: not listed, review by hand: {terminal_safe(ip)}: {why}", file=sys.stderr)
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import DEFAULT_NOTEBOOKS, run_report
+
+    params: dict[str, Any] = {}
+    for name, value in args.parameter:
+        params[name] = {"true": True, "false": False}.get(value.lower(), value)
+    results = run_report(
+        args.inputs,
+        args.output,
+        parameters=params,
+        notebooks=tuple(args.notebooks or DEFAULT_NOTEBOOKS),
+        tz=args.tz,
+        year=args.year,
+    )
+    index = Path(args.output) / "index.html"
+    print(f"report: {index.resolve()}")
+    return 1 if any(r.error for r in results) else 0
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -156,7 +156,8 @@ def test_cli_threshold_override(tmp_path: Path) -> None:
 
 
 def test_campaign_across_networks_by_shared_usernames(tmp_path: Path) -> None:
-    # six addresses in three networks (two per /24: below the network threshold), two guesses each from one user list
+    # six addresses in three networks (two per /24: below the network threshold),
+    # two guesses each from one user list
     lines = []
     users = ["admin", "info", "sales", "office", "test", "webmaster"]
     for k, net in enumerate(["192.0.2", "198.51.100", "203.0.113"] * 2):

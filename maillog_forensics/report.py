@@ -1,0 +1,309 @@
+"""Reports: the pieces the notebooks show, and running the notebooks into HTML.
+
+The notebooks in ``notebooks/`` stay thin: each cell calls one function here. ``run_report``
+executes them with papermill (kernel ``python3``, headless), keeps each executed notebook
+beside an HTML export without code cells, and writes ``index.html`` and ``summary.json``.
+Text from the logs reaches HTML only through pandas tables and plain-text outputs, which
+nbconvert escapes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .detect import SEVERITIES, findings
+from .remediate import blocklist, render_blocklist
+from .store import load_events, load_secrets, read_manifest
+
+__all__ = ["Case", "analyse", "run_report"]
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+DEFAULT_NOTEBOOKS = ("incident_report",)
+
+
+@dataclass
+class Case:
+    """Everything one report shows, computed once."""
+
+    dataset: str
+    manifest: dict[str, Any]
+    events: pd.DataFrame
+    sessions: pd.DataFrame
+    attempts: pd.DataFrame
+    messages: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def analyse(dataset: str, *, reveal_passwords: bool = False) -> Case:
+    """Load a dataset and compute sessions, attempts, messages and findings."""
+    from .auth import auth_attempts_from_events
+    from .credentials import load_or_create_key
+    from .messages import messages_from_events
+    from .sessions import sessions_from_events
+
+    events = load_events(dataset)
+    sessions = sessions_from_events(events)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        attempts = auth_attempts_from_events(
+            events,
+            sessions=sessions,
+            secrets=load_secrets(dataset),
+            hmac_key=load_or_create_key(dataset),
+            reveal_passwords=reveal_passwords,
+        )
+    messages = messages_from_events(events)
+    found = findings(events, sessions=sessions, attempts=attempts, messages=messages)
+    return Case(dataset, read_manifest(dataset), events, sessions, attempts, messages, found)
+
+
+def answer(case: Case) -> str:
+    """The answer first: was any account compromised, in plain sentences."""
+    c = case.findings[case.findings["kind"] == "account_compromised"]
+    if c.empty:
+        failed = int(case.attempts["outcome"].isin(["failed", "rejected", "aborted", "rate_limited"]).sum())
+        return (
+            f"No. No account shows a suspicious successful login. {failed} failed login(s) from "
+            f"{case.attempts['client_ip'].nunique()} address(es) are listed below."
+        )
+    users = sorted(c["subject_username"].dropna().unique())
+    lines = [f"YES: {len(users)} account(s) were taken over: {', '.join(users)}."]
+    lines += [f"- {s}" for s in c["summary"]]
+    return "\n".join(lines)
+
+
+def compromised_table(case: Case) -> pd.DataFrame:
+    """One row per compromised account and address, with the mail that followed."""
+    c = case.findings[case.findings["kind"] == "account_compromised"]
+    return pd.DataFrame(
+        {
+            "account": c["subject_username"],
+            "from address": c["subject_ip"],
+            "first seen (UTC)": c["first_seen"],
+            "messages sent": c["count"],
+            "what happened": c["summary"],
+        }
+    ).reset_index(drop=True)
+
+
+def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
+    """Findings at or above a severity, for reading."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    f = case.findings[case.findings["severity"].map(rank) >= rank[min_severity]]
+    return f[["severity", "kind", "summary", "action", "first_seen", "last_seen", "count"]].reset_index(
+        drop=True
+    )
+
+
+def actions(case: Case, *, min_severity: str = "low") -> str:
+    """What to do: addresses to block, passwords to reset, settings to change."""
+    bl = blocklist(case.findings, case.attempts, min_severity=min_severity)
+    out = [f"Block {len(bl.entries)} address(es)/network(s):", render_blocklist(bl, "nft").rstrip()]
+    for ip, why in bl.held_back.items():
+        out.append(f"Not listed, decide by hand: {ip} ({why})")
+    resets = sorted(
+        case.findings.loc[case.findings["kind"] == "account_compromised", "subject_username"]
+        .dropna()
+        .unique()
+    )
+    leaked = case.attempts.loc[
+        case.attempts["credentials_logged"] & case.attempts["username"].notna(), "username"
+    ]
+    resets_leak = sorted(set(leaked) - set(resets))
+    if resets:
+        out.append("Reset these passwords now (accounts taken over): " + ", ".join(resets))
+    if resets_leak:
+        out.append("Change these passwords (they are in the logs): " + ", ".join(resets_leak))
+    settings = case.findings[
+        case.findings["kind"].str.startswith("config_") | (case.findings["kind"] == "credentials_in_logs")
+    ]
+    for act in dict.fromkeys(settings["action"]):
+        if act != "None.":
+            out.append("Setting: " + act)
+    return "\n".join(out)
+
+
+def _first_known(values: pd.Series) -> Any:
+    known = values.dropna()
+    return known.iloc[0] if len(known) else None
+
+
+def usernames_table(case: Case, *, top: int = 15) -> pd.DataFrame:
+    """The most tried user names: attempts, addresses, whether the account exists."""
+    a = case.attempts[case.attempts["username"].notna()]
+    if a.empty:
+        return pd.DataFrame(columns=["user name", "attempts", "addresses", "exists", "succeeded"])
+    g = a.groupby(a["username"].astype(str))
+    table = pd.DataFrame(
+        {
+            "attempts": g.size(),
+            "addresses": g["client_ip"].nunique(),
+            "exists": g["account_exists"].agg(_first_known),
+            "succeeded": g["outcome"].agg(lambda s: int((s == "succeeded").sum())),
+        }
+    )
+    table = table.sort_values("attempts", ascending=False).head(top)
+    return table.rename_axis("user name").reset_index()
+
+
+def inputs_table(case: Case) -> pd.DataFrame:
+    """The log files the report rests on, with their hashes and the time inference used."""
+    rows = [
+        {
+            "file": i["path"],
+            "lines": i["lines"],
+            "sha256": i["sha256"],
+            "time zone": i.get("tz"),
+            "year": f"{i.get('start_year')} ({i.get('source')})",
+        }
+        for i in case.manifest.get("inputs", [])
+    ]
+    return pd.DataFrame(rows)
+
+
+def summary(case: Case) -> dict[str, Any]:
+    """Key figures for ``summary.json`` (no passwords)."""
+    a = case.attempts
+    f = case.findings
+    return {
+        "dataset": case.dataset,
+        "events": len(case.events),
+        "sessions": len(case.sessions),
+        "messages": len(case.messages),
+        "attempts": len(a),
+        "attempts_by_outcome": {k: int(v) for k, v in a["outcome"].value_counts().items()},
+        "attacking_addresses": int(a.loc[a["outcome"] != "succeeded", "client_ip"].nunique()),
+        "compromised_accounts": sorted(
+            f.loc[f["kind"] == "account_compromised", "subject_username"].dropna().unique()
+        ),
+        "findings_by_kind": {k: int(v) for k, v in f["kind"].value_counts().items()},
+        "findings": [
+            {k: (str(v) if k in ("first_seen", "last_seen") else v) for k, v in r.items() if k != "evidence"}
+            for r in f.to_dict("records")
+        ],
+        "blocklist": blocklist(f, a).entries,
+    }
+
+
+def write_summary(case: Case, output_dir: str) -> Path:
+    """Write ``summary.json`` into ``output_dir``."""
+    path = Path(output_dir) / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary(case), indent=2, default=str))
+    return path
+
+
+# ----------------------------------------------------------------------- running notebooks
+
+
+@dataclass
+class NotebookResult:
+    """One executed notebook: where its outputs are, or what failed."""
+
+    name: str
+    ipynb: Path
+    html: Path | None
+    seconds: float
+    error: str | None = None
+
+
+def run_report(
+    inputs: list[str],
+    out_dir: str,
+    *,
+    parameters: dict[str, Any] | None = None,
+    notebooks: tuple[str, ...] = DEFAULT_NOTEBOOKS,
+    tz: str | None = None,
+    year: int | None = None,
+    quiet: bool = False,
+) -> list[NotebookResult]:
+    """Ingest raw logs (or take a dataset), run the notebooks, export HTML, write an index.
+
+    Parameters
+    ----------
+    inputs
+        Raw log files/folders, or one dataset folder (it has a ``manifest.json``).
+    out_dir
+        Report folder: ``<name>.ipynb`` (executed), ``<name>.html``, ``index.html``,
+        ``summary.json``, and ``dataset/`` when logs were ingested.
+    parameters
+        Notebook parameters (papermill), e.g. ``{"min_severity": "medium"}``.
+    """
+    import jupytext
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if len(inputs) == 1 and (Path(inputs[0]) / "manifest.json").exists():
+        dataset = inputs[0]
+    else:
+        from .ingest import ingest
+
+        dataset = str(out / "dataset")
+        ingest(inputs, dataset, tz=tz, year=year, quiet=True)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    params = {"dataset": str(Path(dataset).resolve()), "output_dir": str(out.resolve()), **(parameters or {})}
+    results = []
+    for name in notebooks:
+        started = time.perf_counter()
+        source = NOTEBOOKS_DIR / f"{name}.py"
+        target = out / f"{name}.ipynb"
+        if not quiet:
+            print(f"[report] {name}: running", file=sys.stderr)
+        try:
+            nb = jupytext.read(source)
+            pm.execute_notebook(
+                nb, str(target), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(out)
+            )
+        except Exception as exc:  # one notebook failing must not stop the others
+            results.append(
+                NotebookResult(name, target, None, time.perf_counter() - started, _cell_error(exc))
+            )
+            if not quiet:
+                print(f"[report] {name}: FAILED: {results[-1].error}", file=sys.stderr)
+            continue
+        exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+            exclude_input=True, exclude_output_prompt=True, exclude_input_prompt=True
+        )
+        body, _ = exporter.from_filename(str(target))
+        html_path = out / f"{name}.html"
+        html_path.write_text(body)
+        results.append(NotebookResult(name, target, html_path, time.perf_counter() - started))
+        if not quiet:
+            print(f"[report] {name}: {html_path} ({results[-1].seconds:.1f} s)", file=sys.stderr)
+    _write_index(out, results)
+    return results
+
+
+def _cell_error(exc: Exception) -> str:
+    cell = getattr(exc, "exec_count", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f"cell {cell}: " if cell is not None else ""
+    return f"{where}{ename}: {str(evalue).splitlines()[0] if evalue else ''}"
+
+
+def _write_index(out: Path, results: list[NotebookResult]) -> None:
+    items = []
+    for r in results:
+        name = html.escape(r.name)
+        if r.html is not None:
+            items.append(f'<li><a href="{html.escape(r.html.name)}">{name}</a> ({r.seconds:.1f} s)</li>')
+        else:
+            items.append(f"<li>{name}: failed: {html.escape(r.error or '')}</li>")
+    (out / "index.html").write_text(
+        "<!doctype html><meta charset='utf-8'><title>maillog-forensics report</title>"
+        "<h1>maillog-forensics report</h1><ul>" + "".join(items) + "</ul>"
+        "<p>summary: <a href='summary.json'>summary.json</a></p>\n"
+    )

@@ -1,0 +1,79 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Mail server incident report
+#
+# Was any mail account broken into, who attacked, and what to do. All times are UTC.
+# Everything below is computed by `maillog_forensics` from the logs named at the end; text
+# taken from the logs (user names, host names) is shown as plain text.
+
+# %% tags=["parameters"]
+dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
+output_dir: str = "reports"  # where summary.json and figures go
+min_severity: str = "low"  # findings below this are not listed
+reveal_passwords: bool = False  # never show decoded passwords unless set to True
+
+# %%
+import pandas as pd
+
+from IPython.display import Image
+
+from maillog_forensics.plots import attempts_over_time, png
+from maillog_forensics import report
+
+pd.set_option("display.max_colwidth", 120)
+case = report.analyse(dataset, reveal_passwords=reveal_passwords)
+
+# %% [markdown]
+# ## Was any account compromised?
+
+# %%
+print(report.answer(case))
+
+# %%
+report.compromised_table(case)
+
+# %% [markdown]
+# ## Findings, most severe first
+
+# %%
+report.findings_table(case, min_severity=min_severity)
+
+# %% [markdown]
+# ## Which user names were tried
+# "exists" is Dovecot's verdict (unknown user / password mismatch) where the logs have it.
+
+# %%
+report.usernames_table(case)
+
+# %% [markdown]
+# ## Attempts over time
+# Failed logins stacked by the most active source addresses; triangles mark successful logins.
+
+# %%
+Image(data=png(attempts_over_time(case.attempts)))
+
+# %% [markdown]
+# ## What to do
+# Addresses to block (nftables set; other formats: `maillog-forensics blocklist --format ...`),
+# passwords to reset and settings to change.
+
+# %%
+print(report.actions(case, min_severity=min_severity))
+
+# %% [markdown]
+# ## Evidence this report rests on
+
+# %%
+report.inputs_table(case)
+
+# %%
+summary_path = report.write_summary(case, output_dir)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["attempts_over_time", "png"]
+__all__ = ["attempts_over_time", "kinds_bar", "lines_over_time", "png", "session_spans", "usernames_heatmap"]
 
 
 def png(fig: Figure, *, dpi: int = 100) -> bytes:
@@ -58,9 +59,12 @@ def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None
     if not counts.empty:
         bottom = None
         width: Any = pd.Timedelta(freq) * 0.9  # matplotlib takes timedelta widths on date axes
-        for col in counts.columns:
+        palette = matplotlib.colormaps["tab20"]
+        for k, col in enumerate(counts.columns):
+            color = "0.6" if col == "other" else palette(k % 20)
+            legend = f"failed: {col}"
             ax.bar(
-                counts.index, counts[col], width=width, bottom=bottom, label=f"failed: {col}", align="edge"
+                counts.index, counts[col], width=width, bottom=bottom, label=legend, align="edge", color=color
             )
             bottom = counts[col] if bottom is None else bottom + counts[col]
     ok = frame[~frame["failed"]]
@@ -72,4 +76,91 @@ def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None
     ax.set_ylabel(f"attempts per {freq}")
     ax.set_title("Authentication attempts")
     ax.legend(loc="upper left", fontsize="small", ncols=2)
+    return fig
+
+
+def session_spans(sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 12) -> Figure:
+    """Session start–end bars for the most active attacking addresses; successful logins marked."""
+    fig = Figure(figsize=(10, 0.45 * top + 1.5), layout="constrained")
+    ax = fig.add_subplot()
+    failed = attempts[attempts["outcome"] != "succeeded"]
+    leaders = list(failed["client_ip"].dropna().astype(str).value_counts().head(top).index)
+    if not leaders:
+        ax.text(0.5, 0.5, "no failed logins", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    s = sessions[sessions["client_ip"].astype(str).isin(leaders)]
+    ok = attempts[(attempts["outcome"] == "succeeded") & attempts["client_ip"].astype(str).isin(leaders)]
+    for y, ip in enumerate(leaders):
+        mine = s[s["client_ip"].astype(str) == ip]
+        start = pd.to_datetime(mine["start"], utc=True).dt.tz_localize(None)
+        end = pd.to_datetime(mine["end"], utc=True).dt.tz_localize(None)
+        width: Any = (end - start).clip(lower=pd.Timedelta(seconds=1))
+        ax.barh([y] * len(mine), width, left=start, height=0.6, color="tab:red", alpha=0.6)
+        wins = pd.to_datetime(ok.loc[ok["client_ip"].astype(str) == ip, "ts"], utc=True).dt.tz_localize(None)
+        ax.scatter(wins, [y] * len(wins), marker="^", s=90, color="black", zorder=5)
+    ax.set_yticks(range(len(leaders)), leaders)
+    ax.invert_yaxis()
+    ax.set_xlabel("time (UTC)")
+    ax.set_title("SMTP sessions of the most active attacking addresses (triangle: successful login)")
+    return fig
+
+
+def usernames_heatmap(attempts: pd.DataFrame, *, users: int = 20, addresses: int = 15) -> Figure:
+    """Attempts per (address, user name) for the most tried names and most active addresses."""
+    a = attempts[attempts["username"].notna() & attempts["client_ip"].notna()]
+    fig = Figure(figsize=(10, 0.35 * addresses + 2.5), layout="constrained")
+    ax = fig.add_subplot()
+    if a.empty:
+        ax.text(0.5, 0.5, "no user names in the logs", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    top_users = a["username"].astype(str).value_counts().head(users).index
+    top_ips = a["client_ip"].astype(str).value_counts().head(addresses).index
+    grid = (
+        a[a["username"].astype(str).isin(top_users) & a["client_ip"].astype(str).isin(top_ips)]
+        .assign(u=lambda d: d["username"].astype(str), ip=lambda d: d["client_ip"].astype(str))
+        .pivot_table(index="ip", columns="u", values="outcome", aggfunc="size", fill_value=0)
+        .reindex(index=top_ips, columns=top_users, fill_value=0)
+    )
+    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="Reds")
+    ax.set_xticks(range(len(grid.columns)), [str(c)[:28] for c in grid.columns], rotation=60, ha="right")
+    ax.set_yticks(range(len(grid.index)), list(grid.index))
+    ax.set_xlabel("user name")
+    ax.set_ylabel("client address")
+    ax.set_title("Attempts per address and user name")
+    fig.colorbar(im, ax=ax, label="attempts")
+    return fig
+
+
+def kinds_bar(kind_counts: dict[str, int], *, top: int = 25) -> Figure:
+    """How many lines of each kind were read (log-scaled)."""
+    items = sorted(kind_counts.items(), key=lambda kv: -kv[1])[:top]
+    fig = Figure(figsize=(9, 0.28 * len(items) + 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh([k for k, _ in items], [v for _, v in items], color="tab:blue")
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("lines (log scale)")
+    ax.set_title("Line kinds read")
+    return fig
+
+
+def lines_over_time(events: pd.DataFrame) -> Figure:
+    """Lines per hour: coverage of the logs, and gaps."""
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    ts = pd.to_datetime(events["ts"].dropna(), utc=True).dt.tz_localize(None)
+    if ts.empty:
+        ax.text(0.5, 0.5, "no time stamps", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    span = ts.max() - ts.min()
+    freq = "1min" if span <= pd.Timedelta(hours=6) else "1h"
+    counts = ts.dt.floor(freq).value_counts().sort_index()
+    full = counts.reindex(pd.date_range(counts.index.min(), counts.index.max(), freq=freq), fill_value=0)
+    ax.plot(full.index, full.to_numpy(), drawstyle="steps-post")
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel(f"lines per {freq}")
+    ax.set_title("Log coverage (flat zero = a gap)")
     return fig

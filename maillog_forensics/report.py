@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from .store import load_events, load_secrets, read_manifest
 __all__ = ["Case", "analyse", "run_report"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-DEFAULT_NOTEBOOKS = ("incident_report",)
+DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "ingest_quality")
 
 
 @dataclass
@@ -154,6 +155,123 @@ def usernames_table(case: Case, *, top: int = 15) -> pd.DataFrame:
     )
     table = table.sort_values("attempts", ascending=False).head(top)
     return table.rename_axis("user name").reset_index()
+
+
+ROLE_ACCOUNTS = frozenset(
+    [
+        "admin",
+        "administrator",
+        "root",
+        "postmaster",
+        "abuse",
+        "info",
+        "contact",
+        "sales",
+        "support",
+        "office",
+        "test",
+        "user",
+        "guest",
+        "mail",
+        "webmaster",
+        "hostmaster",
+        "noreply",
+        "no-reply",
+        "help",
+        "billing",
+        "marketing",
+        "hr",
+        "it",
+        "www",
+    ]
+)
+
+
+def dictionary_shape(case: Case) -> pd.DataFrame:
+    """How the guessed names look: role accounts, bare local parts vs addresses, domains, walks."""
+    a = case.attempts[case.attempts["username"].notna() & (case.attempts["outcome"] != "succeeded")]
+    names = a["username"].astype(str)
+    local = names.str.split("@").str[0].str.lower()
+    domains = names[names.str.contains("@")].str.split("@").str[-1].str.lower()
+    walks = 0
+    for _, grp in a.assign(n=names.str.lower()).sort_values("ts").groupby("client_ip"):
+        seq = list(dict.fromkeys(grp["n"]))
+        walks += int(len(seq) >= 4 and sum(x <= y for x, y in pairwise(seq)) >= 0.8 * (len(seq) - 1))
+    rows = [
+        ("guesses with a user name", len(names)),
+        ("distinct user names", names.str.lower().nunique()),
+        ("role accounts (admin, info, test, ...)", int(local.isin(ROLE_ACCOUNTS).sum())),
+        ("bare local parts (no @domain)", int((~names.str.contains("@")).sum())),
+        ("full addresses", int(names.str.contains("@").sum())),
+        (
+            "domains guessed",
+            ", ".join(f"{d} ({n})" for d, n in domains.value_counts().head(5).items()) or "-",
+        ),
+        ("addresses walking the alphabet", walks),
+    ]
+    return pd.DataFrame(rows, columns=["what", "value"]).astype({"value": str})
+
+
+def mechanisms_table(case: Case) -> pd.DataFrame:
+    """Attempts by SASL mechanism, SMTP service and outcome."""
+    a = case.attempts
+    return (
+        a.assign(mechanism=a["mechanism"].fillna("(not logged)"), service=a["service"].fillna("?"))
+        .groupby(["mechanism", "service", "outcome"])
+        .size()
+        .rename("attempts")
+        .reset_index()
+        .sort_values("attempts", ascending=False, ignore_index=True)
+    )
+
+
+def password_facts_table(case: Case) -> pd.DataFrame:
+    """Password facts where the logs show passwords (length, class, reuse by keyed hash; no text)."""
+    cols = [
+        "username",
+        "client_ip",
+        "password_length_min",
+        "password_length_max",
+        "password_truncated",
+        "password_class",
+        "password_hmac",
+    ]
+    p = case.attempts[case.attempts["password_class"].notna()]
+    if p.empty:
+        return pd.DataFrame(columns=[*cols, "same password tried"])
+    reuse = p.groupby("password_hmac")["password_hmac"].transform("size")
+    return p[cols].assign(**{"same password tried": reuse.to_numpy()}).reset_index(drop=True)
+
+
+def kinds_table(case: Case) -> pd.DataFrame:
+    """Lines read per kind."""
+    kc = case.manifest.get("kind_counts", {})
+    items: list[tuple[str, int]] = sorted(((str(k), int(v)) for k, v in kc.items()), key=lambda kv: -kv[1])
+    return pd.DataFrame(items, columns=["kind", "lines"])
+
+
+def unparsed_examples(case: Case, *, n: int = 20) -> pd.DataFrame:
+    """Lines no pattern knows, with where they are."""
+    u = case.events[case.events["kind"] == "unparsed"]
+    return u[["source_file", "line_no", "message"]].head(n).reset_index(drop=True)
+
+
+def time_coverage(case: Case) -> pd.DataFrame:
+    """First/last time stamp per input, and the longest silence."""
+    rows = []
+    for f, grp in case.events.groupby(case.events["source_file"].astype(str)):
+        ts = pd.to_datetime(grp["ts"].dropna(), utc=True).sort_values()
+        gap = ts.diff().max() if len(ts) > 1 else pd.Timedelta(0)
+        rows.append(
+            {
+                "file": f,
+                "first (UTC)": ts.min() if len(ts) else None,
+                "last (UTC)": ts.max() if len(ts) else None,
+                "longest gap": gap,
+                "lines without time": int(grp["ts"].isna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def inputs_table(case: Case) -> pd.DataFrame:

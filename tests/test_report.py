@@ -1,4 +1,4 @@
-"""Reports: the notebook runs on the sample, the answer comes first, log text is escaped."""
+"""Reports: every notebook runs on the sample, the answer comes first, log text is escaped."""
 
 from __future__ import annotations
 
@@ -9,21 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from maillog_forensics.report import run_report
+from maillog_forensics.report import DEFAULT_NOTEBOOKS, run_report
 from tests.corpus import REPO
 
 
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    results = run_report(
-        [str(REPO / "data" / "sample" / "mail.log")], str(out), tz="UTC", year=2026, quiet=True
-    )
-    assert [r.error for r in results] == [None]
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report([sample], str(out), tz="UTC", year=2026, quiet=True)
+    assert [(r.name, r.error) for r in results] == [(n, None) for n in DEFAULT_NOTEBOOKS]
     return out
 
 
-def test_summary_and_html(sample_report: Path) -> None:
+def pngs_of(html: str) -> list[bytes]:
+    return [base64.b64decode(p) for p in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
+
+
+def test_summary_and_incident_report(sample_report: Path) -> None:
     summary = json.loads((sample_report / "summary.json").read_text())
     assert summary["compromised_accounts"] == ["alice@lab.example"]
     assert summary["attempts"] == 195 and summary["attempts_by_outcome"]["succeeded"] == 5
@@ -32,13 +35,21 @@ def test_summary_and_html(sample_report: Path) -> None:
     assert html.index("Was any account compromised?") < html.index("Findings, most severe first")
     assert "YES: 1 account(s) were taken over: alice@lab.example." in html
     assert "import pandas" not in html  # no code cells in the exported report
-    pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert pngs and len(base64.b64decode(pngs[0])) > 10_000  # the timeline figure, with content
-    assert 'href="incident_report.html"' in (sample_report / "index.html").read_text()
-    assert (
-        "Spring2024!" not in html
-        and "Spring2024!" not in (sample_report / "incident_report.ipynb").read_text()
-    )
+    for name in DEFAULT_NOTEBOOKS:
+        text = (sample_report / f"{name}.ipynb").read_text() + (sample_report / f"{name}.html").read_text()
+        assert "Spring2024!" not in text  # the lab's planted password
+
+
+@pytest.mark.parametrize(
+    ("name", "figures"),
+    [("incident_report", 1), ("attack_timeline", 2), ("username_guesses", 1), ("ingest_quality", 2)],
+)
+def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures: int) -> None:
+    html = (sample_report / f"{name}.html").read_text()
+    pngs = pngs_of(html)
+    assert len(pngs) == figures and all(len(p) > 5_000 for p in pngs)
+    assert "Traceback" not in html
+    assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
 
 
 def test_attacker_text_is_escaped(tmp_path: Path) -> None:
@@ -59,9 +70,28 @@ def test_attacker_text_is_escaped(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
     log.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    results = run_report([str(log)], str(out), tz="UTC", year=2026, quiet=True)
+    results = run_report(
+        [str(log)], str(out), tz="UTC", year=2026, quiet=True, notebooks=("incident_report",)
+    )
     assert [r.error for r in results] == [None]
     html = (out / "incident_report.html").read_text()
     assert "<script>alert(1)</script>" not in html and "<img src=x onerror" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(2)&gt;" in html
     assert "javascript:alert(3)" not in re.findall(r'href="([^"]*)"', html)
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample],
+        str(tmp_path),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report", "attack_timeline"),
+        parameters={"top_addresses": "not a number"},
+    )
+    by_name = {r.name: r for r in results}
+    assert by_name["incident_report"].error is None
+    assert by_name["attack_timeline"].error is not None and "cell" in by_name["attack_timeline"].error
+    assert "failed" in (tmp_path / "index.html").read_text()

@@ -1,0 +1,48 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Attack timeline
+#
+# When the attacks ran, from where, and the moment anything succeeded. All times are UTC.
+
+# %% tags=["parameters"]
+dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
+output_dir: str = "reports"  # where outputs go
+top_addresses: int = 12  # attacking addresses drawn on their own
+reveal_passwords: bool = False  # never show decoded passwords unless set to True
+
+# %%
+from IPython.display import Image
+
+from maillog_forensics import report
+from maillog_forensics.plots import attempts_over_time, png, session_spans
+
+case = report.analyse(dataset, reveal_passwords=reveal_passwords)
+
+# %% [markdown]
+# ## Failed and successful logins over time
+# Failures stacked by the most active addresses; triangles mark successful logins.
+
+# %%
+Image(data=png(attempts_over_time(case.attempts, top=top_addresses)))
+
+# %% [markdown]
+# ## Sessions of the attacking addresses
+# One bar per SMTP session (start to end); a triangle is a successful login from that address.
+
+# %%
+Image(data=png(session_spans(case.sessions, case.attempts, top=top_addresses)))
+
+# %% [markdown]
+# ## Compromises and the mail that followed
+
+# %%
+report.compromised_table(case)

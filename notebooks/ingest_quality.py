@@ -1,0 +1,58 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # What this report rests on
+#
+# The log files read (with their SHA-256), how their time stamps were turned into UTC, what
+# kinds of lines they hold, the lines no pattern knows, and the time they cover.
+
+# %% tags=["parameters"]
+dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
+output_dir: str = "reports"  # where outputs go
+reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
+
+# %%
+from IPython.display import Image
+
+from maillog_forensics import report
+from maillog_forensics.plots import kinds_bar, lines_over_time, png
+
+case = report.analyse(dataset)
+
+# %% [markdown]
+# ## Inputs and time inference
+
+# %%
+report.inputs_table(case)
+
+# %% [markdown]
+# ## Line kinds
+
+# %%
+Image(data=png(kinds_bar(case.manifest.get("kind_counts", {}))))
+
+# %%
+report.kinds_table(case)
+
+# %% [markdown]
+# ## Lines no pattern knows (kept as they are)
+
+# %%
+report.unparsed_examples(case)
+
+# %% [markdown]
+# ## Time coverage
+
+# %%
+Image(data=png(lines_over_time(case.events)))
+
+# %%
+report.time_coverage(case)

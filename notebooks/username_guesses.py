@@ -1,0 +1,60 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Which user names were guessed
+#
+# Top guessed names, whether those accounts exist (Dovecot's verdict), who tried which,
+# the shape of the dictionary, mechanisms, and password facts where the logs show passwords
+# (lengths, truncation, reuse by keyed hash; never the passwords themselves by default).
+
+# %% tags=["parameters"]
+dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
+output_dir: str = "reports"  # where outputs go
+top_users: int = 20  # user names in the tables and the heat map
+reveal_passwords: bool = False  # never show decoded passwords unless set to True
+
+# %%
+from IPython.display import Image
+
+from maillog_forensics import report
+from maillog_forensics.plots import png, usernames_heatmap
+
+case = report.analyse(dataset, reveal_passwords=reveal_passwords)
+
+# %% [markdown]
+# ## Most tried user names
+
+# %%
+report.usernames_table(case, top=top_users)
+
+# %% [markdown]
+# ## Addresses × user names
+
+# %%
+Image(data=png(usernames_heatmap(case.attempts, users=top_users)))
+
+# %% [markdown]
+# ## Shape of the dictionary
+
+# %%
+report.dictionary_shape(case)
+
+# %% [markdown]
+# ## Mechanisms and services
+
+# %%
+report.mechanisms_table(case)
+
+# %% [markdown]
+# ## Password facts (where the logs hold passwords)
+
+# %%
+report.password_facts_table(case)

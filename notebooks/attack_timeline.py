@@ -14,8 +14,8 @@
 # When the attacks ran, from where, and the moment anything succeeded. All times are UTC.
 
 # %% tags=["parameters"]
-dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
-output_dir: str = "reports"  # where outputs go
+dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 

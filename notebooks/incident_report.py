@@ -16,8 +16,8 @@
 # taken from the logs (user names, host names) is shown as plain text.
 
 # %% tags=["parameters"]
-dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
-output_dir: str = "reports"  # where summary.json and figures go
+dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 

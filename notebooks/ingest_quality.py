@@ -15,8 +15,8 @@
 # kinds of lines they hold, the lines no pattern knows, and the time they cover.
 
 # %% tags=["parameters"]
-dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
-output_dir: str = "reports"  # where outputs go
+dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
 
 # %%

@@ -16,8 +16,8 @@
 # (lengths, truncation, reuse by keyed hash; never the passwords themselves by default).
 
 # %% tags=["parameters"]
-dataset: str = "reports/sample-dataset"  # dataset folder written by `maillog-forensics ingest`
-output_dir: str = "reports"  # where outputs go
+dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+output_dir: str = "../reports"  # where outputs go
 top_users: int = 20  # user names in the tables and the heat map
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 

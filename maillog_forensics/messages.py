@@ -71,6 +71,36 @@ DELIVERY_COLUMNS = [
 
 _KEYS = ["host", "instance", "queue_id"]
 
+#: event columns messages_from_events reads (pass ``columns=`` to load_events to save memory)
+EVENT_COLUMNS = [
+    *_KEYS,
+    "ts",
+    "daemon",
+    "service",
+    "pid",
+    "kind",
+    "client_name",
+    "client_ip",
+    "sasl_method",
+    "sasl_username",
+    "message_id",
+    "sender",
+    "size",
+    "nrcpt",
+    "recipient",
+    "orig_to",
+    "relay",
+    "delay",
+    "delays",
+    "dsn",
+    "status",
+    "reason",
+    "action",
+    "linked_queue_id",
+    "source_file",
+    "line_no",
+]
+
 
 _LIFECYCLE_COLUMNS = [
     *_KEYS,

@@ -217,19 +217,7 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     >>> events = mf.load_events("datasets/sample")  # doctest: +SKIP
     >>> mf.sessions_from_events(events)[["client_ip", "auth_failures", "end_reason"]]  # doctest: +SKIP
     """
-    keys = [
-        "host",
-        "instance",
-        "service",
-        "daemon",
-        "pid",
-        "kind",
-        "ts",
-        "client_ip",
-        "source_file",
-        "line_no",
-    ]
-    ev = _assign(_smtpd_rows(events, keys))
+    ev = _assign(_smtpd_rows(events, [*_LINE_KEYS, "ts"]))
     if ev.empty:
         return pd.DataFrame(columns=SESSION_COLUMNS)
     by_process = ev["_sess"].to_numpy()

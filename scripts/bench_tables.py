@@ -14,34 +14,9 @@ import sys
 import time
 
 import maillog_forensics as mf
+from maillog_forensics.messages import EVENT_COLUMNS as MESSAGE_COLUMNS
 from maillog_forensics.messages import messages_from_events
 from maillog_forensics.sessions import EVENT_COLUMNS, sessions_from_events
-
-MESSAGE_COLUMNS = [
-    "ts",
-    "host",
-    "instance",
-    "daemon",
-    "pid",
-    "kind",
-    "queue_id",
-    "client_name",
-    "client_ip",
-    "sasl_method",
-    "sasl_username",
-    "message_id",
-    "sender",
-    "size",
-    "nrcpt",
-    "recipient",
-    "relay",
-    "status",
-    "action",
-    "linked_queue_id",
-    "source_file",
-    "line_no",
-    "service",
-]
 
 
 def main() -> int:

@@ -95,3 +95,63 @@ def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path: Path)
     assert by_name["incident_report"].error is None
     assert by_name["attack_timeline"].error is not None and "cell" in by_name["attack_timeline"].error
     assert "failed" in (tmp_path / "index.html").read_text()
+
+
+def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
+    """Headless Chromium loads the report built from a log full of HTML/JS payloads."""
+    import os
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        message = "chromium is not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    payloads = [
+        "<script>document.body.setAttribute('data-pwned','script')</script>",
+        "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
+        "<svg/onload=document.body.setAttribute('data-pwned','svg')>",
+    ]
+    lines = []
+    for k, user in enumerate(payloads):
+        ip = f"198.51.100.{20 + k}"
+        lines += [
+            f"Nov 27 11:00:0{k} mail postfix/smtpd[{200 + k}]: connect from unknown[{ip}]",
+            f"Nov 27 11:00:0{k} mail postfix/smtpd[{200 + k}]: warning: unknown[{ip}]: "
+            f"SASL PLAIN authentication failed: (reason unavailable), sasl_username={user}",
+        ] * 6
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    results = run_report(
+        [str(log)], str(out), tz="UTC", year=2026, quiet=True, notebooks=("incident_report",)
+    )
+    assert [r.error for r in results] == [None]
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            (out / "incident_report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "Was any account compromised?" in dom  # the page did load
+    assert (
+        "document.body.setAttribute(&#39;data-pwned&#39;" in dom
+        or "document.body.setAttribute('data-pwned'" in dom
+    )
+    assert not re.search(r"<body[^>]*data-pwned", dom), "a planted script ran"

@@ -91,12 +91,27 @@ def session_spans(sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 
         return fig
     s = sessions[sessions["client_ip"].astype(str).isin(leaders)]
     ok = attempts[(attempts["outcome"] == "succeeded") & attempts["client_ip"].astype(str).isin(leaders)]
+    t0 = pd.to_datetime(s["start"], utc=True).min()
+    t1 = pd.to_datetime(s["end"], utc=True).max()
+    merge_gap = max((t1 - t0) / 800, pd.Timedelta(seconds=1)) if len(s) else pd.Timedelta(seconds=1)
     for y, ip in enumerate(leaders):
-        mine = s[s["client_ip"].astype(str) == ip]
-        start = pd.to_datetime(mine["start"], utc=True).dt.tz_localize(None)
-        end = pd.to_datetime(mine["end"], utc=True).dt.tz_localize(None)
-        width: Any = (end - start).clip(lower=pd.Timedelta(seconds=1))
-        ax.barh([y] * len(mine), width, left=start, height=0.6, color="tab:red", alpha=0.6)
+        mine = s[s["client_ip"].astype(str) == ip].sort_values("start")
+        start = pd.to_datetime(mine["start"], utc=True).dt.tz_localize(None).tolist()
+        end = pd.to_datetime(mine["end"], utc=True).dt.tz_localize(None).tolist()
+        # thousands of sessions would be thousands of bars: draw runs closer than merge_gap as one
+        spans: list[list[Any]] = []
+        for a, b in zip(start, end, strict=True):
+            if spans and a - spans[-1][1] <= merge_gap:
+                spans[-1][1] = max(spans[-1][1], b)
+            else:
+                spans.append([a, b])
+        if spans:
+            ax.broken_barh(
+                [(a, max(b - a, pd.Timedelta(seconds=1))) for a, b in spans],
+                (y - 0.3, 0.6),
+                color="tab:red",
+                alpha=0.6,
+            )
         wins = pd.to_datetime(ok.loc[ok["client_ip"].astype(str) == ip, "ts"], utc=True).dt.tz_localize(None)
         ax.scatter(wins, [y] * len(wins), marker="^", s=90, color="black", zorder=5)
     ax.set_yticks(range(len(leaders)), leaders)

@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -32,40 +33,57 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "ingest_quality")
 
 
-@dataclass
 class Case:
-    """Everything one report shows, computed once."""
+    """Everything one report shows; each table is computed on first use, then kept.
 
-    dataset: str
-    manifest: dict[str, Any]
-    events: pd.DataFrame
-    sessions: pd.DataFrame
-    attempts: pd.DataFrame
-    messages: pd.DataFrame
-    findings: pd.DataFrame
+    A notebook that only needs the events (``ingest_quality``) never pays for findings.
+    """
+
+    def __init__(self, dataset: str, *, reveal_passwords: bool = False) -> None:
+        self.dataset = dataset
+        self.reveal_passwords = reveal_passwords
+        self.manifest: dict[str, Any] = read_manifest(dataset)
+        self.events: pd.DataFrame = load_events(dataset)
+
+    @cached_property
+    def sessions(self) -> pd.DataFrame:
+        """``sessions_from_events``."""
+        from .sessions import sessions_from_events
+
+        return sessions_from_events(self.events)
+
+    @cached_property
+    def attempts(self) -> pd.DataFrame:
+        """``auth_attempts_from_events`` (passwords only if ``reveal_passwords``)."""
+        from .auth import auth_attempts_from_events
+        from .credentials import load_or_create_key
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return auth_attempts_from_events(
+                self.events,
+                sessions=self.sessions,
+                secrets=load_secrets(self.dataset),
+                hmac_key=load_or_create_key(self.dataset),
+                reveal_passwords=self.reveal_passwords,
+            )
+
+    @cached_property
+    def messages(self) -> pd.DataFrame:
+        """``messages_from_events``."""
+        from .messages import messages_from_events
+
+        return messages_from_events(self.events)
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """``findings`` over the tables above."""
+        return findings(self.events, sessions=self.sessions, attempts=self.attempts, messages=self.messages)
 
 
 def analyse(dataset: str, *, reveal_passwords: bool = False) -> Case:
-    """Load a dataset and compute sessions, attempts, messages and findings."""
-    from .auth import auth_attempts_from_events
-    from .credentials import load_or_create_key
-    from .messages import messages_from_events
-    from .sessions import sessions_from_events
-
-    events = load_events(dataset)
-    sessions = sessions_from_events(events)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        attempts = auth_attempts_from_events(
-            events,
-            sessions=sessions,
-            secrets=load_secrets(dataset),
-            hmac_key=load_or_create_key(dataset),
-            reveal_passwords=reveal_passwords,
-        )
-    messages = messages_from_events(events)
-    found = findings(events, sessions=sessions, attempts=attempts, messages=messages)
-    return Case(dataset, read_manifest(dataset), events, sessions, attempts, messages, found)
+    """Open a dataset for a report (tables computed when first used)."""
+    return Case(dataset, reveal_passwords=reveal_passwords)
 
 
 def answer(case: Case) -> str:

@@ -39,11 +39,26 @@ class Case:
     A notebook that only needs the events (``ingest_quality``) never pays for findings.
     """
 
-    def __init__(self, dataset: str, *, reveal_passwords: bool = False) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        *,
+        reveal_passwords: bool = False,
+        start: str | None = None,
+        end: str | None = None,
+        valid_users_file: str | None = None,
+    ) -> None:
         self.dataset = dataset
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
-        self.events: pd.DataFrame = load_events(dataset)
+        self.events: pd.DataFrame = load_events(dataset, start=start or None, end=end or None)
+        self.window = (start or None, end or None)
+        self.valid_users: set[str] | None = None
+        if valid_users_file:
+            text = Path(valid_users_file).read_text(errors="replace")
+            self.valid_users = {
+                ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")
+            }
 
     @cached_property
     def sessions(self) -> pd.DataFrame:
@@ -81,9 +96,22 @@ class Case:
         return findings(self.events, sessions=self.sessions, attempts=self.attempts, messages=self.messages)
 
 
-def analyse(dataset: str, *, reveal_passwords: bool = False) -> Case:
-    """Open a dataset for a report (tables computed when first used)."""
-    return Case(dataset, reveal_passwords=reveal_passwords)
+def analyse(
+    dataset: str,
+    *,
+    reveal_passwords: bool = False,
+    start: str | None = None,
+    end: str | None = None,
+    valid_users_file: str | None = None,
+) -> Case:
+    """Open a dataset for a report (tables computed when first used).
+
+    ``start``/``end`` (UTC) limit the events; ``valid_users_file`` (one user name per
+    line) tells which guessed names are real accounts where Dovecot did not say.
+    """
+    return Case(
+        dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+    )
 
 
 def answer(case: Case) -> str:
@@ -172,6 +200,9 @@ def usernames_table(case: Case, *, top: int = 15) -> pd.DataFrame:
         }
     )
     table = table.sort_values("attempts", ascending=False).head(top)
+    if case.valid_users is not None:
+        valid = case.valid_users
+        table["in valid users file"] = [str(u).lower() in valid for u in table.index]
     return table.rename_axis("user name").reset_index()
 
 

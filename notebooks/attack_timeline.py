@@ -18,6 +18,9 @@ dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this
 output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
+start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
+end: str = ""  # only events before this time (UTC); "" = all
+valid_users_file: str = ""  # optional file of real user names, one per line
 
 # %%
 from IPython.display import Image
@@ -25,7 +28,9 @@ from IPython.display import Image
 from maillog_forensics import report
 from maillog_forensics.plots import attempts_over_time, png, session_spans
 
-case = report.analyse(dataset, reveal_passwords=reveal_passwords)
+case = report.analyse(
+    dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+)
 
 # %% [markdown]
 # ## Failed and successful logins over time

@@ -20,6 +20,9 @@ dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this
 output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
+start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
+end: str = ""  # only events before this time (UTC); "" = all
+valid_users_file: str = ""  # optional file of real user names, one per line
 
 # %%
 import pandas as pd
@@ -30,7 +33,9 @@ from maillog_forensics.plots import attempts_over_time, png
 from maillog_forensics import report
 
 pd.set_option("display.max_colwidth", 120)
-case = report.analyse(dataset, reveal_passwords=reveal_passwords)
+case = report.analyse(
+    dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+)
 
 # %% [markdown]
 # ## Was any account compromised?

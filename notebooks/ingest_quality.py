@@ -18,6 +18,9 @@
 dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
 output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
+start: str = ""  # only events at or after this time (UTC); "" = all
+end: str = ""  # only events before this time (UTC); "" = all
+valid_users_file: str = ""  # unused here
 
 # %%
 from IPython.display import Image
@@ -25,7 +28,7 @@ from IPython.display import Image
 from maillog_forensics import report
 from maillog_forensics.plots import kinds_bar, lines_over_time, png
 
-case = report.analyse(dataset)
+case = report.analyse(dataset, start=start, end=end)
 
 # %% [markdown]
 # ## Inputs and time inference

@@ -155,3 +155,28 @@ def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
         or "document.body.setAttribute('data-pwned'" in dom
     )
     assert not re.search(r"<body[^>]*data-pwned", dom), "a planted script ran"
+
+
+def test_time_window_and_valid_users_parameters(tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("# real accounts\nalice@lab.example\nbob@lab.example\n")
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    out = tmp_path / "out"
+    results = run_report(
+        [sample],
+        str(out),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report", "username_guesses"),
+        parameters={
+            "start": "2026-11-27 19:08:00",
+            "end": "2026-11-27 19:08:40",
+            "valid_users_file": str(users),
+        },
+    )
+    assert [r.error for r in results] == [None, None]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["compromised_accounts"] == [] and 0 < summary["attempts"] < 195  # the takeover came later
+    html = (out / "username_guesses.html").read_text()
+    assert "in valid users file" in html

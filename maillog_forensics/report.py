@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .detect import SEVERITIES, findings
+from .detect import SEVERITIES, DetectConfig, findings
 from .remediate import blocklist, render_blocklist
 from .store import load_events, load_secrets, read_manifest
 
@@ -53,6 +53,7 @@ class Case:
         self.manifest: dict[str, Any] = read_manifest(dataset)
         self.events: pd.DataFrame = load_events(dataset, start=start or None, end=end or None)
         self.window = (start or None, end or None)
+        self.config = DetectConfig()
         self.valid_users: set[str] | None = None
         if valid_users_file:
             text = Path(valid_users_file).read_text(errors="replace")
@@ -93,25 +94,41 @@ class Case:
     @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
-        return findings(self.events, sessions=self.sessions, attempts=self.attempts, messages=self.messages)
+        return findings(
+            self.events,
+            sessions=self.sessions,
+            attempts=self.attempts,
+            messages=self.messages,
+            config=self.config,
+        )
 
 
 def analyse(
     dataset: str,
     *,
+    logs: list[str] | None = None,
     reveal_passwords: bool = False,
     start: str | None = None,
     end: str | None = None,
     valid_users_file: str | None = None,
+    thresholds: dict[str, int] | None = None,
 ) -> Case:
     """Open a dataset for a report (tables computed when first used).
 
-    ``start``/``end`` (UTC) limit the events; ``valid_users_file`` (one user name per
-    line) tells which guessed names are real accounts where Dovecot did not say.
+    ``logs`` are ingested into ``dataset`` first when it does not exist yet (so a notebook
+    runs on the bundled sample out of the box). ``start``/``end`` (UTC) limit the events;
+    ``valid_users_file`` (one user name per line) tells which guessed names are real
+    accounts where Dovecot did not say; ``thresholds`` override :class:`DetectConfig`.
     """
-    return Case(
+    if logs and not (Path(dataset) / "manifest.json").exists():
+        from .ingest import ingest
+
+        ingest(logs, dataset, quiet=True)
+    case = Case(
         dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
     )
+    case.config = DetectConfig(**(thresholds or {}))
+    return case
 
 
 def answer(case: Case) -> str:

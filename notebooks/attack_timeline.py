@@ -15,12 +15,14 @@
 
 # %% tags=["parameters"]
 dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does not exist yet
 output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # optional file of real user names, one per line
+thresholds: dict = {}  # DetectConfig overrides, e.g. {"brute_force_min_failures": 10}
 
 # %%
 from IPython.display import Image
@@ -29,7 +31,13 @@ from maillog_forensics import report
 from maillog_forensics.plots import attempts_over_time, png, session_spans
 
 case = report.analyse(
-    dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+    dataset,
+    logs=logs,
+    reveal_passwords=reveal_passwords,
+    start=start,
+    end=end,
+    valid_users_file=valid_users_file,
+    thresholds=thresholds,
 )
 
 # %% [markdown]

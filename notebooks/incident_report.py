@@ -17,12 +17,14 @@
 
 # %% tags=["parameters"]
 dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does not exist yet
 output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # optional file of real user names, one per line
+thresholds: dict = {}  # DetectConfig overrides, e.g. {"brute_force_min_failures": 10}
 
 # %%
 import pandas as pd
@@ -34,7 +36,13 @@ from maillog_forensics import report
 
 pd.set_option("display.max_colwidth", 120)
 case = report.analyse(
-    dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+    dataset,
+    logs=logs,
+    reveal_passwords=reveal_passwords,
+    start=start,
+    end=end,
+    valid_users_file=valid_users_file,
+    thresholds=thresholds,
 )
 
 # %% [markdown]
@@ -75,6 +83,10 @@ Image(data=png(attempts_over_time(case.attempts)))
 print(report.actions(case, min_severity=min_severity))
 
 # %% [markdown]
+# ## More detail
+# [Attack timeline](attack_timeline.html) · [Which user names were guessed](username_guesses.html) ·
+# [What this report rests on](ingest_quality.html)
+#
 # ## Evidence this report rests on
 
 # %%

@@ -16,6 +16,7 @@
 
 # %% tags=["parameters"]
 dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
+logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does not exist yet
 output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
 start: str = ""  # only events at or after this time (UTC); "" = all
@@ -28,7 +29,7 @@ from IPython.display import Image
 from maillog_forensics import report
 from maillog_forensics.plots import kinds_bar, lines_over_time, png
 
-case = report.analyse(dataset, start=start, end=end)
+case = report.analyse(dataset, logs=logs, start=start, end=end)
 
 # %% [markdown]
 # ## Inputs and time inference

@@ -180,3 +180,22 @@ def test_time_window_and_valid_users_parameters(tmp_path: Path) -> None:
     assert summary["compromised_accounts"] == [] and 0 < summary["attempts"] < 195  # the takeover came later
     html = (out / "username_guesses.html").read_text()
     assert "in valid users file" in html
+
+
+def test_notebook_ingests_its_logs_and_takes_thresholds(tmp_path: Path) -> None:
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(REPO / "notebooks" / "incident_report.py")
+    params = {
+        "dataset": str(tmp_path / "ds"),  # does not exist: the notebook ingests `logs` into it
+        "logs": [str(REPO / "data" / "sample" / "mail.log")],
+        "output_dir": str(tmp_path),
+        "thresholds": {"brute_force_min_failures": 25},
+    }
+    pm.execute_notebook(
+        nb, str(tmp_path / "out.ipynb"), parameters=params, kernel_name="python3", progress_bar=False
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["findings_by_kind"]["brute_force_ip"] == 1  # only 127.0.0.2 made 25 failures or more
+    assert summary["compromised_accounts"] == ["alice@lab.example"]

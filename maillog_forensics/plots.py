@@ -11,6 +11,11 @@ from matplotlib.figure import Figure
 __all__ = ["attempts_over_time", "kinds_bar", "lines_over_time", "png", "session_spans", "usernames_heatmap"]
 
 
+def _local(values: object, tz: str) -> pd.Series:
+    """UTC time stamps as naive wall-clock times of ``tz`` (what the axis shows)."""
+    return pd.to_datetime(pd.Series(values), utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+
+
 def png(fig: Figure, *, dpi: int = 100) -> bytes:
     """The figure as PNG bytes (for ``IPython.display.Image`` and static HTML)."""
     import io
@@ -20,7 +25,14 @@ def png(fig: Figure, *, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
-def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None = None) -> Figure:
+def attempts_over_time(
+    attempts: pd.DataFrame,
+    *,
+    top: int = 5,
+    freq: str | None = None,
+    tz: str = "UTC",
+    mail: pd.Series | None = None,
+) -> Figure:
     """Failed and successful logins over time, failures stacked by the top source addresses.
 
     Parameters
@@ -31,6 +43,10 @@ def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None
         Addresses drawn on their own; the rest are grouped as "other".
     freq
         Bin width (pandas offset alias); default: chosen from the time span.
+    tz
+        Time zone of the axis (the data stay UTC).
+    mail
+        Times at which compromised accounts sent mail, marked on the same axis.
     """
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -39,7 +55,8 @@ def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None
         ax.text(0.5, 0.5, "no authentication attempts in the logs", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    ts = pd.to_datetime(a["ts"], utc=True).dt.tz_localize(None)
+    ts = _local(a["ts"].to_numpy(), tz)
+    ts.index = a.index
     span = ts.max() - ts.min()
     if freq is None:
         steps = [
@@ -72,14 +89,27 @@ def attempts_over_time(attempts: pd.DataFrame, *, top: int = 5, freq: str | None
         ax.scatter(
             ok["ts"], [0] * len(ok), marker="^", s=80, color="black", zorder=5, label="successful login"
         )
-    ax.set_xlabel("time (UTC)")
+    if mail is not None and len(mail):
+        sent = _local(mail.to_numpy(), tz)
+        ax.scatter(
+            sent,
+            [0] * len(sent),
+            marker="x",
+            s=90,
+            color="crimson",
+            zorder=6,
+            label="mail sent by a compromised account",
+        )
+    ax.set_xlabel(f"time ({tz})")
     ax.set_ylabel(f"attempts per {freq}")
     ax.set_title("Authentication attempts")
     ax.legend(loc="upper left", fontsize="small", ncols=2)
     return fig
 
 
-def session_spans(sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 12) -> Figure:
+def session_spans(
+    sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 12, tz: str = "UTC"
+) -> Figure:
     """Session start–end bars for the most active attacking addresses; successful logins marked."""
     fig = Figure(figsize=(10, 0.45 * top + 1.5), layout="constrained")
     ax = fig.add_subplot()
@@ -96,8 +126,8 @@ def session_spans(sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 
     merge_gap = max((t1 - t0) / 800, pd.Timedelta(seconds=1)) if len(s) else pd.Timedelta(seconds=1)
     for y, ip in enumerate(leaders):
         mine = s[s["client_ip"].astype(str) == ip].sort_values("start")
-        start = pd.to_datetime(mine["start"], utc=True).dt.tz_localize(None).tolist()
-        end = pd.to_datetime(mine["end"], utc=True).dt.tz_localize(None).tolist()
+        start = _local(mine["start"].to_numpy(), tz).tolist()
+        end = _local(mine["end"].to_numpy(), tz).tolist()
         # thousands of sessions would be thousands of bars: draw runs closer than merge_gap as one
         spans: list[list[Any]] = []
         for a, b in zip(start, end, strict=True):
@@ -112,11 +142,11 @@ def session_spans(sessions: pd.DataFrame, attempts: pd.DataFrame, *, top: int = 
                 color="tab:red",
                 alpha=0.6,
             )
-        wins = pd.to_datetime(ok.loc[ok["client_ip"].astype(str) == ip, "ts"], utc=True).dt.tz_localize(None)
+        wins = _local(ok.loc[ok["client_ip"].astype(str) == ip, "ts"].to_numpy(), tz)
         ax.scatter(wins, [y] * len(wins), marker="^", s=90, color="black", zorder=5)
     ax.set_yticks(range(len(leaders)), leaders)
     ax.invert_yaxis()
-    ax.set_xlabel("time (UTC)")
+    ax.set_xlabel(f"time ({tz})")
     ax.set_title("SMTP sessions of the most active attacking addresses (triangle: successful login)")
     return fig
 
@@ -161,11 +191,11 @@ def kinds_bar(kind_counts: dict[str, int], *, top: int = 25) -> Figure:
     return fig
 
 
-def lines_over_time(events: pd.DataFrame) -> Figure:
+def lines_over_time(events: pd.DataFrame, *, tz: str = "UTC") -> Figure:
     """Lines per hour: coverage of the logs, and gaps."""
     fig = Figure(figsize=(10, 3.2), layout="constrained")
     ax = fig.add_subplot()
-    ts = pd.to_datetime(events["ts"].dropna(), utc=True).dt.tz_localize(None)
+    ts = _local(events["ts"].dropna().to_numpy(), tz)
     if ts.empty:
         ax.text(0.5, 0.5, "no time stamps", ha="center", va="center")
         ax.set_axis_off()
@@ -175,7 +205,7 @@ def lines_over_time(events: pd.DataFrame) -> Figure:
     counts = ts.dt.floor(freq).value_counts().sort_index()
     full = counts.reindex(pd.date_range(counts.index.min(), counts.index.max(), freq=freq), fill_value=0)
     ax.plot(full.index, full.to_numpy(), drawstyle="steps-post")
-    ax.set_xlabel("time (UTC)")
+    ax.set_xlabel(f"time ({tz})")
     ax.set_ylabel(f"lines per {freq}")
     ax.set_title("Log coverage (flat zero = a gap)")
     return fig

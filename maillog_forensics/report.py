@@ -146,6 +146,17 @@ def answer(case: Case) -> str:
     return "\n".join(lines)
 
 
+def compromise_mail_times(case: Case) -> pd.Series:
+    """When the accounts of compromise findings sent mail from the intruding addresses."""
+    c = case.findings[case.findings["kind"] == "account_compromised"]
+    m = case.messages
+    if c.empty or m.empty:
+        return pd.Series([], dtype="datetime64[ns, UTC]")
+    pairs = set(zip(c["subject_username"], c["subject_ip"], strict=True))
+    mask = [(u, ip) in pairs for u, ip in zip(m["sasl_username"], m["client_ip"], strict=True)]
+    return m.loc[mask, "first_seen"].reset_index(drop=True)
+
+
 def compromised_table(case: Case) -> pd.DataFrame:
     """One row per compromised account and address, with the mail that followed."""
     c = case.findings[case.findings["kind"] == "account_compromised"]

@@ -19,6 +19,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
+tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # optional file of real user names, one per line
@@ -45,14 +46,20 @@ case = report.analyse(
 # Failures stacked by the most active addresses; triangles mark successful logins.
 
 # %%
-Image(data=png(attempts_over_time(case.attempts, top=top_addresses)))
+Image(
+    data=png(
+        attempts_over_time(
+            case.attempts, top=top_addresses, tz=tz_display, mail=report.compromise_mail_times(case)
+        )
+    )
+)
 
 # %% [markdown]
 # ## Sessions of the attacking addresses
 # One bar per SMTP session (start to end); a triangle is a successful login from that address.
 
 # %%
-Image(data=png(session_spans(case.sessions, case.attempts, top=top_addresses)))
+Image(data=png(session_spans(case.sessions, case.attempts, top=top_addresses, tz=tz_display)))
 
 # %% [markdown]
 # ## Compromises and the mail that followed

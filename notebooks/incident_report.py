@@ -21,6 +21,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
+tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # optional file of real user names, one per line
@@ -72,7 +73,7 @@ report.usernames_table(case)
 # Failed logins stacked by the most active source addresses; triangles mark successful logins.
 
 # %%
-Image(data=png(attempts_over_time(case.attempts)))
+Image(data=png(attempts_over_time(case.attempts, tz=tz_display, mail=report.compromise_mail_times(case))))
 
 # %% [markdown]
 # ## What to do

@@ -19,6 +19,7 @@ dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this
 logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does not exist yet
 output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
+tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 start: str = ""  # only events at or after this time (UTC); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # unused here
@@ -56,7 +57,7 @@ report.unparsed_examples(case)
 # ## Time coverage
 
 # %%
-Image(data=png(lines_over_time(case.events)))
+Image(data=png(lines_over_time(case.events, tz=tz_display)))
 
 # %%
 report.time_coverage(case)

@@ -21,6 +21,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where outputs go
 top_users: int = 20  # user names in the tables and the heat map
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
+tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
 end: str = ""  # only events before this time (UTC); "" = all
 valid_users_file: str = ""  # optional file of real user names, one per line

@@ -1,0 +1,53 @@
+"""Figures: labelled axes in the display zone, markers where they belong, no crash when empty."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from maillog_forensics.plots import (
+    attempts_over_time,
+    kinds_bar,
+    lines_over_time,
+    png,
+    session_spans,
+    usernames_heatmap,
+)
+
+ATTEMPTS = pd.DataFrame(
+    {
+        "ts": pd.to_datetime(["2026-07-01 10:00:00", "2026-07-01 10:00:05", "2026-07-01 10:03:00"], utc=True),
+        "client_ip": ["192.0.2.1", "192.0.2.1", "192.0.2.1"],
+        "outcome": ["failed", "failed", "succeeded"],
+        "username": ["alice", "bob", "alice"],
+    }
+)
+
+
+def test_attempts_over_time_zone_and_markers() -> None:
+    mail = pd.Series(pd.to_datetime(["2026-07-01 10:04:00"], utc=True))
+    fig = attempts_over_time(ATTEMPTS, tz="Europe/Berlin", mail=mail)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (Europe/Berlin)" and ax.get_ylabel().startswith("attempts per")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "successful login" in labels and "mail sent by a compromised account" in labels
+    assert any(lbl.startswith("failed: 192.0.2.1") for lbl in labels)
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_other_figures_and_empty_inputs() -> None:
+    sessions = pd.DataFrame(
+        {
+            "client_ip": ["192.0.2.1"],
+            "start": ATTEMPTS["ts"][:1].to_numpy(),
+            "end": ATTEMPTS["ts"][1:2].to_numpy(),
+        }
+    )
+    assert session_spans(sessions, ATTEMPTS, tz="UTC").axes[0].get_xlabel() == "time (UTC)"
+    assert usernames_heatmap(ATTEMPTS).axes[0].get_xlabel() == "user name"
+    assert kinds_bar({"connect": 10, "disconnect": 9}).axes[0].get_xlabel().startswith("lines")
+    assert (
+        lines_over_time(pd.DataFrame({"ts": ATTEMPTS["ts"]}), tz="UTC").axes[0].get_xlabel() == "time (UTC)"
+    )
+    empty = ATTEMPTS.iloc[:0]
+    for fig in (attempts_over_time(empty), usernames_heatmap(empty)):
+        assert not fig.axes[0].axison and len(png(fig)) > 1000

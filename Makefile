@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check maillog_forensics tests scripts
-	$(VENV)/bin/ruff format --check maillog_forensics tests scripts
+	$(VENV)/bin/ruff check maillog_forensics tests scripts notebooks
+	$(VENV)/bin/ruff format --check maillog_forensics tests scripts notebooks
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

@@ -146,6 +146,28 @@ def answer(case: Case) -> str:
     return "\n".join(lines)
 
 
+def figure(fig: Any, *, interactive: bool = False) -> Any:
+    """A figure for a notebook cell: a static PNG (reports), or a zoomable ipympl canvas (JupyterLab)."""
+    if interactive:
+        import warnings
+
+        from ipympl.backend_nbagg import (  # type: ignore[import-untyped]
+            new_figure_manager_given_figure,
+        )
+
+        # ipympl 0.9/0.10 passes the canvas through to a traitlets base class, which
+        # warns (DeprecationWarning) on every toolbar; the widget works regardless.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            manager = new_figure_manager_given_figure(id(fig), fig)
+        return manager.canvas
+    from IPython.display import Image
+
+    from .plots import png
+
+    return Image(data=png(fig))  # type: ignore[no-untyped-call]
+
+
 def compromise_mail_times(case: Case) -> pd.Series:
     """When the accounts of compromise findings sent mail from the intruding addresses."""
     c = case.findings[case.findings["kind"] == "account_compromised"]

@@ -20,16 +20,15 @@ output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
-start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
-end: str = ""  # only events before this time (UTC); "" = all
+interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
+start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty = all
+end: str = ""  # only events before this time (UTC); empty = all
 valid_users_file: str = ""  # optional file of real user names, one per line
-thresholds: dict = {}  # DetectConfig overrides, e.g. {"brute_force_min_failures": 10}
+thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 
 # %%
-from IPython.display import Image
-
 from maillog_forensics import report
-from maillog_forensics.plots import attempts_over_time, png, session_spans
+from maillog_forensics.plots import attempts_over_time, session_spans
 
 case = report.analyse(
     dataset,
@@ -46,12 +45,11 @@ case = report.analyse(
 # Failures stacked by the most active addresses; triangles mark successful logins.
 
 # %%
-Image(
-    data=png(
-        attempts_over_time(
-            case.attempts, top=top_addresses, tz=tz_display, mail=report.compromise_mail_times(case)
-        )
-    )
+report.figure(
+    attempts_over_time(
+        case.attempts, top=top_addresses, tz=tz_display, mail=report.compromise_mail_times(case)
+    ),
+    interactive=interactive,
 )
 
 # %% [markdown]
@@ -59,7 +57,9 @@ Image(
 # One bar per SMTP session (start to end); a triangle is a successful login from that address.
 
 # %%
-Image(data=png(session_spans(case.sessions, case.attempts, top=top_addresses, tz=tz_display)))
+report.figure(
+    session_spans(case.sessions, case.attempts, top=top_addresses, tz=tz_display), interactive=interactive
+)
 
 # %% [markdown]
 # ## Compromises and the mail that followed

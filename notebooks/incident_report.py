@@ -22,18 +22,17 @@ output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
-start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
-end: str = ""  # only events before this time (UTC); "" = all
+interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
+start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty = all
+end: str = ""  # only events before this time (UTC); empty = all
 valid_users_file: str = ""  # optional file of real user names, one per line
-thresholds: dict = {}  # DetectConfig overrides, e.g. {"brute_force_min_failures": 10}
+thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 
 # %%
 import pandas as pd
 
-from IPython.display import Image
-
-from maillog_forensics.plots import attempts_over_time, png
 from maillog_forensics import report
+from maillog_forensics.plots import attempts_over_time
 
 pd.set_option("display.max_colwidth", 120)
 case = report.analyse(
@@ -73,7 +72,10 @@ report.usernames_table(case)
 # Failed logins stacked by the most active source addresses; triangles mark successful logins.
 
 # %%
-Image(data=png(attempts_over_time(case.attempts, tz=tz_display, mail=report.compromise_mail_times(case))))
+report.figure(
+    attempts_over_time(case.attempts, tz=tz_display, mail=report.compromise_mail_times(case)),
+    interactive=interactive,
+)
 
 # %% [markdown]
 # ## What to do

@@ -20,15 +20,14 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
-start: str = ""  # only events at or after this time (UTC); "" = all
-end: str = ""  # only events before this time (UTC); "" = all
+interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
+start: str = ""  # only events at or after this time (UTC); empty = all
+end: str = ""  # only events before this time (UTC); empty = all
 valid_users_file: str = ""  # unused here
 
 # %%
-from IPython.display import Image
-
 from maillog_forensics import report
-from maillog_forensics.plots import kinds_bar, lines_over_time, png
+from maillog_forensics.plots import kinds_bar, lines_over_time
 
 case = report.analyse(dataset, logs=logs, start=start, end=end)
 
@@ -42,7 +41,7 @@ report.inputs_table(case)
 # ## Line kinds
 
 # %%
-Image(data=png(kinds_bar(case.manifest.get("kind_counts", {}))))
+report.figure(kinds_bar(case.manifest.get("kind_counts", {})), interactive=interactive)
 
 # %%
 report.kinds_table(case)
@@ -57,7 +56,7 @@ report.unparsed_examples(case)
 # ## Time coverage
 
 # %%
-Image(data=png(lines_over_time(case.events, tz=tz_display)))
+report.figure(lines_over_time(case.events, tz=tz_display), interactive=interactive)
 
 # %%
 report.time_coverage(case)

@@ -22,16 +22,15 @@ output_dir: str = "../reports"  # where outputs go
 top_users: int = 20  # user names in the tables and the heat map
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
-start: str = ""  # only events at or after this time (UTC, e.g. "2026-11-27 19:00"); "" = all
-end: str = ""  # only events before this time (UTC); "" = all
+interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
+start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty = all
+end: str = ""  # only events before this time (UTC); empty = all
 valid_users_file: str = ""  # optional file of real user names, one per line
-thresholds: dict = {}  # DetectConfig overrides, e.g. {"brute_force_min_failures": 10}
+thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 
 # %%
-from IPython.display import Image
-
 from maillog_forensics import report
-from maillog_forensics.plots import png, usernames_heatmap
+from maillog_forensics.plots import usernames_heatmap
 
 case = report.analyse(
     dataset,
@@ -53,7 +52,7 @@ report.usernames_table(case, top=top_users)
 # ## Addresses × user names
 
 # %%
-Image(data=png(usernames_heatmap(case.attempts, users=top_users)))
+report.figure(usernames_heatmap(case.attempts, users=top_users), interactive=interactive)
 
 # %% [markdown]
 # ## Shape of the dictionary

@@ -51,3 +51,13 @@ def test_other_figures_and_empty_inputs() -> None:
     empty = ATTEMPTS.iloc[:0]
     for fig in (attempts_over_time(empty), usernames_heatmap(empty)):
         assert not fig.axes[0].axison and len(png(fig)) > 1000
+
+
+def test_figure_is_a_png_for_reports_and_a_zoomable_canvas_in_jupyterlab() -> None:
+    from maillog_forensics.report import figure
+
+    static = figure(attempts_over_time(ATTEMPTS))
+    assert static.data[:8] == b"\x89PNG\r\n\x1a\n"
+    live = figure(attempts_over_time(ATTEMPTS), interactive=True)
+    bundle = live._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle

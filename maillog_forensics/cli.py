@@ -276,16 +276,17 @@ def _blocklist(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import DEFAULT_NOTEBOOKS, run_report
+    from .report import DEFAULT_NOTEBOOKS, notebook_parameters, parameters_from_text, run_report
 
-    params: dict[str, Any] = {}
-    for name, value in args.parameter:
-        params[name] = {"true": True, "false": False}.get(value.lower(), value)
+    notebooks = tuple(args.notebooks or DEFAULT_NOTEBOOKS)
+    # typed and checked before anything runs: a typo must not cost a 10-minute ingest
+    pairs = [(name, value) for name, value in args.parameter]
+    params = parameters_from_text(pairs, notebook_parameters(notebooks))
     results = run_report(
         args.inputs,
         args.output,
         parameters=params,
-        notebooks=tuple(args.notebooks or DEFAULT_NOTEBOOKS),
+        notebooks=notebooks,
         tz=args.tz,
         year=args.year,
     )

@@ -434,6 +434,55 @@ class NotebookResult:
     error: str | None = None
 
 
+def notebook_parameters(notebooks: tuple[str, ...] = DEFAULT_NOTEBOOKS) -> dict[str, str]:
+    """The parameters the notebooks declare, name -> type name (``str``, ``int``, ``dict``...)."""
+    import jupytext
+    from papermill.inspection import _infer_parameters
+
+    declared: dict[str, str] = {}
+    for name in notebooks:
+        nb = jupytext.read(NOTEBOOKS_DIR / f"{name}.py")
+        for cell in nb.cells:  # papermill expects every cell to carry a tags list
+            cell.metadata.setdefault("tags", [])
+        for p in _infer_parameters(nb):
+            declared.setdefault(p.name, p.inferred_type_name)
+    return declared
+
+
+def parameters_from_text(pairs: list[tuple[str, str]], declared: dict[str, str]) -> dict[str, Any]:
+    """Command-line ``NAME VALUE`` pairs as typed notebook parameters.
+
+    A value is read as the type its notebook declares: ``int``, ``bool`` (true/false),
+    ``dict``/``list`` (JSON), anything else stays text. Unknown names and unreadable
+    values raise ``ValueError`` naming the parameter, before any notebook runs.
+
+    >>> parameters_from_text([("top_users", "20"), ("start", "2026")], {"top_users": "int", "start": "str"})
+    {'top_users': 20, 'start': '2026'}
+    """
+    typed: dict[str, Any] = {}
+    for name, text in pairs:
+        if name not in declared:
+            raise ValueError(f"unknown parameter {name!r}; the notebooks take: {', '.join(sorted(declared))}")
+        kind = declared[name]
+        try:
+            if kind == "int":
+                typed[name] = int(text)
+            elif kind == "float":
+                typed[name] = float(text)
+            elif kind == "bool":
+                typed[name] = {"true": True, "false": False, "1": True, "0": False}[text.lower()]
+            elif kind in ("dict", "list"):
+                value = json.loads(text)
+                if type(value).__name__ != kind:
+                    raise ValueError(f"not a JSON {kind}")
+                typed[name] = value
+            else:
+                typed[name] = text
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"parameter {name!r} wants a {kind}, got {text!r} ({exc})") from None
+    return typed
+
+
 def run_report(
     inputs: list[str],
     out_dir: str,

@@ -21,8 +21,8 @@ top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
-start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty = all
-end: str = ""  # only events before this time (UTC); empty = all
+start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty for all
+end: str = ""  # only events before this time (UTC); empty for all
 valid_users_file: str = ""  # optional file of real user names, one per line
 thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 

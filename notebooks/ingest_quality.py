@@ -21,8 +21,8 @@ output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
 tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
-start: str = ""  # only events at or after this time (UTC); empty = all
-end: str = ""  # only events before this time (UTC); empty = all
+start: str = ""  # only events at or after this time (UTC); empty for all
+end: str = ""  # only events before this time (UTC); empty for all
 valid_users_file: str = ""  # unused here
 
 # %%

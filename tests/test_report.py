@@ -199,3 +199,42 @@ def test_notebook_ingests_its_logs_and_takes_thresholds(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["findings_by_kind"]["brute_force_ip"] == 1  # only 127.0.0.2 made 25 failures or more
     assert summary["compromised_accounts"] == ["alice@lab.example"]
+
+
+def test_command_line_parameters_are_typed_by_what_the_notebooks_declare() -> None:
+    from maillog_forensics.report import notebook_parameters, parameters_from_text
+
+    declared = notebook_parameters()
+    assert declared["top_addresses"] == "int" and declared["thresholds"] == "dict"
+    assert declared["start"] == "str" and declared["interactive"] == "bool"
+    typed = parameters_from_text(
+        [
+            ("top_addresses", "20"),
+            ("thresholds", '{"brute_force_min_failures": 10}'),
+            ("reveal_passwords", "false"),
+            ("start", "2026"),
+        ],
+        declared,
+    )
+    assert typed == {
+        "top_addresses": 20,
+        "thresholds": {"brute_force_min_failures": 10},
+        "reveal_passwords": False,
+        "start": "2026",
+    }
+    for bad in ([("top_adresses", "5")], [("top_addresses", "many")], [("thresholds", "[1]")]):
+        with pytest.raises(ValueError, match="parameter"):
+            parameters_from_text(bad, declared)
+
+
+def test_report_command_rejects_a_bad_parameter_before_ingesting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maillog_forensics.cli import main
+
+    out = tmp_path / "r"
+    code = main(
+        ["report", str(REPO / "data" / "sample" / "mail.log"), "-o", str(out), "-p", "top_adresses", "5"]
+    )
+    assert code == 2 and not out.exists()
+    assert "unknown parameter 'top_adresses'" in capsys.readouterr().err

@@ -193,6 +193,64 @@ def compromised_table(case: Case) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+ATTACK_KINDS = ("brute_force_ip", "brute_force_network", "password_spray", "auth_failures")
+
+
+def attack_rates(case: Case) -> pd.DataFrame:
+    """Each attack finding's start, end, and failed logins per minute (mean and peak) and per hour.
+
+    The peak is the busiest calendar minute of failed attempts from the finding's address or
+    network; the means spread its failed logins over the attack's span (at least one minute).
+    """
+    import ipaddress
+
+    f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
+    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    ts = pd.to_datetime(failed["ts"], utc=True)
+    minute = ts.dt.floor("min")
+    rows = []
+    records: list[Any] = list(f.itertuples(index=False))  # rows of mixed types
+    for r in records:
+        if isinstance(r.subject_ip, str):
+            mine = failed["client_ip"] == r.subject_ip
+            subject = r.subject_ip
+        else:
+            net = ipaddress.ip_network(str(r.subject_network), strict=False)
+            ips = failed["client_ip"].dropna().unique()
+            inside = {ip for ip in ips if _in_network(ip, net)}
+            mine = failed["client_ip"].isin(inside)
+            subject = str(r.subject_network)
+        first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
+        mine = mine & ts.between(first, last)
+        n = int(mine.sum())
+        span_min = max((last - first).total_seconds() / 60, 1.0)
+        peak = int(minute[mine].value_counts().max()) if n else 0
+        rows.append(
+            {
+                "kind": r.kind,
+                "source": subject,
+                "start (UTC)": r.first_seen,
+                "end (UTC)": r.last_seen,
+                "failed logins": n,
+                "per minute (mean)": round(n / span_min, 1),
+                "per minute (peak)": peak,
+                "per hour (mean)": round(n / span_min * 60, 1),
+            }
+        )
+    columns = ["kind", "source", "start (UTC)", "end (UTC)", "failed logins"]
+    columns += ["per minute (mean)", "per minute (peak)", "per hour (mean)"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _in_network(ip: str, net: Any) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(ip) in net
+    except ValueError:
+        return False
+
+
 def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
     """Findings at or above a severity, for reading."""
     rank = {s: i for i, s in enumerate(SEVERITIES)}

@@ -53,6 +53,14 @@ report.figure(
 )
 
 # %% [markdown]
+# ## When each attack ran and how fast
+# Start and end of every attack finding, failed logins per minute (mean over its span and
+# the busiest minute) and per hour.
+
+# %%
+report.attack_rates(case)
+
+# %% [markdown]
 # ## Sessions of the attacking addresses
 # One bar per SMTP session (start to end); a triangle is a successful login from that address.
 

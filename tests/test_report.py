@@ -238,3 +238,26 @@ def test_report_command_rejects_a_bad_parameter_before_ingesting(
     )
     assert code == 2 and not out.exists()
     assert "unknown parameter 'top_adresses'" in capsys.readouterr().err
+
+
+def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
+    import math
+
+    import pandas as pd
+
+    from maillog_forensics.report import analyse, attack_rates
+
+    case = analyse(str(sample_report / "dataset"))
+    rates = attack_rates(case)
+    assert {"brute_force_ip", "brute_force_network"} <= set(rates["kind"])
+    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    ts = pd.to_datetime(failed["ts"], utc=True)
+    for r in rates[rates["kind"] == "brute_force_ip"].itertuples(index=False):
+        start, end = r[2], r[3]
+        n = int(((failed["client_ip"] == r.source) & (ts >= start) & (ts <= end)).sum())
+        assert r[4] == n > 0
+        minutes = math.ceil((end - start).total_seconds() / 60) + 1  # calendar minutes touched
+        peak = r[6]
+        assert n / minutes <= peak <= n  # the busiest minute holds at least the average
+    net = rates[rates["kind"] == "brute_force_network"].iloc[0]
+    assert net["failed logins"] >= net["per minute (peak)"] > 0

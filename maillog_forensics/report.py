@@ -197,10 +197,10 @@ ATTACK_KINDS = ("brute_force_ip", "brute_force_network", "password_spray", "auth
 
 
 def attack_rates(case: Case) -> pd.DataFrame:
-    """Each attack finding's start, end, and failed logins per minute (mean and peak) and per hour.
+    """Each attack finding's start, end, and unsuccessful attempts per minute (mean and peak) and per hour.
 
     The peak is the busiest calendar minute of failed attempts from the finding's address or
-    network; the means spread its failed logins over the attack's span (at least one minute).
+    network; the means spread its unsuccessful attempts over the attack's span (at least one minute).
     """
     import ipaddress
 
@@ -231,13 +231,13 @@ def attack_rates(case: Case) -> pd.DataFrame:
                 "source": subject,
                 "start (UTC)": r.first_seen,
                 "end (UTC)": r.last_seen,
-                "failed logins": n,
+                "unsuccessful attempts": n,
                 "per minute (mean)": round(n / span_min, 1),
                 "per minute (peak)": peak,
                 "per hour (mean)": round(n / span_min * 60, 1),
             }
         )
-    columns = ["kind", "source", "start (UTC)", "end (UTC)", "failed logins"]
+    columns = ["kind", "source", "start (UTC)", "end (UTC)", "unsuccessful attempts"]
     columns += ["per minute (mean)", "per minute (peak)", "per hour (mean)"]
     return pd.DataFrame(rows, columns=columns)
 

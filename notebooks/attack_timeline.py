@@ -54,8 +54,9 @@ report.figure(
 
 # %% [markdown]
 # ## When each attack ran and how fast
-# Start and end of every attack finding, failed logins per minute (mean over its span and
-# the busiest minute) and per hour.
+# Start and end of every attack finding; its unsuccessful login attempts (failed, refused,
+# rate-limited, aborted) per minute, as the mean over its span and the busiest minute, and
+# per hour.
 
 # %%
 report.attack_rates(case)

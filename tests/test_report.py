@@ -260,4 +260,4 @@ def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
         peak = r[6]
         assert n / minutes <= peak <= n  # the busiest minute holds at least the average
     net = rates[rates["kind"] == "brute_force_network"].iloc[0]
-    assert net["failed logins"] >= net["per minute (peak)"] > 0
+    assert net["unsuccessful attempts"] >= net["per minute (peak)"] > 0

@@ -184,6 +184,8 @@ def auth_attempts_from_events(
         by_session["tls_data_logged"].fillna(False).astype(bool)
         | by_session["debug_dialogue"].fillna(False).astype(bool)
     ).to_numpy()
+    # the sources are concatenated; an empty one would leave ts as object, so say what it is
+    attempts["ts"] = pd.to_datetime(attempts["ts"], utc=True)
     attempts = attempts.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
     for col in ATTEMPT_COLUMNS:
         if col not in attempts.columns:

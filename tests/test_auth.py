@@ -55,6 +55,7 @@ def test_every_ground_truth_attempt_is_one_row(lab_case: tuple[Path, str]) -> No
     ]
     a = attempts_of(ds)
     assert len(a) == len(truth) == 195
+    assert isinstance(a["ts"].dtype, pd.DatetimeTZDtype) and str(a["ts"].dtype.tz) == "UTC"
     # per address: the same number of attempts of each outcome class
     want = Counter((t["src_ip"], t["outcome"]) for t in truth)
     got: Counter[tuple[str, str]] = Counter()

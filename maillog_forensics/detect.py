@@ -82,7 +82,8 @@ def _fid(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12]
 
 
-def _network(ip: str) -> str | None:
+def network_of(ip: str) -> str | None:
+    """The /24 (IPv4) or /64 (IPv6) an address belongs to, as network findings name it."""
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -280,7 +281,7 @@ def _brute_force(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
                     f"{ip} made {len(rows)} failed logins ({users} user names) over {span:.0f} min.",
                     f"Block {ip} (see `maillog-forensics blocklist`); set smtpd_client_auth_rate_limit.",
                     ip=ip,
-                    network=_network(ip),
+                    network=network_of(ip),
                 )
             )
         else:
@@ -289,7 +290,7 @@ def _brute_force(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
     small = [ip for ip in small if ip not in legit]
     loners: list[pd.DataFrame] = []
     if small:
-        rest = failed[failed["client_ip"].isin(small)].assign(net=lambda d: d["client_ip"].map(_network))
+        rest = failed[failed["client_ip"].isin(small)].assign(net=lambda d: d["client_ip"].map(network_of))
         for net, rows in rest.groupby("net"):
             addrs = rows["client_ip"].nunique()
             if addrs >= cfg.network_min_addresses and len(rows) >= cfg.network_min_failures:
@@ -348,7 +349,7 @@ def _campaigns(rows: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
         campaign = len(members) >= cfg.network_min_addresses and len(mine) >= cfg.network_min_failures
         if campaign:
             users = mine["username"].dropna().nunique()
-            nets = {_network(ip) for ip in members}
+            nets = {network_of(ip) for ip in members}
             out.append(
                 _row(
                     "brute_force_network",
@@ -377,7 +378,7 @@ def _campaigns(rows: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
                     f"{ip} failed to log in {len(r)} time(s) and never succeeded.{part}",
                     f"{'Block' if campaign else 'Watch or block'} {ip}.",
                     ip=ip,
-                    network=_network(ip),
+                    network=network_of(ip),
                 )
             )
     return out

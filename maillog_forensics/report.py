@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .detect import SEVERITIES, DetectConfig, findings
+from .detect import SEVERITIES, DetectConfig, findings, network_of
 from .remediate import blocklist, render_blocklist
 from .store import load_events, load_secrets, read_manifest
 
@@ -202,24 +202,21 @@ def attack_rates(case: Case) -> pd.DataFrame:
     The peak is the busiest calendar minute of failed attempts from the finding's address or
     network; the means spread its unsuccessful attempts over the attack's span (at least one minute).
     """
-    import ipaddress
-
     f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
     failed = case.attempts[case.attempts["outcome"] != "succeeded"]
-    ts = pd.to_datetime(failed["ts"], utc=True)
+    ts = failed["ts"]
     minute = ts.dt.floor("min")
+    ips = failed["client_ip"]
+    network = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
     rows = []
     records: list[Any] = list(f.itertuples(index=False))  # rows of mixed types
     for r in records:
         if isinstance(r.subject_ip, str):
-            mine = failed["client_ip"] == r.subject_ip
+            mine = ips == r.subject_ip
             subject = r.subject_ip
         else:
-            net = ipaddress.ip_network(str(r.subject_network), strict=False)
-            ips = failed["client_ip"].dropna().unique()
-            inside = {ip for ip in ips if _in_network(ip, net)}
-            mine = failed["client_ip"].isin(inside)
             subject = str(r.subject_network)
+            mine = network == subject
         first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
         mine = mine & ts.between(first, last)
         n = int(mine.sum())
@@ -240,15 +237,6 @@ def attack_rates(case: Case) -> pd.DataFrame:
     columns = ["kind", "source", "start (UTC)", "end (UTC)", "unsuccessful attempts"]
     columns += ["per minute (mean)", "per minute (peak)", "per hour (mean)"]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _in_network(ip: str, net: Any) -> bool:
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(ip) in net
-    except ValueError:
-        return False
 
 
 def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:

@@ -52,20 +52,17 @@ def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures:
     assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
 
 
-def test_attacker_text_is_escaped(tmp_path: Path) -> None:
-    evil = [
-        "<script>alert(1)</script>",
-        "<img src=x onerror=alert(2)>",
-        "javascript:alert(3)",
-        '=HYPERLINK("http://example.com")',
-    ]
+def incident_report_of_usernames(
+    tmp_path: Path, usernames: list[str], *, mechanism: str, network: str, hour: int
+) -> Path:
+    """Run incident_report on a log where each user name fails six logins from its own address."""
     lines = []
-    for k, user in enumerate(evil):
-        ip = f"192.0.2.{10 + k}"
+    for k, user in enumerate(usernames):
+        ip, pid = f"{network}.{10 + k}", 100 * (hour - 9) + k
         lines += [
-            f"Nov 27 10:00:0{k} mail postfix/smtpd[{100 + k}]: connect from unknown[{ip}]",
-            f"Nov 27 10:00:0{k} mail postfix/smtpd[{100 + k}]: warning: unknown[{ip}]: "
-            f"SASL LOGIN authentication failed: (reason unavailable), sasl_username={user}",
+            f"Nov 27 {hour}:00:0{k} mail postfix/smtpd[{pid}]: connect from unknown[{ip}]",
+            f"Nov 27 {hour}:00:0{k} mail postfix/smtpd[{pid}]: warning: unknown[{ip}]: "
+            f"SASL {mechanism} authentication failed: (reason unavailable), sasl_username={user}",
         ] * 6
     log = tmp_path / "mail.log"
     log.write_text("\n".join(lines) + "\n")
@@ -74,6 +71,17 @@ def test_attacker_text_is_escaped(tmp_path: Path) -> None:
         [str(log)], str(out), tz="UTC", year=2026, quiet=True, notebooks=("incident_report",)
     )
     assert [r.error for r in results] == [None]
+    return out
+
+
+def test_attacker_text_is_escaped(tmp_path: Path) -> None:
+    evil = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "javascript:alert(3)",
+        '=HYPERLINK("http://example.com")',
+    ]
+    out = incident_report_of_usernames(tmp_path, evil, mechanism="LOGIN", network="192.0.2", hour=10)
     html = (out / "incident_report.html").read_text()
     assert "<script>alert(1)</script>" not in html and "<img src=x onerror" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(2)&gt;" in html
@@ -114,21 +122,7 @@ def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
         "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
         "<svg/onload=document.body.setAttribute('data-pwned','svg')>",
     ]
-    lines = []
-    for k, user in enumerate(payloads):
-        ip = f"198.51.100.{20 + k}"
-        lines += [
-            f"Nov 27 11:00:0{k} mail postfix/smtpd[{200 + k}]: connect from unknown[{ip}]",
-            f"Nov 27 11:00:0{k} mail postfix/smtpd[{200 + k}]: warning: unknown[{ip}]: "
-            f"SASL PLAIN authentication failed: (reason unavailable), sasl_username={user}",
-        ] * 6
-    log = tmp_path / "mail.log"
-    log.write_text("\n".join(lines) + "\n")
-    out = tmp_path / "out"
-    results = run_report(
-        [str(log)], str(out), tz="UTC", year=2026, quiet=True, notebooks=("incident_report",)
-    )
-    assert [r.error for r in results] == [None]
+    out = incident_report_of_usernames(tmp_path, payloads, mechanism="PLAIN", network="198.51.100", hour=11)
     dom = subprocess.run(
         [
             browser,

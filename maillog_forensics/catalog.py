@@ -9,7 +9,9 @@ character classes instead of ``\\d \\s \\w`` (whose Unicode meaning differs).
 
 Patterns are matched at the start of the line's *body*: the message after the syslog
 header with the optional Postfix ``QUEUEID: `` and ``warning: `` prefixes (or the Dovecot
-``auth: ``/``Info: `` prefixes) removed. The first kind that matches wins, in list order.
+``auth: ``/``Info: `` prefixes) removed; for Dovecot's delivery processes (LMTP, LDA) the
+process arguments, which name the recipient, are put back in front as ``(ARGS): ``
+(``syslog.DOVECOT_DELIVERY_DAEMONS``). The first kind that matches wins, in list order.
 A group named ``col__2`` fills column ``col`` when ``col`` itself did not participate.
 """
 
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .schema import COUNTER_COMMANDS
+from .syslog import DOVECOT_DELIVERY_DAEMONS
 
 __all__ = ["KINDS", "LineKind", "group_column", "kind_names"]
 
@@ -47,6 +50,14 @@ REJECT_TAIL = (
     r"(?: sasl_method=(?P<sasl_method>[^, ]*),?)?(?: sasl_username=(?P<sasl_username>[^, ]*),?)?"
     r"(?: sasl_sender=(?P<sasl_sender>[^, ]*))?)?$"
 )
+# Dovecot LMTP/LDA: the body starts with the process arguments the parsers moved there
+# ("(user): ", 2.2 "(pid, user): " and a session id), then deliver_log_format's default
+# "msgid=%m: " (``unspecified`` when the message has no Message-ID: left null)
+DELIVERY_USER = r"\((?:[0-9]+, )?(?P<username>[^)]*)\): (?:[A-Za-z0-9+/]{16,}: )?"
+MSGID = r"msgid=(?:unspecified|(?P<message_id><[^>]*>|[^ ,:]*))(?:, [^:]*)?: "
+# Pigeonhole >= 0.5 names the action ("fileinto action: stored mail into mailbox 'Junk'");
+# it quotes the mailbox, maybe followed by the storage name: 'Ärger' (&AMQ-rger)
+SIEVE_ACTION = r"(?:[a-z]+ action: )?"
 COUNTERS = "".join(rf"(?: {c}=(?P<{c}_ok>[0-9]+)(?:/(?P<{c}_total>[0-9]+))?)?" for c in COUNTER_COMMANDS)
 
 
@@ -123,6 +134,7 @@ def _k(name: str, source: str, daemons: str, trigger: str, pattern: str, doc: st
 
 
 SMTPD = "smtpd"
+DOVECOT_DELIVERY = " ".join(sorted(DOVECOT_DELIVERY_DAEMONS))
 DELIVERY = "smtp lmtp local virtual pipe error retry discard relay"
 
 KINDS: tuple[LineKind, ...] = (
@@ -582,6 +594,56 @@ KINDS: tuple[LineKind, ...] = (
         "starting up",
         r"Dovecot v(?P<version>[^ ]+) .*starting up",
         "Dovecot master started.",
+    ),
+    _k(
+        "dovecot_saved",
+        DOVECOT,
+        DOVECOT_DELIVERY,
+        "msgid=",
+        rf"{DELIVERY_USER}(?:sieve: )?{MSGID}{SIEVE_ACTION}(?:saved mail to (?P<mailbox>.*)|"
+        r"stored mail into mailbox '(?P<mailbox__2>.*)'(?: \([^()]*\))?)$",
+        "Dovecot LMTP/LDA (or its Sieve script) saved the message into the user's mailbox.",
+    ),
+    _k(
+        "dovecot_save_failed",
+        DOVECOT,
+        DOVECOT_DELIVERY,
+        "msgid=",
+        rf"{DELIVERY_USER}(?:sieve: )?{MSGID}{SIEVE_ACTION}(?:save failed to (?P<mailbox>.*?)|"
+        r"failed to store into mailbox '(?P<mailbox__2>.*?)'(?: \([^()]*\))?): (?P<reason>.*)$",
+        "Dovecot could not save the message into that mailbox (quota, missing folder...).",
+    ),
+    _k(
+        "dovecot_rejected",
+        DOVECOT,
+        DOVECOT_DELIVERY,
+        "msgid=",
+        rf"{DELIVERY_USER}{MSGID}rejected: (?P<reason>.*)$",
+        "Dovecot refused the message for this user (typically over quota): it bounces.",
+    ),
+    _k(
+        "dovecot_sieve_action",
+        DOVECOT,
+        DOVECOT_DELIVERY,
+        "msgid=",
+        rf"{DELIVERY_USER}sieve: {MSGID}{SIEVE_ACTION}(?P<reason>.*)$",
+        "Another Sieve result (discarded, forwarded/redirected, vacation reply, reject): text in reason.",
+    ),
+    _k(
+        "dovecot_lmtp_connect",
+        DOVECOT,
+        "lmtp",
+        "Connect from ",
+        r"(?:\([^)]*\): )?Connect from (?:local|(?P<client_ip>[^ ]+))$",
+        "An MTA (Postfix lmtp) connected to Dovecot LMTP; 'local' (unix socket) leaves client_ip null.",
+    ),
+    _k(
+        "dovecot_lmtp_disconnect",
+        DOVECOT,
+        "lmtp",
+        "Disconnect from ",
+        r"(?:\([^)]*\): )?Disconnect from (?:local|(?P<client_ip>[^ ]+?))(?:: (?P<reason>.*))?$",
+        "The LMTP connection ended (reason: Successful quit, Client quit, ...).",
     ),
     # --- anything else -------------------------------------------------------------------
     _k(

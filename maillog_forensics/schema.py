@@ -118,7 +118,11 @@ COLUMNS: tuple[Column, ...] = (
     _c("sasl_method", _S, "SASL mechanism as logged (case as the client sent it).", categorical=True),
     _c("sasl_username", _S, "sasl_username= of a client= line or (Postfix >= 3.9) a failure."),
     _c("sasl_sender", _S, "sasl_sender= of a client= line."),
-    _c("username", _S, "User name from a Dovecot line (auth driver or login summary)."),
+    _c(
+        "username",
+        _S,
+        "User name from a Dovecot line (auth driver, login summary, LMTP/LDA delivery recipient).",
+    ),
     _c("reason", _S, "Reason / status text: SASL failure reason, reject text, abort reason, ..."),
     # --- SMTP verbs / rejects --------------------------------------------------------------
     _c("action", _S, "reject, reject_warning, defer, discard, hold, milter-reject, ...", categorical=True),
@@ -155,7 +159,7 @@ COLUMNS: tuple[Column, ...] = (
     _c("io_length", _I32, "Read/Write N chars: N (the full length; only 40 chars are logged)."),
     _c("payload", _S, "Logged SMTP data: TLS Read/Write text or debug dialogue (credentials redacted)."),
     # --- message lifecycle ---------------------------------------------------------------
-    _c("message_id", _S, "Message-ID header from cleanup."),
+    _c("message_id", _S, "Message-ID header from cleanup or Dovecot LMTP/LDA msgid= (null if unspecified)."),
     _c("size", _I64, "Message size in bytes (qmgr)."),
     _c("nrcpt", _I32, "Number of recipients (qmgr)."),
     _c("relay", _S, "Delivery relay (host[addr]:port, local, virtual, none, ...)."),
@@ -187,6 +191,12 @@ COLUMNS: tuple[Column, ...] = (
         "login_event",
         _S,
         "Dovecot login summary head: Login, Disconnected, Aborted login, ...",
+        categorical=True,
+    ),
+    _c(
+        "mailbox",
+        _S,
+        "Dovecot LMTP/LDA/Sieve: mailbox the message was saved to (or failed to save to).",
         categorical=True,
     ),
     _c("secret_length", _I32, "Length of a redacted secret in the line (given password, base64 blob)."),

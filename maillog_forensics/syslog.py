@@ -105,6 +105,11 @@ DOVECOT_NATIVE_PREFIX = r"^(?:request \[[0-9]+\]: )?(?:(?P<severity>Info|Warning
 #: and only the passdb in the text (``sql: Password mismatch``); the parsers rewrite such a
 #: body to the 2.3 shape ``sql(u,ip,sasl:login): Password mismatch`` so one pattern reads both.
 DOVECOT24_BODY = r"^(?P<driver>[a-z][a-z0-9-]*): (?P<rest>.*)$"
+#: Dovecot delivery processes name the recipient only in the process prefix
+#: (``lmtp(user)<pid><session>:``, 2.2 ``lmtp(pid, user):``; LMTP connection lines
+#: ``lmtp(pid):``); the parsers put the arguments in front of the body as ``(ARGS): ``
+#: so that one pattern reads the syslog (``dovecot: lmtp(...)``) and native forms.
+DOVECOT_DELIVERY_DAEMONS = frozenset(["lmtp", "lda", "dovecot-lda"])
 
 
 def split_head(line: str) -> tuple[str, str] | None:

@@ -266,6 +266,147 @@ def test_helga_timestamps_are_utc_from_offsets() -> None:
     assert row["ts"].isoformat() == "2023-03-13T23:00:31.185246+00:00"
 
 
+# --- Dovecot LMTP / LDA / Sieve deliveries ---------------------------------------------
+
+SYSLOG = "Nov 27 10:00:01 mx dovecot: "
+NATIVE = "2026-11-27 10:00:05 "  # Dovecot's own log_path with log_timestamp
+FIELDS = ("username", "message_id", "mailbox", "reason", "client_ip")
+
+DELIVERY_CASES = [
+    # (process prefix and body, kind, expected fields; the rest of FIELDS must be null)
+    (
+        "lmtp(alice@example.com)<12345><Xk3bB7aHZ2V5MAAAp3+1Bw>: msgid=<20261127.1234@example.org>: "
+        "saved mail to INBOX",
+        "dovecot_saved",
+        {"username": "alice@example.com", "message_id": "<20261127.1234@example.org>", "mailbox": "INBOX"},
+    ),
+    (
+        "lmtp(bob)<12346><aBcDeF>: msgid=unspecified: saved mail to INBOX",
+        "dovecot_saved",
+        {"username": "bob", "mailbox": "INBOX"},  # no Message-ID header: left null
+    ),
+    (
+        "lmtp(carol@example.com): msgid=<x@y>: saved mail to Junk",
+        "dovecot_saved",
+        {"username": "carol@example.com", "message_id": "<x@y>", "mailbox": "Junk"},
+    ),
+    (  # Dovecot 2.2: pid and user in the prefix, the session id in front of the text
+        "lmtp(22587, email1@example.com): 5GjrDafYTFE7WAAABf1gKA: msgid=<D4@linode.com>: saved mail to INBOX",
+        "dovecot_saved",
+        {"username": "email1@example.com", "message_id": "<D4@linode.com>", "mailbox": "INBOX"},
+    ),
+    (  # Sieve (Dovecot 2.4 / Pigeonhole)
+        "lmtp(frank@example.com)<12350><sess>: sieve: msgid=<e@f>: stored mail into mailbox 'INBOX'",
+        "dovecot_saved",
+        {"username": "frank@example.com", "message_id": "<e@f>", "mailbox": "INBOX"},
+    ),
+    (
+        "lda(delta)<218><sbuvCr1ufmnaAAAA8Bi3+g>: sieve: msgid=<697e@d77.jp>: fileinto action: "
+        "stored mail into mailbox 'Bob's, stuff' (Bob&APY-s)",
+        "dovecot_saved",
+        {"username": "delta", "message_id": "<697e@d77.jp>", "mailbox": "Bob's, stuff"},
+    ),
+    (
+        "lmtp(dave@example.com)<12348><sess>: Error: msgid=<a@b>: save failed to INBOX: "
+        "Quota exceeded (mailbox for user is full)",
+        "dovecot_save_failed",
+        {
+            "username": "dave@example.com",
+            "message_id": "<a@b>",
+            "mailbox": "INBOX",
+            "reason": "Quota exceeded (mailbox for user is full)",
+        },
+    ),
+    (
+        "lmtp(gina@example.com)<1><s>: Error: sieve: msgid=<g@h>: failed to store into mailbox 'Archive': "
+        "Mailbox doesn't exist: Archive",
+        "dovecot_save_failed",
+        {
+            "username": "gina@example.com",
+            "message_id": "<g@h>",
+            "mailbox": "Archive",
+            "reason": "Mailbox doesn't exist: Archive",
+        },
+    ),
+    (
+        "lmtp(dave@example.com)<12348><sess>: msgid=<a@b>: rejected: "
+        "Quota exceeded (mailbox for user is full)",
+        "dovecot_rejected",
+        {
+            "username": "dave@example.com",
+            "message_id": "<a@b>",
+            "reason": "Quota exceeded (mailbox for user is full)",
+        },
+    ),
+    (
+        "lmtp(ah@example.com)<1170861><Kye7IfrDa2St3REA8GMZgg>: sieve: msgid=<3c@example.net>: "
+        "sent vacation response to <test2@example.net>",
+        "dovecot_sieve_action",
+        {
+            "username": "ah@example.com",
+            "message_id": "<3c@example.net>",
+            "reason": "sent vacation response to <test2@example.net>",
+        },
+    ),
+    ("lmtp(12347): Connect from local", "dovecot_lmtp_connect", {}),
+    ("lmtp(12347): Connect from 2001:db8::25", "dovecot_lmtp_connect", {"client_ip": "2001:db8::25"}),
+    (
+        "lmtp(12347): Disconnect from local: Successful quit",
+        "dovecot_lmtp_disconnect",
+        {"reason": "Successful quit"},
+    ),
+    (
+        "lmtp(4711): Disconnect from 192.0.2.25: Client quit (in reset)",
+        "dovecot_lmtp_disconnect",
+        {"client_ip": "192.0.2.25", "reason": "Client quit (in reset)"},
+    ),
+]
+
+
+def _native(text: str) -> str:
+    """The same line as Dovecot writes it to its own log_path: the severity after the prefix."""
+    prefix, body = text.split(": ", 1)
+    return f"{NATIVE}{prefix}: {body if body.startswith('Error: ') else 'Info: ' + body}"
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), DELIVERY_CASES, ids=[c[1] for c in DELIVERY_CASES])
+def test_dovecot_delivery_kinds_syslog_and_native(text: str, kind: str, expected: dict[str, str]) -> None:
+    # a native 2.2 line "lmtp(22587, user): ..." has a space in its tag: the envelope parser
+    # reads "lmtp(22587," as the host, so only the syslog form of that case is checked
+    forms = [SYSLOG + text] if ", " in text.split(":", 1)[0] else [SYSLOG + text, _native(text)]
+    for line in forms:
+        row = parse_one(line)  # fast == reference
+        assert row["kind"] == kind, line
+        assert {f: row[f] for f in FIELDS} == {f: expected.get(f) for f in FIELDS}, line
+        assert row["daemon"] == text.split("(", 1)[0] and row["program"] in ("dovecot", row["daemon"])
+        if line.startswith(NATIVE):
+            assert row["severity"] in ("info", "error") and row["host"] is None
+
+
+def test_dovecot_delivery_lines_in_a_postfix_log() -> None:
+    """One LMTP delivery as Postfix and Dovecot log it: both parsers agree on every line."""
+    lines = [
+        "Nov 27 10:00:03 mx dovecot: lmtp(12347): Connect from local",
+        "Nov 27 10:00:03 mx dovecot: lmtp(alice@example.com)<12347><Xk3bB7aHZ2V5MAAAp3+1Bw>: "
+        "msgid=<m1@example.org>: saved mail to INBOX",
+        "Nov 27 10:00:03 mx postfix/lmtp[4712]: 4104E3D: to=<alice@example.com>, "
+        "relay=mx[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
+        "status=sent (250 2.0.0 <alice@example.com> Xk3bB7aHZ2V5MAAAp3+1Bw Saved)",
+        "Nov 27 10:00:03 mx dovecot: lmtp(12347): Disconnect from local: Successful quit",
+        "Nov 27 10:00:04 mx dovecot: lmtp(bob)<1><s>: Error: lmtp-server: conn unix:pid=1: broken",
+    ]
+    fast, ref = both(lines)
+    assert_same(fast, ref)
+    assert [r["kind"] for r in fast] == [
+        "dovecot_lmtp_connect",
+        "dovecot_saved",
+        "delivery",  # Postfix's own lmtp client is untouched
+        "dovecot_lmtp_disconnect",
+        "warning",  # an error without a msgid stays a warning
+    ]
+    assert fast[2]["username"] is None and fast[2]["recipient"] == "alice@example.com"
+
+
 # --- properties ------------------------------------------------------------------------
 
 LINE_ALPHABET = st.characters(blacklist_categories=("Cs",), blacklist_characters="\n")
@@ -275,6 +416,10 @@ HEADERS = st.sampled_from(
         "Dec 31 23:59:59 mail postfix/submission/smtpd[9]: ",
         "2026-11-27T19:08:29.412698+00:00 mail dovecot: auth: ",
         "Nov 27 19:10:46 auth: Info: ",
+        "Nov 27 10:00:01 mx dovecot: lmtp(alice@example.com)<12345><Xk3b+B7/aHZ>: ",
+        "Mar 22 18:18:15 host dovecot: lmtp(22587, e@example.com): ",
+        "2026-11-27 10:00:05 lmtp(erin@example.com)<12349><sess>: Info: ",
+        "Nov 27 10:00:03 mx dovecot: lmtp(12347): ",
         "<22>1 2024-06-05T10:11:12Z mail postfix/smtpd 1 - - ",
         "",
     ]
@@ -290,6 +435,11 @@ BODIES = st.sampled_from(
         "< unknown[192.0.2.4]: ",
         "to=<a@example.com>, relay=",
         "message repeated 2 times: [ ",
+        "msgid=<a@b>: saved mail to ",
+        "sieve: msgid=unspecified: stored mail into mailbox '",
+        "Error: msgid=<a@b>: save failed to ",
+        "5GjrDafYTFE7WAAABf1gKA: msgid=",
+        "Disconnect from local",
         "",
     ]
 )

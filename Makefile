@@ -24,6 +24,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+## make e2e: a real Postfix + Dovecot/Cyrus on loopback under a scripted attack (root; apt-get)
+e2e: $(STAMP)
+	$(PY) -m pytest -q -m e2e tests/e2e
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check maillog_forensics tests scripts notebooks
 	$(VENV)/bin/ruff format --check maillog_forensics tests scripts notebooks

@@ -231,12 +231,9 @@ def _postfix_warnings(
     reason = reason.where(k != "session_abort", "too many errors: AUTH refused (421)")
     user = w["sasl_username"].astype(object)
     user = user.where(~user.isin(["(unavailable)", ""]))
-    # Postfix repeats the previous attempt's sasl_username when the backend names no user:
-    # a repeat within one session cannot be told from that stale value, so it is dropped
-    sid_series = pd.Series(row_session.reindex(rows[mask.to_numpy()]).to_numpy(), index=w.index)
-    previous = user.groupby(sid_series, dropna=False).shift(1)
-    user = user.where(~(previous.notna() & (previous == user)))
-    # no answer from the backend (outage, or Postfix refused the request itself): stale too
+    # Postfix repeats the previous attempt's sasl_username when the backend answered without
+    # naming a user (an outage, or a request Postfix refused itself): such names are stale.
+    # A repeat after a real verdict is a real name (Cyrus names every attempt; bots retry).
     no_answer = reason.fillna("").str.startswith(BACKEND_ERRORS + POSTFIX_SIDE_ERRORS)
     user = user.where(~no_answer)
     ip = w["client_ip"].astype(object)

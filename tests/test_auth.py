@@ -172,3 +172,27 @@ def test_dovecot_24_format_and_worker_duplicate(tmp_path: Path) -> None:
     imap = a[a["service"] == "imap"]
     assert len(imap) == 3 and set(imap["username"]) == {"info@example.com"}
     assert "Xx-planted-9" not in a.astype(str).to_csv()
+
+
+def test_cyrus_repeats_are_real_names_and_backend_errors_are_stale(tmp_path: Path) -> None:
+    # Cyrus names the attempted user on every failure: two guesses for one account in one
+    # session are two named attempts (found by tests/e2e against a real Postfix + Cyrus).
+    # After "Connection lost to authentication server" Postfix repeats the previous name.
+    log = tmp_path / "mail.log"
+    sd = "Nov 27 22:19:39 mail postfix/smtpd[12611]:"
+    log.write_text(
+        f"{sd} connect from unknown[192.0.2.2]\n"
+        f"{sd} warning: SASL authentication failure: Password verification failed\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL PLAIN authentication failed: authentication failure, "
+        "sasl_username=admin@example.com\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: authentication failure, "
+        "sasl_username=admin@example.com\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: Connection lost to "
+        "authentication server, sasl_username=admin@example.com\n"
+        f"{sd} disconnect from unknown[192.0.2.2] ehlo=1 auth=0/3 quit=1 commands=2/5\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    a = attempts_of(ds)
+    assert list(a["username"].fillna("-")) == ["admin@example.com", "admin@example.com", "-"]
+    assert list(a["outcome"]) == ["failed", "failed", "server_error"]

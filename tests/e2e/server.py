@@ -1,0 +1,478 @@
+"""A real Postfix + Dovecot or Cyrus SASL server on loopback, for the end-to-end tests.
+
+Everything lives under one root folder: a private Postfix instance (``postfix -c ROOT/etc``,
+its own queue, no chroot, listeners on 127.0.0.1 only), a private Dovecot instance used only
+for SASL, and, when asked, a private rsyslogd that writes the mail facility in the classic
+and the RFC 3339 file formats. Nothing is delivered anywhere: the hosted domain's mailboxes
+and every other destination are Postfix's ``discard`` transport.
+
+Each daemon is stopped by the PID it wrote (never ``pkill``); :meth:`MailServer.stop` runs
+from a ``finally`` so a failing test leaves nothing running. Needs root and the Debian
+packages in :data:`PACKAGES` (``ensure_packages`` installs what is missing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGES = {  # Debian package → a file it installs
+    "postfix": "/usr/sbin/postfix",
+    "dovecot-core": "/usr/sbin/dovecot",
+    "rsyslog": "/usr/sbin/rsyslogd",
+    "sasl2-bin": "/usr/sbin/saslpasswd2",
+    "libsasl2-modules": "/usr/lib/x86_64-linux-gnu/sasl2/libplain.so",
+    "openssl": "/usr/bin/openssl",
+}
+
+HOSTNAME = "mail.e2e.example"
+DOMAIN = "e2e.example"
+PORTS = {"smtp": 2525, "submission": 2587, "smtps": 2465}
+USERS = {  # the hosted accounts and their real passwords
+    "alice@e2e.example": "Autumn2026!",
+    "bob@e2e.example": "b0b-Correct-Horse",
+    "carol@e2e.example": "carol+Battery9",
+}
+
+
+class HarnessError(RuntimeError):
+    """The test server could not be set up; the message says what to do."""
+
+
+def ensure_packages() -> None:
+    """Install the Debian packages the server needs (idempotent, quiet; never starts services)."""
+    missing = [pkg for pkg, probe in PACKAGES.items() if not _installed(probe)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise HarnessError(f"the e2e tests need root to install {' '.join(missing)} (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    policy = Path("/usr/sbin/policy-rc.d")
+    added_policy = not policy.exists()
+    if added_policy:  # keep the packages' stock services from starting while installing
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        seed = "postfix postfix/main_mailer_type select No configuration\n"
+        subprocess.run(["debconf-set-selections"], input=seed, text=True, check=False)
+        for cmd in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        ):
+            res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+            if res.returncode != 0:
+                raise HarnessError(
+                    f"`{' '.join(cmd)}` failed ({res.returncode}): {res.stderr.strip()[-800:]}"
+                )
+    finally:
+        if added_policy:
+            policy.unlink(missing_ok=True)
+    still = [pkg for pkg, probe in PACKAGES.items() if not _installed(probe)]
+    if still:
+        raise HarnessError(f"installed but not found: {' '.join(still)}")
+
+
+def _installed(probe: str) -> bool:
+    if probe.endswith("libplain.so"):  # multiarch path differs between architectures
+        return any(Path("/usr/lib").glob("*/sasl2/libplain.so"))
+    return Path(probe).exists()
+
+
+@dataclass
+class ServerConfig:
+    """One configuration of the server under test.
+
+    Attributes
+    ----------
+    name:
+        Short label, used in file names and test ids.
+    sasl:
+        ``"dovecot"`` or ``"cyrus"`` (sasldb).
+    postfix_log:
+        ``"syslog"`` (through the private rsyslogd: classic and RFC 3339 files) or
+        ``"maillog_file"`` (Postfix's own postlogd writes ``postfix.log``).
+    dovecot_log:
+        ``"syslog"`` or ``"file"`` (Dovecot's native ``log_path`` format); ignored for Cyrus.
+    long_queue_ids:
+        ``enable_long_queue_ids`` (queue IDs that encode their enqueue time).
+    """
+
+    name: str
+    sasl: str
+    postfix_log: str
+    dovecot_log: str = "syslog"
+    long_queue_ids: bool = False
+
+
+@dataclass
+class MailServer:
+    """A running (or stopped) server under ``root``; see the module docstring."""
+
+    root: Path
+    config: ServerConfig
+    pids: dict[str, int] = field(default_factory=dict)
+    _saved_devlog: Path | None = None
+
+    # ---- paths -------------------------------------------------------------------------
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def spool(self) -> Path:
+        return self.root / "spool"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "log"
+
+    def log_files(self) -> list[Path]:
+        """The log files this configuration writes, for ingest."""
+        if self.config.postfix_log == "syslog":
+            return [self.logs / "mail.log"]
+        files = [self.logs / "postfix.log"]
+        if self.config.sasl == "dovecot":
+            files.append(self.logs / "dovecot.log")
+        return files
+
+    # ---- life cycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Write every config file and start rsyslogd (if used), Dovecot (if used), Postfix."""
+        if os.geteuid() != 0:
+            raise HarnessError("the e2e tests need root (Postfix binds ports and drops privileges)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)  # postfix and dovecot users must reach their files
+        for d in (self.etc, self.logs, self.root / "state", self.root / "run"):
+            d.mkdir(exist_ok=True)
+        # Postfix's own folders: postfix-script refuses to start the master otherwise
+        for d in (self.root / "data", self.spool / "private"):
+            d.mkdir(parents=True, exist_ok=True)
+            shutil.chown(d, "postfix", "root")
+            d.chmod(0o700)
+        self._write_tls()
+        self._write_postfix()
+        if self.config.postfix_log == "syslog" or (
+            self.config.sasl == "dovecot" and self.config.dovecot_log == "syslog"
+        ):
+            self._start_rsyslog()
+        if self.config.sasl == "dovecot":
+            self._start_dovecot()
+        else:
+            self._write_sasldb()
+        self._postfix("check")
+        self._postfix("start")
+        self.pids["postfix"] = _wait_pidfile(self.spool / "pid" / "master.pid")
+        for port in PORTS.values():
+            _wait_port(port)
+        if self.config.sasl == "dovecot":
+            _wait_path(self.spool / "private" / "auth")
+
+    def stop(self) -> None:
+        """Stop every daemon started here, by PID; restore a /dev/log that was moved aside."""
+        if "postfix" in self.pids:
+            subprocess.run(
+                ["postfix", "-c", str(self.etc), "stop"], capture_output=True, timeout=60, check=False
+            )
+        for name in ("postfix", "dovecot", "rsyslog"):
+            pid = self.pids.pop(name, None)
+            if pid is not None:
+                _terminate(pid)
+        if self._saved_devlog is not None:
+            with contextlib.suppress(FileNotFoundError):
+                Path("/dev/log").unlink()
+            self._saved_devlog.rename("/dev/log")
+            self._saved_devlog = None
+
+    def postconf(self, **settings: str) -> None:
+        """Change main.cf settings and reload Postfix (``postconf -e`` + ``postfix reload``)."""
+        args = [f"{k}={v}" for k, v in settings.items()]
+        _run(["postconf", "-c", str(self.etc), "-e", *args])
+        self._postfix("reload")
+        time.sleep(1.5)  # new smtpd processes pick the settings up; old ones finish first
+
+    def wait_for_queue_empty(self, *, timeout: float = 60) -> None:
+        """Wait until Postfix delivered (discarded) everything it accepted."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = _run(["postqueue", "-c", str(self.etc), "-j"]).stdout
+            if not out.strip():
+                return
+            _run(["postqueue", "-c", str(self.etc), "-f"])
+            time.sleep(0.5)
+        raise HarnessError(f"Postfix queue not empty after {timeout:.0f} s")
+
+    def flush_logs(self) -> None:
+        """Give the log writers time to write the last lines (postlogd and rsyslog buffer)."""
+        time.sleep(1.5)
+
+    # ---- configuration -----------------------------------------------------------------
+    def _write_tls(self) -> None:
+        key, crt = self.etc / "tls.key", self.etc / "tls.crt"
+        if not crt.exists():
+            _run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={HOSTNAME}", "-keyout", str(key), "-out", str(crt),
+                ]
+            )  # fmt: skip
+            key.chmod(0o600)
+
+    def _write_postfix(self) -> None:
+        cfg = self.config
+        sasl_path = "private/auth" if cfg.sasl == "dovecot" else "smtpd"
+        maillog = str(self.logs / "postfix.log") if cfg.postfix_log == "maillog_file" else ""
+        main = f"""\
+# maillog-forensics e2e server (tests/e2e/server.py); loopback only, nothing leaves
+compatibility_level = 3.6
+queue_directory = {self.spool}
+data_directory = {self.root / "data"}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = {HOSTNAME}
+mydomain = {DOMAIN}
+myorigin = $mydomain
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+alias_maps =
+alias_database =
+biff = no
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+default_transport = discard:nothing-leaves-this-host
+relay_transport = discard:nothing-leaves-this-host
+virtual_mailbox_domains = {DOMAIN}
+virtual_mailbox_maps = texthash:{self.etc / "vmailbox"}
+virtual_transport = discard:delivered-to-mailbox
+smtpd_tls_cert_file = {self.etc / "tls.crt"}
+smtpd_tls_key_file = {self.etc / "tls.key"}
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = {cfg.sasl}
+smtpd_sasl_path = {sasl_path}
+cyrus_sasl_config_path = {self.etc / "sasl"}
+smtpd_sasl_security_options = noanonymous
+smtpd_tls_auth_only = no
+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
+smtpd_error_sleep_time = 0
+debug_peer_level = 2
+debug_peer_list =
+soft_bounce = no
+maillog_file = {maillog}
+maillog_file_prefixes = {self.logs}
+enable_long_queue_ids = {"yes" if cfg.long_queue_ids else "no"}
+"""
+        (self.etc / "main.cf").write_text(main)
+        auth_only = (  # submission and smtps: AUTH, and relaying only for those who logged in
+            "  -o smtpd_sasl_auth_enable=yes\n"
+            "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
+        )
+        master = f"""\
+127.0.0.1:{PORTS["smtp"]} inet n - n - - smtpd
+127.0.0.1:{PORTS["submission"]} inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_auth_only=yes
+{auth_only}127.0.0.1:{PORTS["smtps"]} inet n - n - - smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+{auth_only}pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+        (self.etc / "master.cf").write_text(master)
+        (self.etc / "vmailbox").write_text("".join(f"{u} {u}/\n" for u in USERS))
+
+    def _write_sasldb(self) -> None:
+        sasl = self.etc / "sasl"
+        sasl.mkdir(exist_ok=True)
+        db = self.etc / "sasldb2"
+        (sasl / "smtpd.conf").write_text(
+            f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: {db}\nmech_list: PLAIN LOGIN\n"
+        )
+        for user, password in USERS.items():
+            local, realm = user.split("@")
+            _run(["saslpasswd2", "-f", str(db), "-p", "-c", "-u", realm, local], input=password)
+        shutil.chown(db, "root", "postfix")
+        db.chmod(0o640)
+
+    def _start_dovecot(self) -> None:
+        users = self.etc / "dovecot-users"
+        users.write_text("".join(f"{u}:{_dovecot_hash(p)}::::::\n" for u, p in USERS.items()))
+        shutil.chown(users, "root", "dovecot")
+        users.chmod(0o640)
+        log_path = "syslog" if self.config.dovecot_log == "syslog" else str(self.logs / "dovecot.log")
+        base = self.root / "run" / "dovecot"
+        conf = self.etc / "dovecot.conf"
+        conf.write_text(
+            f"""\
+protocols =
+base_dir = {base}
+state_dir = {self.root / "state" / "dovecot"}
+instance_name = dovecot
+ssl = no
+log_path = {log_path}
+syslog_facility = mail
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+auth_verbose = yes
+auth_username_format = %Lu
+passdb {{
+  driver = passwd-file
+  args = scheme=SHA512-CRYPT {users}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}}
+service auth {{
+  unix_listener {self.spool / "private" / "auth"} {{
+    mode = 0660
+    user = postfix
+    group = postfix
+  }}
+}}
+"""
+        )
+        _run_daemon(["dovecot", "-c", str(conf)], output=self.root / "run" / "dovecot.out")
+        self.pids["dovecot"] = _wait_pidfile(base / "master.pid")
+
+    def _start_rsyslog(self) -> None:
+        devlog = Path("/dev/log")
+        if devlog.exists() or devlog.is_symlink():
+            # another syslog daemon owns /dev/log: move its socket aside, restore it in stop()
+            saved = Path("/dev/log.maillog-e2e-saved")
+            devlog.rename(saved)
+            self._saved_devlog = saved
+        conf = self.etc / "rsyslog.conf"
+        work = self.root / "state" / "rsyslog"
+        work.mkdir(parents=True, exist_ok=True)
+        conf.write_text(
+            f"""\
+global(workDirectory="{work}" localHostname="mail")
+module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
+mail.* action(type="omfile" file="{self.logs / "mail.log"}" template="RSYSLOG_TraditionalFileFormat")
+mail.* action(type="omfile" file="{self.logs / "mail.rfc3339.log"}" template="RSYSLOG_FileFormat")
+"""
+        )
+        pidfile = self.root / "run" / "rsyslogd.pid"
+        _run_daemon(
+            ["rsyslogd", "-f", str(conf), "-i", str(pidfile)], output=self.root / "run" / "rsyslogd.out"
+        )
+        self.pids["rsyslog"] = _wait_pidfile(pidfile)
+        _wait_path(devlog)
+
+    def _postfix(self, command: str) -> None:
+        try:
+            _run_daemon(["postfix", "-c", str(self.etc), command], output=self.root / "run" / "postfix.out")
+        except HarnessError as e:  # Postfix says why in its log, not on stderr
+            logs = [p for p in (self.logs / "postfix.log", self.logs / "mail.log") if p.exists()]
+            tail = "\n".join(ln for p in logs for ln in p.read_text(errors="replace").splitlines()[-8:])
+            raise HarnessError(f"{e}\n{tail}") from None
+
+
+@contextlib.contextmanager
+def running(root: Path, config: ServerConfig) -> Iterator[MailServer]:
+    """Start a server, yield it, and stop every daemon whatever happens."""
+    server = MailServer(root, config)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _dovecot_hash(password: str) -> str:
+    res = _run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", password])
+    return res.stdout.strip()
+
+
+def _run(cmd: list[str], *, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120, check=False)
+    if res.returncode != 0:
+        said = (res.stderr or res.stdout).strip()[-800:]
+        raise HarnessError(f"`{' '.join(cmd)}` failed ({res.returncode}): {said}")
+    return res
+
+
+def _run_daemon(cmd: list[str], *, output: Path) -> None:
+    # a daemon's forked child keeps inherited pipes open, so capture into a file, not a pipe
+    with open(output, "ab") as out:
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=120, check=False)
+    if res.returncode != 0:
+        said = output.read_text(errors="replace").strip()[-800:]
+        raise HarnessError(f"`{' '.join(cmd)}` failed ({res.returncode}): {said}")
+
+
+def _wait_pidfile(path: Path, *, timeout: float = 20) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            pid = int(path.read_text().split()[0])
+            os.kill(pid, 0)
+            return pid
+        time.sleep(0.1)
+    raise HarnessError(f"no live process in {path} after {timeout:.0f} s")
+
+
+def _wait_port(port: int, *, timeout: float = 20) -> None:
+    # read the kernel's socket table rather than connecting: a probe connection would be a
+    # session in the very logs under test
+    want = f":{port:04X} "
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if any(want in r.split()[1] + " " and r.split()[3] == "0A" for r in rows):
+            return
+        time.sleep(0.2)
+    raise HarnessError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def _wait_path(path: Path, *, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return
+        time.sleep(0.1)
+    raise HarnessError(f"{path} did not appear after {timeout:.0f} s")
+
+
+def _terminate(pid: int, *, timeout: float = 20) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)

@@ -9,9 +9,10 @@ character classes instead of ``\\d \\s \\w`` (whose Unicode meaning differs).
 
 Patterns are matched at the start of the line's *body*: the message after the syslog
 header with the optional Postfix ``QUEUEID: `` and ``warning: `` prefixes (or the Dovecot
-``auth: ``/``Info: `` prefixes) removed; for Dovecot's delivery processes (LMTP, LDA) the
-process arguments, which name the recipient, are put back in front as ``(ARGS): ``
-(``syslog.DOVECOT_DELIVERY_DAEMONS``). The first kind that matches wins, in list order.
+``auth: ``/``Info: `` prefixes) removed; for Dovecot's delivery processes (LMTP, LDA) and
+mail processes (IMAP, POP3) the process arguments, which name the user, are put back in
+front as ``(ARGS): `` (``syslog.DOVECOT_USER_DAEMONS``). The first kind that matches wins,
+in list order.
 A group named ``col__2`` fills column ``col`` when ``col`` itself did not participate.
 """
 
@@ -21,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from .schema import COUNTER_COMMANDS
-from .syslog import DOVECOT_DELIVERY_DAEMONS
+from .syslog import DOVECOT_DELIVERY_DAEMONS, DOVECOT_MAIL_DAEMONS
 
 __all__ = ["KINDS", "LineKind", "group_column", "kind_names"]
 
@@ -135,6 +136,7 @@ def _k(name: str, source: str, daemons: str, trigger: str, pattern: str, doc: st
 
 SMTPD = "smtpd"
 DOVECOT_DELIVERY = " ".join(sorted(DOVECOT_DELIVERY_DAEMONS))
+DOVECOT_MAIL = " ".join(sorted(DOVECOT_MAIL_DAEMONS))
 DELIVERY = "smtp lmtp local virtual pipe error retry discard relay"
 
 KINDS: tuple[LineKind, ...] = (
@@ -644,6 +646,20 @@ KINDS: tuple[LineKind, ...] = (
         "Disconnect from ",
         r"(?:\([^)]*\): )?Disconnect from (?:local|(?P<client_ip>[^ ]+?))(?:: (?P<reason>.*))?$",
         "The LMTP connection ended (reason: Successful quit, Client quit, ...).",
+    ),
+    _k(
+        "dovecot_mail_session_end",
+        DOVECOT,
+        DOVECOT_MAIL,
+        "",
+        # the disconnect reason, then imap_logout_format / pop3_logout_format (in=N out=N ...,
+        # top=N/N, retr=N/N, ...), all kept in reason: 2.3+ "Disconnected: Logged out",
+        # "Disconnected: Connection closed (LIST finished 2.250 secs ago)"; 2.2 "Connection
+        # closed (...)", "Connection closed: read(size=...) failed: ...", "Disconnected for
+        # inactivity"
+        r"\((?P<username>[^)]*)\): (?P<reason>(?:Disconnected|Connection closed|Logged out)(?:[ :].*)?)$",
+        "A logged-in IMAP/POP3 session ended: reason = Dovecot's text (Logged out, Connection closed, "
+        "inactivity, ...) with its traffic counters (in=/out=, POP3 top=/retr=/del=/size=).",
     ),
     # --- anything else -------------------------------------------------------------------
     _k(

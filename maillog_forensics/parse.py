@@ -142,7 +142,7 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
             row["severity"] = sev.lower() if sev else None
             body = body[pm.end() :]
             dargs = groups.get("dargs") if family == "dovecot-syslog" else tag.args
-            if family != "postfix" and dargs is not None and row["daemon"] in syslog.DOVECOT_DELIVERY_DAEMONS:
+            if family != "postfix" and dargs is not None and row["daemon"] in syslog.DOVECOT_USER_DAEMONS:
                 body = f"({dargs}): {body}"
             elif dargs and "," in dargs:
                 m24 = _DOVECOT24.match(body)
@@ -523,21 +523,21 @@ def _strip_prefixes(env: pl.DataFrame) -> pl.DataFrame:
     )
     env = env.update(patched, on="idx", include_nulls=True)
     is_dovecot = pl.col("family").is_in(["dovecot", "dovecot-syslog"])
-    # LMTP/LDA: the recipient is in the process prefix: "(user): msgid=...: saved mail to INBOX"
-    delivery = (
+    # LMTP/LDA, IMAP/POP3: the user is in the process prefix: "(user): msgid=...: saved mail to INBOX"
+    user_args = (
         is_dovecot
         & pl.col("dargs").is_not_null()
-        & pl.col("daemon").is_in(sorted(syslog.DOVECOT_DELIVERY_DAEMONS))
+        & pl.col("daemon").is_in(sorted(syslog.DOVECOT_USER_DAEMONS))
     ).fill_null(False)
-    if env.select(delivery.any()).item():
+    if env.select(user_args.any()).item():
         env = env.with_columns(
-            pl.when(delivery)
+            pl.when(user_args)
             .then(pl.concat_str([pl.lit("("), pl.col("dargs"), pl.lit("): "), pl.col("body")]))
             .otherwise(pl.col("body"))
             .alias("body")
         )
     # Dovecot 2.4: "sql: Password mismatch" + prefix args "u,ip,sasl:login" -> "sql(u,ip,sasl:login): ..."
-    is24 = is_dovecot & pl.col("dargs").str.contains(",", literal=True) & ~delivery
+    is24 = is_dovecot & pl.col("dargs").str.contains(",", literal=True) & ~user_args
     if not env.select(is24.fill_null(False).any()).item():
         return env
     parts24 = pl.col("body").str.extract_groups(syslog.DOVECOT24_BODY)

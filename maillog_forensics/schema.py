@@ -121,7 +121,8 @@ COLUMNS: tuple[Column, ...] = (
     _c(
         "username",
         _S,
-        "User name from a Dovecot line (auth driver, login summary, LMTP/LDA delivery recipient).",
+        "User name from a Dovecot line (auth driver, login summary, LMTP/LDA delivery recipient, "
+        "IMAP/POP3 session end).",
     ),
     _c("reason", _S, "Reason / status text: SASL failure reason, reject text, abort reason, ..."),
     # --- SMTP verbs / rejects --------------------------------------------------------------

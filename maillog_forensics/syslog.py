@@ -110,6 +110,12 @@ DOVECOT24_BODY = r"^(?P<driver>[a-z][a-z0-9-]*): (?P<rest>.*)$"
 #: ``lmtp(pid):``); the parsers put the arguments in front of the body as ``(ARGS): ``
 #: so that one pattern reads the syslog (``dovecot: lmtp(...)``) and native forms.
 DOVECOT_DELIVERY_DAEMONS = frozenset(["lmtp", "lda", "dovecot-lda"])
+#: Dovecot mail processes (a logged-in IMAP/POP3 session) name the user the same way
+#: (``imap(user)<pid><session>:``, 2.2 ``imap(user):``); their session-end summary
+#: ("Disconnected: Logged out in=...") has no user in the text either.
+DOVECOT_MAIL_DAEMONS = frozenset(["imap", "pop3"])
+#: daemons whose process arguments the parsers put back in front of the body
+DOVECOT_USER_DAEMONS = DOVECOT_DELIVERY_DAEMONS | DOVECOT_MAIL_DAEMONS
 
 
 def split_head(line: str) -> tuple[str, str] | None:
@@ -147,9 +153,21 @@ class HeaderTag:
     args: str | None = None  # Dovecot process arguments: "31326", or 2.4 "user,ip,sasl:login"
 
 
+#: Dovecot 2.2 writes a process with two arguments as ``lmtp(22587, user)``; in its own
+#: log_path lines that is the tag, and HOSTTAG_RE would read the space in it as
+#: ``HOST TAG``. Tried first on a tag with ", " (parse_tag is per unique value).
+SPACED_ARGS_TAG_RE = re.compile(
+    r"(?:(?P<host>[^ ()]*[^ :()]) )?(?P<tag>(?P<base>[a-z][a-z0-9-]*)\([^()]*\)(?:<[^<>]*>)*)"
+)
+
+
 @lru_cache(maxsize=65536)
 def parse_tag(hosttag: str) -> HeaderTag | None:
     """Parse ``[HOST ]TAG[[PID]]`` (cached: the fast parser calls it per unique value)."""
+    if ", " in hosttag:
+        ms = SPACED_ARGS_TAG_RE.fullmatch(hosttag)
+        if ms is not None and ms["base"] in DOVECOT_PROCS:
+            return _tag_parts(ms["host"], ms["tag"], None)
     m = HOSTTAG_RE.fullmatch(hosttag)
     if m is None:
         return None

@@ -371,16 +371,127 @@ def _native(text: str) -> str:
 
 @pytest.mark.parametrize(("text", "kind", "expected"), DELIVERY_CASES, ids=[c[1] for c in DELIVERY_CASES])
 def test_dovecot_delivery_kinds_syslog_and_native(text: str, kind: str, expected: dict[str, str]) -> None:
-    # a native 2.2 line "lmtp(22587, user): ..." has a space in its tag: the envelope parser
-    # reads "lmtp(22587," as the host, so only the syslog form of that case is checked
-    forms = [SYSLOG + text] if ", " in text.split(":", 1)[0] else [SYSLOG + text, _native(text)]
-    for line in forms:
+    for line in (SYSLOG + text, _native(text)):
         row = parse_one(line)  # fast == reference
         assert row["kind"] == kind, line
         assert {f: row[f] for f in FIELDS} == {f: expected.get(f) for f in FIELDS}, line
         assert row["daemon"] == text.split("(", 1)[0] and row["program"] in ("dovecot", row["daemon"])
         if line.startswith(NATIVE):
             assert row["severity"] in ("info", "error") and row["host"] is None
+
+
+def test_dovecot_22_native_tag_with_a_space() -> None:
+    """Dovecot 2.2's own log: "lmtp(22587, user)" is the tag, not host "lmtp(22587," + tag."""
+    for stamp in ("2026-11-27 10:00:05 ", "Nov 27 10:00:05 "):
+        row = parse_one(
+            f"{stamp}lmtp(22587, e@example.com): Info: 5GjrDafYTFE7WAAABf1gKA: msgid=<m@x>: "
+            "saved mail to INBOX"
+        )
+        assert (row["kind"], row["host"], row["program"], row["daemon"]) == (
+            "dovecot_saved",
+            None,
+            "lmtp",
+            "lmtp",
+        )
+        assert (row["username"], row["severity"]) == ("e@example.com", "info")
+    # the same with a host (forwarded native line), and a non-Dovecot tag stays unparsed
+    assert parse_one("Nov 27 10:00:05 mx lmtp(22587, e@example.com): Connect from local")["host"] == "mx"
+    assert parse_one("Nov 27 10:00:05 mx foo(1, 2): text")["kind"] == "unparsed"
+
+
+# --- Dovecot IMAP / POP3 session ends -----------------------------------------------------
+
+MAIL_SESSION_CASES = [
+    # (process prefix and body, user, reason): Dovecot 2.3/2.4 with <pid><session>, 2.2 without
+    (
+        "imap(niaj@example.com)<969314><KvTHgoHuR2yIOZEQ>: Disconnected: Logged out in=1300 out=59501 "
+        "deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0",
+        "niaj@example.com",
+        "Disconnected: Logged out in=1300 out=59501 deleted=0 expunged=0 trashed=0 hdr_count=0 "
+        "hdr_bytes=0 body_count=0 body_bytes=0",
+    ),
+    (
+        "imap(user@example.org)<1489><yoGSh19DDresEgAB>: Disconnected: Connection closed "
+        "(LIST finished 2.250 secs ago) in=46 out=801 deleted=0 expunged=0 trashed=0",
+        "user@example.org",
+        "Disconnected: Connection closed (LIST finished 2.250 secs ago) in=46 out=801 deleted=0 "
+        "expunged=0 trashed=0",
+    ),
+    (
+        "imap(laal@mail.io)<28358><CO3htpid9tRXDNo5>: Connection closed (IDLE running for 0.001 + "
+        "waiting input for 28.914 secs, 2 B in + 10 B out, state=wait-input) in=703 out=12338",
+        "laal@mail.io",
+        "Connection closed (IDLE running for 0.001 + waiting input for 28.914 secs, 2 B in + 10 B out, "
+        "state=wait-input) in=703 out=12338",
+    ),
+    (
+        "imap(administrator): Disconnected: Logged out in=613 out=471",
+        "administrator",
+        "Disconnected: Logged out in=613 out=471",
+    ),
+    (
+        "imap(username): Connection closed in=4573 out=47788",
+        "username",
+        "Connection closed in=4573 out=47788",
+    ),
+    (
+        "imap(jmazouri@example.com): Disconnected for inactivity in=1435 out=391",
+        "jmazouri@example.com",
+        "Disconnected for inactivity in=1435 out=391",
+    ),
+    (
+        "imap(bob): Connection closed: read(size=7902) failed: Connection reset by peer "
+        "(UID FETCH finished 0.1 secs ago) in=9 out=99",
+        "bob",
+        "Connection closed: read(size=7902) failed: Connection reset by peer "
+        "(UID FETCH finished 0.1 secs ago) in=9 out=99",
+    ),
+    (
+        "imap(carol)<7><s>: Disconnected: Too many invalid IMAP commands. in=12 out=34",
+        "carol",
+        "Disconnected: Too many invalid IMAP commands. in=12 out=34",
+    ),
+    (
+        "pop3(coretest@some.com): Disconnected: Logged out top=0/0, retr=0/0, del=0/0, size=0",
+        "coretest@some.com",
+        "Disconnected: Logged out top=0/0, retr=0/0, del=0/0, size=0",
+    ),
+    (
+        "pop3(test@domain.com)<84247><J2CX0h9GyKdNdjUV>: Connection closed "
+        "top=0/0, retr=0/0, del=0/7, size=18271",
+        "test@domain.com",
+        "Connection closed top=0/0, retr=0/0, del=0/7, size=18271",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "user", "reason"), MAIL_SESSION_CASES)
+def test_dovecot_mail_session_end_syslog_and_native(text: str, user: str, reason: str) -> None:
+    bsd_native = "Dec  1 21:31:54 " + _native(text)[len(NATIVE) :]  # log_timestamp "%b %d %H:%M:%S "
+    for line in (SYSLOG + text, _native(text), bsd_native):
+        row = parse_one(line)  # fast == reference
+        assert row["kind"] == "dovecot_mail_session_end", line
+        assert (row["username"], row["reason"]) == (user, reason), line
+        assert row["daemon"] == text.split("(", 1)[0] and row["program"] in ("dovecot", row["daemon"])
+        assert {f: row[f] for f in FIELDS if f not in ("username", "reason")} == dict.fromkeys(
+            ("message_id", "mailbox", "client_ip")
+        )
+        if line != SYSLOG + text:
+            assert (row["severity"], row["host"]) == ("info", None)
+
+
+def test_other_imap_lines_are_not_session_ends() -> None:
+    lines = [
+        SYSLOG + "imap(bob)<1><s>: Error: Mailbox INBOX: UID=5: read() failed",  # an error: warning
+        SYSLOG + "imap(bob)<1><s>: Warning: Maildir filename has wrong S value",
+        SYSLOG + "imap(bob)<1><s>: Debug: Effective uid=5000",  # debug noise stays unparsed
+        SYSLOG
+        + "imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=192.0.2.1, lip=192.0.2.2",
+        SYSLOG + "imap: Disconnected: Logged out in=1 out=2",  # no user in the prefix: not a session end
+    ]
+    fast, ref = both(lines)
+    assert_same(fast, ref)
+    assert [r["kind"] for r in fast] == ["warning", "warning", "unparsed", "dovecot_login", "unparsed"]
 
 
 def test_dovecot_delivery_lines_in_a_postfix_log() -> None:
@@ -420,6 +531,10 @@ HEADERS = st.sampled_from(
         "Mar 22 18:18:15 host dovecot: lmtp(22587, e@example.com): ",
         "2026-11-27 10:00:05 lmtp(erin@example.com)<12349><sess>: Info: ",
         "Nov 27 10:00:03 mx dovecot: lmtp(12347): ",
+        "2026-11-27 10:00:05 lmtp(22587, e@example.com): Info: ",
+        "Mar  1 00:02:29 mail dovecot: imap(niaj@example.com)<969314><KvTHgoHuR2yIOZEQ>: ",
+        "2026-11-27 10:00:05 pop3(p@example.com): Info: ",
+        "Dec  1 21:31:54 imap(joe): ",
         "<22>1 2024-06-05T10:11:12Z mail postfix/smtpd 1 - - ",
         "",
     ]
@@ -440,6 +555,10 @@ BODIES = st.sampled_from(
         "Error: msgid=<a@b>: save failed to ",
         "5GjrDafYTFE7WAAABf1gKA: msgid=",
         "Disconnect from local",
+        "Disconnected: Logged out in=",
+        "Connection closed (IDLE running for 0.001 + waiting input for 28.914 secs) in=",
+        "Disconnected for inactivity",
+        "Logged out top=0/0, ",
         "",
     ]
 )

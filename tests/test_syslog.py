@@ -157,6 +157,16 @@ TAG_CASES = [
         id="dovecot-auth-worker",
     ),
     pytest.param(
+        "lmtp(22587, e@example.com)",
+        HeaderTag(None, "lmtp", None, "dovecot", None, None, "lmtp", "22587, e@example.com"),
+        id="dovecot-2.2-native-two-args",
+    ),
+    pytest.param(
+        "mx.example.com lmtp(22587, e@example.com)",
+        HeaderTag(MX, "lmtp", None, "dovecot", None, None, "lmtp", "22587, e@example.com"),
+        id="dovecot-2.2-two-args-with-host",
+    ),
+    pytest.param(
         "mx.example.com amavis[1234567]",
         HeaderTag(MX, "amavis", 1234567, "other", None, None, "amavis"),
         id="other",

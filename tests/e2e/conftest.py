@@ -25,7 +25,7 @@ from maillog_forensics.messages import messages_from_events
 from maillog_forensics.sessions import sessions_from_events
 from maillog_forensics.store import load_secrets
 from tests.e2e.attack import Driver, read_truth
-from tests.e2e.server import ServerConfig, ensure_packages, running
+from tests.e2e.server import ServerConfig, ensure_packages, running, stop_leftovers
 
 CONFIGS = {
     c.name: c
@@ -79,6 +79,9 @@ _RUNS: dict[str, tuple[Path, list[dict[str, Any]]] | Exception] = {}
 @pytest.fixture(scope="session")
 def e2e_root() -> Path:
     ensure_packages()
+    stopped = stop_leftovers(Path(tempfile.gettempdir()))  # of a killed earlier run
+    if stopped:
+        print(f"\nstopped daemons left by an earlier e2e run: {stopped}")
     # not pytest's tmp_path: its parents are private (0700) and the postfix user must reach
     # its queue, so a fresh world-traversable folder in /tmp; kept for inspection afterwards
     root = Path(tempfile.mkdtemp(prefix="maillog-e2e-"))

@@ -400,13 +400,54 @@ mail.* action(type="omfile" file="{self.logs / "mail.rfc3339.log"}" template="RS
 
 @contextlib.contextmanager
 def running(root: Path, config: ServerConfig) -> Iterator[MailServer]:
-    """Start a server, yield it, and stop every daemon whatever happens."""
+    """Start a server, yield it, and stop every daemon whatever happens.
+
+    SIGTERM (a CI timeout) unwinds through ``stop`` like an exception; for a run killed
+    harder, :func:`stop_leftovers` cleans up before the next one.
+    """
     server = MailServer(root, config)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(f"terminated by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         server.start()
         yield server
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: pid files of the daemons a server starts, relative to its root, and their program names
+_PIDFILES = {
+    "spool/pid/master.pid": "master",
+    "run/dovecot/master.pid": "dovecot",
+    "run/rsyslogd.pid": "rsyslogd",
+}
+
+
+def stop_leftovers(base: Path) -> list[int]:
+    """Stop daemons of earlier e2e servers under ``base`` (``maillog-e2e-*``) by their PIDs.
+
+    Only a PID whose process is still the program that wrote the file is signalled.
+    Returns the PIDs stopped.
+    """
+    stopped = []
+    for root in sorted({p.parent for p in base.glob("maillog-e2e-*/*/etc")}):
+        for rel, program in _PIDFILES.items():
+            with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
+                pid = int((root / rel).read_text().split()[0])
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                if comm == program or comm.startswith(program[:15]):
+                    _terminate(pid)
+                    stopped.append(pid)
+    devlog_saved = Path("/dev/log.maillog-e2e-saved")
+    if devlog_saved.exists():  # an interrupted syslog run had moved the real one aside
+        with contextlib.suppress(FileNotFoundError):
+            Path("/dev/log").unlink()
+        devlog_saved.rename("/dev/log")
+    return stopped
 
 
 def _dovecot_hash(password: str) -> str:

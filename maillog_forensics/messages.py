@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .sessions import group_lists, session_ids_of_rows
+from .sessions import group_lists, hex_ids, provenance, session_ids_of_rows, text_column
 
 __all__ = ["DELIVERY_COLUMNS", "MESSAGE_COLUMNS", "deliveries_from_events", "messages_from_events"]
 
@@ -134,9 +134,8 @@ def _lifecycles(events: pd.DataFrame, columns: list[str] | None = None) -> pd.Da
     return ev
 
 
-def _uid(frame: pd.DataFrame) -> np.ndarray:
-    h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return np.array([f"{v:016x}" for v in h.tolist()], dtype=object)
+def _uid(frame: pd.DataFrame) -> Any:
+    return text_column(hex_ids(frame))
 
 
 def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -210,8 +209,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     first_file = ev["source_file"].array.take(starts)
     first_no = ev["line_no"].array.take(starts)
     out["msg_uid"] = _uid(pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no}))
-    out["first_line"] = _provenance(first_file, first_no)
-    out["last_line"] = _provenance(ev["source_file"].array.take(ends), ev["line_no"].array.take(ends))
+    out["first_line"] = provenance(first_file, first_no)
+    out["last_line"] = provenance(ev["source_file"].array.take(ends), ev["line_no"].array.take(ends))
     index = pd.RangeIndex(n)
     deliveries = (kind == "delivery").to_numpy()
     out["recipients"] = _lists(ev, deliveries, "recipient", index)
@@ -275,12 +274,6 @@ def _session_of_client(events: pd.DataFrame, client_rows: np.ndarray, n: int) ->
     if has.any():
         out[has] = session_ids_of_rows(events, client_rows[has])
     return out
-
-
-def _provenance(files: object, numbers: object) -> np.ndarray:
-    return (
-        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
-    ).to_numpy()
 
 
 def _reinjection_of(out: pd.DataFrame) -> pd.Series:

@@ -9,10 +9,16 @@ flagged. Everything is vectorised (sort + cumulative sums + group-bys), no per-r
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import COUNTER_COMMANDS
 
@@ -186,11 +192,51 @@ def _named_ip(events: pd.DataFrame) -> np.ndarray:
     return (ip.notna() & (ip != "")).to_numpy()
 
 
-def _hex_id(frame: pd.DataFrame) -> pd.Series:
-    """16 hex digits of pandas' (fixed-key, hence stable) hash of each row."""
+def hex_ids(frame: pd.DataFrame) -> pa.Array:
+    """16 hex digits of pandas' (fixed-key, hence stable) hash of each row.
+
+    Built as one Arrow buffer (no Python string per row); see :func:`text_column`.
+    """
     h = pd.util.hash_pandas_object(frame, index=False).to_numpy().astype(">u8")
-    text = np.frombuffer(h.tobytes().hex().encode("ascii"), dtype="S16").astype(str)
-    return pd.Series(text, index=frame.index, dtype=object)
+    offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int64)
+    digits = h.tobytes().hex().encode("ascii")
+    return pa.LargeStringArray.from_buffers(len(h), pa.py_buffer(offsets), pa.py_buffer(digits))
+
+
+#: the dtype pandas gives a column of Python strings (``str`` in pandas 3, ``object`` before)
+_TEXT_DTYPE = pd.Series(np.array([""], dtype=object)).dtype
+
+
+def text_column(values: Any) -> Any:
+    """Arrow strings as the column pandas would make of the same Python strings.
+
+    Hands the Arrow data to pandas 3's ``str`` dtype as is, instead of making Python
+    strings that pandas converts back to Arrow.
+    """
+    if isinstance(_TEXT_DTYPE, np.dtype):  # object: Python strings it is
+        return np.asarray(values.to_pandas().fillna(np.nan), dtype=object)
+    return pd.array(values, dtype=_TEXT_DTYPE)
+
+
+def _arrow_text(values: Any) -> Any:
+    """``values`` as Arrow strings, written as ``astype(str)`` writes them (missing: null)."""
+    arr = pa.array(values, from_pandas=True)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (
+        pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_integer(arr.type)
+    ):
+        # Arrow formats floats and the like differently: let pandas write them
+        arr = pa.array(pd.Series(np.asarray(values, dtype=object)).astype(str), from_pandas=True)
+    return arr.cast(pa.large_string())
+
+
+def provenance(files: Any, numbers: Any) -> Any:
+    """``file:line`` of each line (missing where either part is), as a text column."""
+    joined = pc.binary_join_element_wise(
+        _arrow_text(files), _arrow_text(numbers), pa.scalar(":", pa.large_string())
+    )
+    return text_column(joined)
 
 
 def _session_ids(events: pd.DataFrame, rows: np.ndarray, sess: np.ndarray) -> np.ndarray:
@@ -202,7 +248,7 @@ def _session_ids(events: pd.DataFrame, rows: np.ndarray, sess: np.ndarray) -> np
             "n": events["line_no"].array.take(rows[starts]),
         }
     )
-    return _hex_id(firsts).to_numpy()
+    return np.asarray(hex_ids(firsts).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def session_lines(events: pd.DataFrame) -> pd.DataFrame:
@@ -307,11 +353,11 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     )
     first_file = at("source_file", starts)
     first_no = at("line_no", starts)
-    out["session_id"] = _hex_id(
-        pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no})
-    ).to_numpy()
-    out["first_line"] = _provenance(first_file, first_no)
-    out["last_line"] = _provenance(at("source_file", ends), at("line_no", ends))
+    out["session_id"] = text_column(
+        hex_ids(pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no}))
+    )
+    out["first_line"] = provenance(first_file, first_no)
+    out["last_line"] = provenance(at("source_file", ends), at("line_no", ends))
     # the client: from the first line naming an address (connect, or any other)
     ip = events["client_ip"]
     named = _named_ip(events)[rows]
@@ -388,18 +434,28 @@ def _first_per_session(
     return pd.Series(pd.array(values).take(pick, allow_fill=True))  # type: ignore[call-overload]
 
 
-def _provenance(files: object, numbers: object) -> np.ndarray:
-    return (
-        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
-    ).to_numpy()
-
-
 def _queue_ids(
     events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, sess: np.ndarray, n: int
 ) -> pd.Series:
     mask = (kind == "client").to_numpy()
     values = np.asarray(events["queue_id"].array.take(rows[mask]), dtype=object).astype(str)
     return group_lists(sess[mask], values, pd.RangeIndex(n))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while making many small lists.
+
+    Each allocation batch of new lists triggers a collection that walks every tracked
+    object, which costs more than the lists themselves; the lists hold no cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Series:
@@ -410,7 +466,8 @@ def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Ser
     order = np.argsort(positions, kind="stable")
     flat = values[order].tolist()
     bounds = [0, *np.cumsum(np.bincount(positions, minlength=len(index))).tolist()]
-    cells = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with _gc_paused():
+        cells = [flat[a:b] for a, b in itertools.pairwise(bounds)]
     out = np.empty(len(index), dtype=object)
     out[:] = cells if cells else []
     return pd.Series(out, index=index, dtype=object)

@@ -392,20 +392,25 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         .fillna(False)
         .astype(bool)
     )
-    out["end_reason"] = np.select(
-        [
-            out["truncated_end"].to_numpy(),
-            out["abort_reason"].notna().to_numpy(),
-            (out["quit_ok"].fillna(0) > 0).to_numpy(),
-        ],
-        ["log ends", out["abort_reason"].astype(object).fillna("").to_numpy(), "quit"],
-        default="disconnect",
-    )
+    out["end_reason"] = _end_reason(out)
     out["queue_ids"] = _queue_ids(events, kind, rows, sess, n)
     out["postscreen_verdict"] = _postscreen(events, out)
-    ints = ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]
-    out[ints] = out[ints].astype("Int32")
+    for col in ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]:
+        if out[col].dtype != "Int32":  # as loaded, they are: no copy then
+            out[col] = out[col].astype("Int32")
     return out[SESSION_COLUMNS]
+
+
+def _end_reason(out: pd.DataFrame) -> Any:
+    """Why each session ended: the log ends, the abort's reason, QUIT or a plain disconnect."""
+
+    def text(value: str) -> pa.Scalar:
+        return pa.scalar(value, pa.large_string())
+
+    reason = pc.if_else((out["quit_ok"].fillna(0) > 0).to_numpy(), text("quit"), text("disconnect"))
+    aborted = out["abort_reason"].notna().to_numpy()
+    reason = pc.if_else(aborted, _arrow_text(out["abort_reason"].array), reason)
+    return text_column(pc.if_else(out["truncated_end"].to_numpy(), text("log ends"), reason))
 
 
 _RENAME = {
@@ -482,21 +487,28 @@ def _postscreen(events: pd.DataFrame, sessions: pd.DataFrame) -> pd.Series:
     result = pd.Series(pd.NA, index=sessions.index, dtype="object")
     if ps.empty:
         return result
+    # one integer per (host, client address), numbered over both sides: merge_asof
+    # matches on it as on the pair of strings, without converting them to objects
+    pair = _group_codes(
+        [_codes(pd.concat([sessions[col], ps[col]], ignore_index=True)) for col in ("host", "client_ip")]
+    )
+    keep = (sessions["start"].notna() & sessions["client_ip"].notna()).to_numpy()
     left = pd.DataFrame(
+        {"ts": sessions["start"].array, "_i": np.arange(len(sessions)), "_pair": pair[: len(sessions)]}
+    )[keep]
+    right = pd.DataFrame(
         {
-            "host": sessions["host"].astype("object"),
-            "client_ip": sessions["client_ip"].astype("object"),
-            "ts": sessions["start"],
-            "_i": np.arange(len(sessions)),
+            "ts": ps["ts"].array,
+            "_pair": pair[len(sessions) :],
+            "ps_event": ps["ps_event"].astype("object").array,
         }
-    ).dropna(subset=["ts", "client_ip"])
-    right = ps.assign(host=ps["host"].astype("object"), client_ip=ps["client_ip"].astype("object"))
+    )
     right = right.dropna(subset=["ts"]).sort_values("ts")
     merged = pd.merge_asof(
         left.sort_values("ts"),
-        right.astype({"ps_event": "object"}),
+        right,
         on="ts",
-        by=["host", "client_ip"],
+        by="_pair",
         direction="backward",
         tolerance=pd.Timedelta(seconds=5),
     )

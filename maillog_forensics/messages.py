@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .sessions import group_lists, hex_ids, provenance, session_ids_of_rows, text_column
+from .sessions import (
+    group_lists,
+    group_numbers,
+    hex_ids,
+    provenance,
+    session_ids_of_rows,
+    text_column,
+    value_codes,
+)
 
 __all__ = ["DELIVERY_COLUMNS", "MESSAGE_COLUMNS", "deliveries_from_events", "messages_from_events"]
 
@@ -119,13 +127,16 @@ _LIFECYCLE_COLUMNS = [
 def _lifecycles(events: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     qid = events["queue_id"]
     mask = qid.notna() & (qid != "NOQUEUE") & events["instance"].notna()
+    rows = np.flatnonzero(mask.to_numpy())
+    # number the queue ids as groupby(_KEYS).ngroup() would, from integer codes
+    group = group_numbers([value_codes(events[c].array.take(rows)) for c in _KEYS])
+    # rows are in log order: a stable sort by queue id keeps log order within one
+    order = np.argsort(group, kind="stable")
+    rows, group = rows[order], group[order]
     cols = list(dict.fromkeys([*_LIFECYCLE_COLUMNS, *(columns or [])]))
-    ev = events.loc[mask, [c for c in cols if c in events.columns]]
-    ev["_row"] = np.flatnonzero(mask.to_numpy())
-    group = ev.groupby(_KEYS, dropna=False, observed=True, sort=False).ngroup().to_numpy()
-    order = np.lexsort((ev["_row"].to_numpy(), group))
-    ev = ev.iloc[order]
-    group = group[order]
+    # one copy of the lines, already in that order
+    ev = events[[c for c in cols if c in events.columns]].take(rows)
+    ev["_row"] = rows
     removed = (ev["kind"] == "removed").to_numpy()
     new = np.ones(len(ev), dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | removed[:-1]
@@ -225,7 +236,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _lists(ev: pd.DataFrame, mask: np.ndarray, col: str, index: pd.Index) -> pd.Series:
     """Distinct values of ``col`` per message, in log order."""
-    vals = pd.DataFrame({"_msg": ev["_msg"].to_numpy()[mask], col: ev[col].to_numpy()[mask]}).dropna()
+    # masked before converting: only these lines' values become Python objects
+    vals = pd.DataFrame({"_msg": ev["_msg"].to_numpy()[mask], col: ev[col].array[mask]}).dropna()
     vals = vals.assign(**{col: vals[col].astype(str)}).drop_duplicates()
     return group_lists(vals["_msg"].to_numpy(), vals[col].to_numpy(), index)
 

@@ -100,7 +100,7 @@ def _column(events: pd.DataFrame, col: str, rows: np.ndarray) -> pd.Series:
     return pd.Series(events[col].array.take(rows), copy=False)
 
 
-def _codes(values: Any, na: object = None) -> tuple[np.ndarray, int]:
+def value_codes(values: Any, na: object = None) -> tuple[np.ndarray, int]:
     """Integer code of each value and the number of codes: equal values get equal codes.
 
     NA is a value of its own (code 0), or counts as ``na`` when that is given.
@@ -114,7 +114,7 @@ def _codes(values: Any, na: object = None) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64) + 1, len(uniques) + 1
 
 
-def _group_codes(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+def group_numbers(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
     """Number the distinct combinations of codes in order of first appearance.
 
     The same numbers as ``groupby(sort=False, dropna=False).ngroup()`` on the columns.
@@ -137,12 +137,12 @@ def _assign(events: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     Works on positions and integer codes: no copy of the smtpd lines' columns.
     """
     # Postfix logs port-25 smtpd without a service name: its master.cf service is "smtp"
-    group = _group_codes(
+    group = group_numbers(
         [
-            _codes(events["host"].array.take(rows)),
-            _codes(events["instance"].array.take(rows)),
-            _codes(events["service"].array.take(rows), na="smtp"),
-            _codes(events["pid"].array.take(rows)),
+            value_codes(events["host"].array.take(rows)),
+            value_codes(events["instance"].array.take(rows)),
+            value_codes(events["service"].array.take(rows), na="smtp"),
+            value_codes(events["pid"].array.take(rows)),
         ]
     )
     # rows are in log order: a stable sort by process keeps log order within a process
@@ -489,8 +489,8 @@ def _postscreen(events: pd.DataFrame, sessions: pd.DataFrame) -> pd.Series:
         return result
     # one integer per (host, client address), numbered over both sides: merge_asof
     # matches on it as on the pair of strings, without converting them to objects
-    pair = _group_codes(
-        [_codes(pd.concat([sessions[col], ps[col]], ignore_index=True)) for col in ("host", "client_ip")]
+    pair = group_numbers(
+        [value_codes(pd.concat([sessions[col], ps[col]], ignore_index=True)) for col in ("host", "client_ip")]
     )
     keep = (sessions["start"].notna() & sessions["client_ip"].notna()).to_numpy()
     left = pd.DataFrame(

@@ -213,7 +213,8 @@ def text_column(values: Any) -> Any:
     Hands the Arrow data to pandas 3's ``str`` dtype as is, instead of making Python
     strings that pandas converts back to Arrow.
     """
-    if isinstance(_TEXT_DTYPE, np.dtype):  # object: Python strings it is
+    # pandas makes an object column, not str, when there is no string to infer it from
+    if isinstance(_TEXT_DTYPE, np.dtype) or values.null_count == len(values):
         return np.asarray(values.to_pandas().fillna(np.nan), dtype=object)
     return pd.array(values, dtype=_TEXT_DTYPE)
 

@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .sessions import group_lists, session_ids_of_rows
+from .sessions import (
+    group_lists,
+    group_numbers,
+    hex_ids,
+    provenance,
+    session_ids_of_rows,
+    text_column,
+    value_codes,
+)
 
 __all__ = ["DELIVERY_COLUMNS", "MESSAGE_COLUMNS", "deliveries_from_events", "messages_from_events"]
 
@@ -119,13 +127,16 @@ _LIFECYCLE_COLUMNS = [
 def _lifecycles(events: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     qid = events["queue_id"]
     mask = qid.notna() & (qid != "NOQUEUE") & events["instance"].notna()
+    rows = np.flatnonzero(mask.to_numpy())
+    # number the queue ids as groupby(_KEYS).ngroup() would, from integer codes
+    group = group_numbers([value_codes(events[c].array.take(rows)) for c in _KEYS])
+    # rows are in log order: a stable sort by queue id keeps log order within one
+    order = np.argsort(group, kind="stable")
+    rows, group = rows[order], group[order]
     cols = list(dict.fromkeys([*_LIFECYCLE_COLUMNS, *(columns or [])]))
-    ev = events.loc[mask, [c for c in cols if c in events.columns]]
-    ev["_row"] = np.flatnonzero(mask.to_numpy())
-    group = ev.groupby(_KEYS, dropna=False, observed=True, sort=False).ngroup().to_numpy()
-    order = np.lexsort((ev["_row"].to_numpy(), group))
-    ev = ev.iloc[order]
-    group = group[order]
+    # one copy of the lines, already in that order
+    ev = events[[c for c in cols if c in events.columns]].take(rows)
+    ev["_row"] = rows
     removed = (ev["kind"] == "removed").to_numpy()
     new = np.ones(len(ev), dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | removed[:-1]
@@ -134,9 +145,8 @@ def _lifecycles(events: pd.DataFrame, columns: list[str] | None = None) -> pd.Da
     return ev
 
 
-def _uid(frame: pd.DataFrame) -> np.ndarray:
-    h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return np.array([f"{v:016x}" for v in h.tolist()], dtype=object)
+def _uid(frame: pd.DataFrame) -> Any:
+    return text_column(hex_ids(frame))
 
 
 def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -210,8 +220,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     first_file = ev["source_file"].array.take(starts)
     first_no = ev["line_no"].array.take(starts)
     out["msg_uid"] = _uid(pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no}))
-    out["first_line"] = _provenance(first_file, first_no)
-    out["last_line"] = _provenance(ev["source_file"].array.take(ends), ev["line_no"].array.take(ends))
+    out["first_line"] = provenance(first_file, first_no)
+    out["last_line"] = provenance(ev["source_file"].array.take(ends), ev["line_no"].array.take(ends))
     index = pd.RangeIndex(n)
     deliveries = (kind == "delivery").to_numpy()
     out["recipients"] = _lists(ev, deliveries, "recipient", index)
@@ -226,7 +236,8 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _lists(ev: pd.DataFrame, mask: np.ndarray, col: str, index: pd.Index) -> pd.Series:
     """Distinct values of ``col`` per message, in log order."""
-    vals = pd.DataFrame({"_msg": ev["_msg"].to_numpy()[mask], col: ev[col].to_numpy()[mask]}).dropna()
+    # masked before converting: only these lines' values become Python objects
+    vals = pd.DataFrame({"_msg": ev["_msg"].to_numpy()[mask], col: ev[col].array[mask]}).dropna()
     vals = vals.assign(**{col: vals[col].astype(str)}).drop_duplicates()
     return group_lists(vals["_msg"].to_numpy(), vals[col].to_numpy(), index)
 
@@ -275,12 +286,6 @@ def _session_of_client(events: pd.DataFrame, client_rows: np.ndarray, n: int) ->
     if has.any():
         out[has] = session_ids_of_rows(events, client_rows[has])
     return out
-
-
-def _provenance(files: object, numbers: object) -> np.ndarray:
-    return (
-        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
-    ).to_numpy()
 
 
 def _reinjection_of(out: pd.DataFrame) -> pd.Series:

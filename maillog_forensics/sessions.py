@@ -9,10 +9,16 @@ flagged. Everything is vectorised (sort + cumulative sums + group-bys), no per-r
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import COUNTER_COMMANDS
 
@@ -83,28 +89,72 @@ _TLS_VERBOSE = ["tls_bio", "tls_hexdump", "tls_state", "tls_setup", "tls_data"]
 _DEBUG = ["smtp_dialogue", "sasl_debug", "verbose"]
 
 
-def _smtpd_rows(events: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+def _smtpd_rows(events: pd.DataFrame) -> np.ndarray:
+    """Positions (in ``events``) of the smtpd lines, in log order."""
     mask = (events["daemon"] == "smtpd") & events["instance"].notna()
-    cols = [c for c in (columns or EVENT_COLUMNS) if c in events.columns]
-    ev = events.loc[mask, cols]
-    ev["_row"] = np.flatnonzero(mask.to_numpy())
+    return np.flatnonzero(mask.to_numpy())
+
+
+def _column(events: pd.DataFrame, col: str, rows: np.ndarray) -> pd.Series:
+    """``events[col]`` at the given positions, as a Series with a fresh RangeIndex."""
+    return pd.Series(events[col].array.take(rows), copy=False)
+
+
+def value_codes(values: Any, na: object = None) -> tuple[np.ndarray, int]:
+    """Integer code of each value and the number of codes: equal values get equal codes.
+
+    NA is a value of its own (code 0), or counts as ``na`` when that is given.
+    """
+    codes, uniques = pd.factorize(values)
+    if na is not None:
+        # uniques plus ``na`` at the end, where the NA code -1 points
+        labels = np.append(np.asarray(uniques, dtype=object), np.array([na], dtype=object))
+        relabel, distinct = pd.factorize(labels)
+        return relabel[codes] + 1, len(distinct) + 1
+    return codes.astype(np.int64) + 1, len(uniques) + 1
+
+
+def group_numbers(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Number the distinct combinations of codes in order of first appearance.
+
+    The same numbers as ``groupby(sort=False, dropna=False).ngroup()`` on the columns.
+    """
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    size = 1
+    for codes, n in columns:
+        key = key * n + codes
+        size *= n
+        if size > 2**32:  # renumber densely before the mixed-radix key could overflow int64
+            dense, uniques = pd.factorize(key)
+            key, size = dense.astype(np.int64), len(uniques)
+    return pd.factorize(key)[0]
+
+
+def _assign(events: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort smtpd rows by process then log order and number the sessions.
+
+    Returns the rows (positions in ``events``) in that order and the session number of each.
+    Works on positions and integer codes: no copy of the smtpd lines' columns.
+    """
     # Postfix logs port-25 smtpd without a service name: its master.cf service is "smtp"
-    ev["service"] = ev["service"].astype("object").fillna("smtp")
-    return ev
-
-
-def _assign(ev: pd.DataFrame) -> pd.DataFrame:
-    """Sort smtpd rows by process then log order and number the sessions."""
-    keys = ["host", "instance", "service", "pid"]
-    group = ev.groupby(keys, dropna=False, observed=True, sort=False).ngroup().to_numpy()
-    order = np.lexsort((ev["_row"].to_numpy(), group))
-    ev = ev.iloc[order]
+    group = group_numbers(
+        [
+            value_codes(events["host"].array.take(rows)),
+            value_codes(events["instance"].array.take(rows)),
+            value_codes(events["service"].array.take(rows), na="smtp"),
+            value_codes(events["pid"].array.take(rows)),
+        ]
+    )
+    # rows are in log order: a stable sort by process keeps log order within a process
+    order = np.argsort(group, kind="stable")
+    rows = rows[order]
     group = group[order]
-    is_connect = (ev["kind"] == "connect").to_numpy()
-    is_disconnect = (ev["kind"] == "disconnect").to_numpy()
-    first_in_group = np.ones(len(ev), dtype=bool)
+    kind = _column(events, "kind", rows)
+    is_connect = (kind == "connect").to_numpy()
+    is_disconnect = (kind == "disconnect").to_numpy()
+    first_in_group = np.ones(len(rows), dtype=bool)
     first_in_group[1:] = group[1:] != group[:-1]
-    after_disconnect = np.zeros(len(ev), dtype=bool)
+    after_disconnect = np.zeros(len(rows), dtype=bool)
     after_disconnect[1:] = is_disconnect[:-1]
     new = is_connect | first_in_group | after_disconnect
     sess = np.cumsum(new) - 1
@@ -120,42 +170,86 @@ def _assign(ev: pd.DataFrame) -> pd.DataFrame:
     next_same = np.zeros(n, dtype=bool)
     next_same[:-1] = sess_group[1:] == sess_group[:-1]
     # ... unless the run names another client than the next session (a reordered stray line)
-    ip = ev["client_ip"]
-    code = pd.factorize(ip.where(ip != ""))[0]
-    named = np.flatnonzero(code >= 0)
-    first = np.flatnonzero(np.r_[True, sess[named][1:] != sess[named][:-1]]) if len(named) else named
+    named = np.flatnonzero(_named_ip(events)[rows])
+    first = named[np.r_[True, sess[named][1:] != sess[named][:-1]]] if len(named) else named
     sess_ip = np.full(n, -1, dtype=np.int64)
-    sess_ip[sess[named][first]] = code[named][first]
+    # codes of the first address each session names (only those strings are compared)
+    sess_ip[sess[first]] = pd.factorize(events["client_ip"].array.take(rows[first]))[0]
     next_ip = np.full(n, -1, dtype=np.int64)
     next_ip[:-1] = sess_ip[1:]
     same_client = (sess_ip == -1) | (sess_ip == next_ip)
     noise = ~has_connect & ~has_end & next_same & same_client
     if noise.any():
-        sess = np.unique(sess + noise[sess], return_inverse=True)[1]
-    return ev.assign(_sess=sess)
+        # a noise run takes the next session's number; numbers stay non-decreasing
+        merged = sess + noise[sess]
+        sess = np.cumsum(np.r_[True, merged[1:] != merged[:-1]]) - 1
+    return rows, sess
 
 
-def _hex_id(frame: pd.DataFrame) -> pd.Series:
-    """16 hex digits of pandas' (fixed-key, hence stable) hash of each row."""
+def _named_ip(events: pd.DataFrame) -> np.ndarray:
+    """Lines that name a client address (not missing, not empty)."""
+    ip = events["client_ip"]
+    return (ip.notna() & (ip != "")).to_numpy()
+
+
+def hex_ids(frame: pd.DataFrame) -> pa.Array:
+    """16 hex digits of pandas' (fixed-key, hence stable) hash of each row.
+
+    Built as one Arrow buffer (no Python string per row); see :func:`text_column`.
+    """
     h = pd.util.hash_pandas_object(frame, index=False).to_numpy().astype(">u8")
-    text = np.frombuffer(h.tobytes().hex().encode("ascii"), dtype="S16").astype(str)
-    return pd.Series(text, index=frame.index, dtype=object)
+    offsets = np.arange(0, 16 * len(h) + 1, 16, dtype=np.int64)
+    digits = h.tobytes().hex().encode("ascii")
+    return pa.LargeStringArray.from_buffers(len(h), pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
-_LINE_KEYS = ["host", "instance", "service", "daemon", "pid", "kind", "client_ip", "source_file", "line_no"]
+#: the dtype pandas gives a column of Python strings (``str`` in pandas 3, ``object`` before)
+_TEXT_DTYPE = pd.Series(np.array([""], dtype=object)).dtype
 
 
-def _session_ids(ev: pd.DataFrame) -> np.ndarray:
+def text_column(values: Any) -> Any:
+    """Arrow strings as the column pandas would make of the same Python strings.
+
+    Hands the Arrow data to pandas 3's ``str`` dtype as is, instead of making Python
+    strings that pandas converts back to Arrow.
+    """
+    # pandas makes an object column, not str, when there is no string to infer it from
+    if isinstance(_TEXT_DTYPE, np.dtype) or values.null_count == len(values):
+        return np.asarray(values.to_pandas().fillna(np.nan), dtype=object)
+    return pd.array(values, dtype=_TEXT_DTYPE)
+
+
+def _arrow_text(values: Any) -> Any:
+    """``values`` as Arrow strings, written as ``astype(str)`` writes them (missing: null)."""
+    arr = pa.array(values, from_pandas=True)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (
+        pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_integer(arr.type)
+    ):
+        # Arrow formats floats and the like differently: let pandas write them
+        arr = pa.array(pd.Series(np.asarray(values, dtype=object)).astype(str), from_pandas=True)
+    return arr.cast(pa.large_string())
+
+
+def provenance(files: Any, numbers: Any) -> Any:
+    """``file:line`` of each line (missing where either part is), as a text column."""
+    joined = pc.binary_join_element_wise(
+        _arrow_text(files), _arrow_text(numbers), pa.scalar(":", pa.large_string())
+    )
+    return text_column(joined)
+
+
+def _session_ids(events: pd.DataFrame, rows: np.ndarray, sess: np.ndarray) -> np.ndarray:
     """Stable id of each numbered session: a hash of its first line's provenance."""
-    sess = ev["_sess"].to_numpy()
     starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]]) if len(sess) else np.array([], dtype=np.int64)
     firsts = pd.DataFrame(
         {
-            "f": np.asarray(ev["source_file"].array.take(starts), dtype=object),
-            "n": ev["line_no"].array.take(starts),
+            "f": np.asarray(events["source_file"].array.take(rows[starts]), dtype=object),
+            "n": events["line_no"].array.take(rows[starts]),
         }
     )
-    return _hex_id(firsts).to_numpy()
+    return np.asarray(hex_ids(firsts).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def session_lines(events: pd.DataFrame) -> pd.DataFrame:
@@ -163,14 +257,14 @@ def session_lines(events: pd.DataFrame) -> pd.DataFrame:
 
     Returns ``row`` (position in ``events``), ``source_file``, ``line_no``, ``session_id``.
     """
-    ev = _assign(_smtpd_rows(events, _LINE_KEYS))
-    ids = _session_ids(ev)
+    rows, sess = _assign(events, _smtpd_rows(events))
+    ids = _session_ids(events, rows, sess)
     return pd.DataFrame(
         {
-            "row": ev["_row"].to_numpy(),
-            "source_file": ev["source_file"].astype("object").to_numpy(),
-            "line_no": ev["line_no"].to_numpy(),
-            "session_id": ids[ev["_sess"].to_numpy()] if len(ids) else np.array([], dtype=object),
+            "row": rows,
+            "source_file": _column(events, "source_file", rows).astype("object").to_numpy(),
+            "line_no": _column(events, "line_no", rows).to_numpy(),
+            "session_id": ids[sess] if len(ids) else np.array([], dtype=object),
         }
     )
 
@@ -183,10 +277,10 @@ def session_ids_of_rows(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     out = np.full(len(rows), None, dtype=object)
     if len(rows) == 0:
         return out
-    ev = _assign(_smtpd_rows(events, _LINE_KEYS))
-    ids = _session_ids(ev)
+    smtpd, sess = _assign(events, _smtpd_rows(events))
+    ids = _session_ids(events, smtpd, sess)
     of_row = np.full(len(events), -1, dtype=np.int64)
-    of_row[ev["_row"].to_numpy()] = ev["_sess"].to_numpy()
+    of_row[smtpd] = sess
     sess = of_row[rows]
     known = sess >= 0
     out[known] = ids[sess[known]]
@@ -217,11 +311,9 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     >>> events = mf.load_events("datasets/sample")  # doctest: +SKIP
     >>> mf.sessions_from_events(events)[["client_ip", "auth_failures", "end_reason"]]  # doctest: +SKIP
     """
-    ev = _assign(_smtpd_rows(events, [*_LINE_KEYS, "ts"]))
-    if ev.empty:
+    rows, by_process = _assign(events, _smtpd_rows(events))
+    if len(rows) == 0:
         return pd.DataFrame(columns=SESSION_COLUMNS)
-    by_process = ev["_sess"].to_numpy()
-    rows = ev["_row"].to_numpy()
     n = int(by_process[-1]) + 1
     # rows are grouped by session: first/last rows are at the boundaries
     starts = np.flatnonzero(np.r_[True, by_process[1:] != by_process[:-1]])
@@ -233,19 +325,19 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     rank[order] = np.arange(n)
     sess = rank[by_process]
     starts, ends = starts[order], ends[order]
-    kind = ev["kind"]
+    kind = _column(events, "kind", rows)
 
     def count(mask: pd.Series) -> np.ndarray:
         return np.bincount(sess, weights=mask.to_numpy(), minlength=n).astype("int64")
 
     def at(col: str, positions: np.ndarray) -> Any:
-        return ev[col].array.take(positions)
+        return events[col].array.take(rows[positions])
 
     out = pd.DataFrame(
         {
             "host": at("host", starts),
             "instance": at("instance", starts),
-            "service": at("service", starts),
+            "service": pd.Series(at("service", starts)).astype("object").fillna("smtp").array,
             "pid": at("pid", starts),
             "start": at("ts", starts),
             "end": at("ts", ends),
@@ -262,17 +354,17 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
     )
     first_file = at("source_file", starts)
     first_no = at("line_no", starts)
-    out["session_id"] = _hex_id(
-        pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no})
-    ).to_numpy()
-    out["first_line"] = _provenance(first_file, first_no)
-    out["last_line"] = _provenance(at("source_file", ends), at("line_no", ends))
+    out["session_id"] = text_column(
+        hex_ids(pd.DataFrame({"f": np.asarray(first_file, dtype=object), "n": first_no}))
+    )
+    out["first_line"] = provenance(first_file, first_no)
+    out["last_line"] = provenance(at("source_file", ends), at("line_no", ends))
     # the client: from the first line naming an address (connect, or any other)
-    ip = ev["client_ip"]
-    named = (ip.notna() & (ip != "")).to_numpy()
-    out["client_ip"] = _first_per_session(sess, named, ip.array, n)
+    ip = events["client_ip"]
+    named = _named_ip(events)[rows]
+    out["client_ip"] = _first_per_session(sess, named, rows, ip.array, n)
     out["client_ip"] = out["client_ip"].fillna(
-        pd.Series(_first_per_session(sess, ip.notna().to_numpy(), ip.array, n))
+        pd.Series(_first_per_session(sess, ip.notna().to_numpy()[rows], rows, ip.array, n))
     )
     # fields that only one kind of line carries: fetch them for those lines only
     per_kind = [
@@ -301,20 +393,25 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         .fillna(False)
         .astype(bool)
     )
-    out["end_reason"] = np.select(
-        [
-            out["truncated_end"].to_numpy(),
-            out["abort_reason"].notna().to_numpy(),
-            (out["quit_ok"].fillna(0) > 0).to_numpy(),
-        ],
-        ["log ends", out["abort_reason"].astype(object).fillna("").to_numpy(), "quit"],
-        default="disconnect",
-    )
-    out["queue_ids"] = _queue_ids(events, ev, sess, n)
+    out["end_reason"] = _end_reason(out)
+    out["queue_ids"] = _queue_ids(events, kind, rows, sess, n)
     out["postscreen_verdict"] = _postscreen(events, out)
-    ints = ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]
-    out[ints] = out[ints].astype("Int32")
+    for col in ["pid", "client_port", *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total"))]:
+        if out[col].dtype != "Int32":  # as loaded, they are: no copy then
+            out[col] = out[col].astype("Int32")
     return out[SESSION_COLUMNS]
+
+
+def _end_reason(out: pd.DataFrame) -> Any:
+    """Why each session ended: the log ends, the abort's reason, QUIT or a plain disconnect."""
+
+    def text(value: str) -> pa.Scalar:
+        return pa.scalar(value, pa.large_string())
+
+    reason = pc.if_else((out["quit_ok"].fillna(0) > 0).to_numpy(), text("quit"), text("disconnect"))
+    aborted = out["abort_reason"].notna().to_numpy()
+    reason = pc.if_else(aborted, _arrow_text(out["abort_reason"].array), reason)
+    return text_column(pc.if_else(out["truncated_end"].to_numpy(), text("log ends"), reason))
 
 
 _RENAME = {
@@ -332,33 +429,51 @@ def _first_index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, keys[first]
 
 
-def _first_per_session(sess: np.ndarray, mask: np.ndarray, values: object, n: int) -> pd.Series:
+def _first_per_session(
+    sess: np.ndarray, mask: np.ndarray, rows: np.ndarray, values: object, n: int
+) -> pd.Series:
+    """``values`` (an events column) at each session's first line with ``mask``, NA if none."""
     pos = np.flatnonzero(mask)
     first, keys = _first_index(sess[pos])
     pick = np.full(n, -1, dtype=np.int64)
-    pick[keys] = pos[first]
+    pick[keys] = rows[pos[first]]
     return pd.Series(pd.array(values).take(pick, allow_fill=True))  # type: ignore[call-overload]
 
 
-def _provenance(files: object, numbers: object) -> np.ndarray:
-    return (
-        pd.Series(np.asarray(files, dtype=object)).astype(str) + ":" + pd.Series(numbers).astype(str)
-    ).to_numpy()
-
-
-def _queue_ids(events: pd.DataFrame, ev: pd.DataFrame, sess: np.ndarray, n: int) -> pd.Series:
-    mask = (ev["kind"] == "client").to_numpy()
-    rows = ev["_row"].to_numpy()[mask]
-    values = np.asarray(events["queue_id"].array.take(rows), dtype=object).astype(str)
+def _queue_ids(
+    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, sess: np.ndarray, n: int
+) -> pd.Series:
+    mask = (kind == "client").to_numpy()
+    values = np.asarray(events["queue_id"].array.take(rows[mask]), dtype=object).astype(str)
     return group_lists(sess[mask], values, pd.RangeIndex(n))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while making many small lists.
+
+    Each allocation batch of new lists triggers a collection that walks every tracked
+    object, which costs more than the lists themselves; the lists hold no cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def group_lists(keys: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Series:
     """A list of ``values`` per label of ``index`` (empty where a label has none), in order."""
     positions = index.get_indexer(pd.Index(keys)) if len(keys) else np.array([], dtype=np.int64)
-    cells: list[list[object]] = [[] for _ in range(len(index))]
-    for p, v in zip(positions.tolist(), values.tolist(), strict=True):
-        cells[p].append(v)
+    positions[positions < 0] += len(index)  # a key not in index: the last list (Python's [-1])
+    # values of each label next to each other (stable: in their order), then one slice per label
+    order = np.argsort(positions, kind="stable")
+    flat = values[order].tolist()
+    bounds = [0, *np.cumsum(np.bincount(positions, minlength=len(index))).tolist()]
+    with _gc_paused():
+        cells = [flat[a:b] for a, b in itertools.pairwise(bounds)]
     out = np.empty(len(index), dtype=object)
     out[:] = cells if cells else []
     return pd.Series(out, index=index, dtype=object)
@@ -373,21 +488,28 @@ def _postscreen(events: pd.DataFrame, sessions: pd.DataFrame) -> pd.Series:
     result = pd.Series(pd.NA, index=sessions.index, dtype="object")
     if ps.empty:
         return result
+    # one integer per (host, client address), numbered over both sides: merge_asof
+    # matches on it as on the pair of strings, without converting them to objects
+    pair = group_numbers(
+        [value_codes(pd.concat([sessions[col], ps[col]], ignore_index=True)) for col in ("host", "client_ip")]
+    )
+    keep = (sessions["start"].notna() & sessions["client_ip"].notna()).to_numpy()
     left = pd.DataFrame(
+        {"ts": sessions["start"].array, "_i": np.arange(len(sessions)), "_pair": pair[: len(sessions)]}
+    )[keep]
+    right = pd.DataFrame(
         {
-            "host": sessions["host"].astype("object"),
-            "client_ip": sessions["client_ip"].astype("object"),
-            "ts": sessions["start"],
-            "_i": np.arange(len(sessions)),
+            "ts": ps["ts"].array,
+            "_pair": pair[len(sessions) :],
+            "ps_event": ps["ps_event"].astype("object").array,
         }
-    ).dropna(subset=["ts", "client_ip"])
-    right = ps.assign(host=ps["host"].astype("object"), client_ip=ps["client_ip"].astype("object"))
+    )
     right = right.dropna(subset=["ts"]).sort_values("ts")
     merged = pd.merge_asof(
         left.sort_values("ts"),
-        right.astype({"ps_event": "object"}),
+        right,
         on="ts",
-        by=["host", "client_ip"],
+        by="_pair",
         direction="backward",
         tolerance=pd.Timedelta(seconds=5),
     )

@@ -6,14 +6,16 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import maillog_forensics as mf
 from maillog_forensics.parse import TimeContext, parse_lines
 from maillog_forensics.schema import COUNTER_COMMANDS
-from maillog_forensics.sessions import sessions_from_events
+from maillog_forensics.sessions import group_numbers, sessions_from_events, text_column, value_codes
 from tests.corpus import corpus_path, jsonl
 
 
@@ -233,3 +235,27 @@ def test_stray_line_of_another_client_is_not_merged_into_the_next_session() -> N
     assert bob["auth_failures"] == 0 and bob["n_lines"] == 3
     stray = s[s["truncated_start"]]
     assert list(stray["client_ip"]) == ["192.0.2.1"] and stray["auth_failures"].item() == 1
+
+
+def test_group_numbers_are_groupby_ngroup() -> None:
+    """The integer-code numbering the sessioniser sorts by is groupby's (NA a value of its own)."""
+    frame = pd.DataFrame(
+        {
+            "host": pd.Categorical(["b", "a", "b", None, "a", "b"]),
+            "service": pd.array([None, "smtp", "smtp", "submission", None, None], dtype="str"),
+            "pid": pd.array([7, 7, 7, None, 9, 7], dtype="Int32"),
+        }
+    )
+    expected = frame.groupby(["host", "service", "pid"], dropna=False, observed=True, sort=False).ngroup()
+    got = group_numbers([value_codes(frame[c].array) for c in ["host", "service", "pid"]])
+    assert got.tolist() == expected.tolist()
+    # a missing service counts as "smtp" (port-25 smtpd): rows 0, 2 and 5 are one process
+    filled = group_numbers([value_codes(frame["host"].array), value_codes(frame["service"].array, na="smtp")])
+    assert filled[0] == filled[2] == filled[5] and filled[1] == filled[4]
+
+
+def test_text_column_is_what_pandas_infers() -> None:
+    for values in (["a", None, "b"], [None, None], []):
+        python = pd.DataFrame({"x": pd.Series(values, dtype=object).fillna(np.nan).to_numpy()})
+        arrow = pd.DataFrame({"x": text_column(pa.array(values, pa.large_string()))})
+        pd.testing.assert_frame_equal(arrow, python)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -32,6 +33,8 @@ def attempts_over_time(
     freq: str | None = None,
     tz: str = "UTC",
     mail: pd.Series | None = None,
+    attacks: pd.DataFrame | None = None,
+    max_attacks: int = 8,
 ) -> Figure:
     """Failed and successful logins over time, failures stacked by the top source addresses.
 
@@ -47,9 +50,19 @@ def attempts_over_time(
         Time zone of the axis (the data stay UTC).
     mail
         Times at which compromised accounts sent mail, marked on the same axis.
+    attacks
+        Attack findings to draw as spans in a lane above the attempts, sharing its time
+        axis: ``report.attack_rates`` output (columns ``kind``, ``source``,
+        ``start (UTC)``, ``end (UTC)``, ``unsuccessful attempts``).
+    max_attacks
+        Draw at most this many attacks, the ones with the most unsuccessful attempts.
     """
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    lanes = 0 if attacks is None else min(len(attacks), max_attacks)
+    fig = Figure(figsize=(12, 4.2 + 0.22 * lanes), layout="constrained")
+    if lanes:
+        lane_ax, ax = fig.subplots(2, 1, sharex=True, height_ratios=[0.6 + 0.22 * lanes, 4.2])
+    else:
+        ax = fig.add_subplot()
     a = attempts.dropna(subset=["ts"])
     if a.empty:
         ax.text(0.5, 0.5, "no authentication attempts in the logs", ha="center", va="center")
@@ -100,11 +113,36 @@ def attempts_over_time(
             zorder=6,
             label="mail sent by a compromised account",
         )
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel(f"time ({tz})")
     ax.set_ylabel(f"attempts per {freq}")
-    ax.set_title("Authentication attempts")
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    if lanes and attacks is not None:
+        _attack_lanes(lane_ax, attacks, tz=tz, limit=max_attacks)
+    else:
+        ax.set_title("Authentication attempts")
+    # outside the axes: inside it hid the busiest bins
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
     return fig
+
+
+def _attack_lanes(ax: Any, attacks: pd.DataFrame, *, tz: str, limit: int) -> None:
+    """One lane per attack (the busiest ``limit``): a bar from its start to its end."""
+    top = attacks.sort_values("unsuccessful attempts", ascending=False, kind="stable").head(limit)
+    start = _local(pd.to_datetime(top["start (UTC)"], utc=True).to_numpy(), tz)
+    end = _local(pd.to_datetime(top["end (UTC)"], utc=True).to_numpy(), tz)
+    palette = matplotlib.colormaps["tab10"]
+    labels = []
+    for k, (source, kind, t0, t1) in enumerate(zip(top["source"], top["kind"], start, end, strict=True)):
+        if t1 <= t0:  # a one-moment attack still gets a visible bar
+            t1 = t0 + pd.Timedelta(seconds=1)
+        ax.barh(k, t1 - t0, left=t0, height=0.6, color=palette(k % 10), gid="attack-span")
+        labels.append(f"{source} ({str(kind).replace('_', ' ')})")
+    ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_title("Attacks (start to end) and authentication attempts")
+    ax.grid(axis="x", alpha=0.3)
 
 
 def session_spans(

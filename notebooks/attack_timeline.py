@@ -47,7 +47,11 @@ case = report.analyse(
 # %%
 report.figure(
     attempts_over_time(
-        case.attempts, top=top_addresses, tz=tz_display, mail=report.compromise_mail_times(case)
+        case.attempts,
+        top=top_addresses,
+        tz=tz_display,
+        mail=report.compromise_mail_times(case),
+        attacks=report.attack_rates(case),
     ),
     interactive=interactive,
 )

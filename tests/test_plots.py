@@ -34,6 +34,38 @@ def test_attempts_over_time_zone_and_markers() -> None:
     assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
+    import matplotlib.dates as mdates
+
+    attacks = pd.DataFrame(
+        {
+            "kind": ["brute_force_ip", "brute_force_network", "auth_failures"],
+            "source": ["192.0.2.1", "198.51.100.0/24", "203.0.113.9"],
+            "start (UTC)": pd.to_datetime(["2026-07-01 10:00", "2026-07-01 10:01", "2026-07-01 10:02"], utc=True),
+            "end (UTC)": pd.to_datetime(
+                ["2026-07-01 10:00:05", "2026-07-01 10:02:00", "2026-07-01 10:02:00"], utc=True
+            ),
+            "unsuccessful attempts": [2, 40, 1],
+        }
+    )
+    fig = attempts_over_time(ATTEMPTS, tz="Europe/Berlin", attacks=attacks, max_attacks=2)
+    lanes, ax = fig.axes
+    assert ax.get_xlabel() == "time (Europe/Berlin)"
+    spans = [p for p in lanes.patches if p.get_gid() == "attack-span"]
+    assert len(spans) == 2  # the two with the most attempts, busiest first
+    names = [t.get_text() for t in lanes.get_yticklabels()]
+    assert names == ["198.51.100.0/24 (brute force network)", "192.0.2.1 (brute force ip)"]
+    # the /24's bar runs 12:01-12:02 Berlin time (UTC+2) on the shared axis
+    first = spans[0]
+    left = mdates.num2date(first.get_x()).replace(tzinfo=None)
+    right = mdates.num2date(first.get_x() + first.get_width()).replace(tzinfo=None)
+    assert (left, right) == (
+        pd.Timestamp("2026-07-01 12:01").to_pydatetime(),
+        pd.Timestamp("2026-07-01 12:02").to_pydatetime(),
+    )
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_other_figures_and_empty_inputs() -> None:
     sessions = pd.DataFrame(
         {

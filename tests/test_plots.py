@@ -41,7 +41,9 @@ def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
         {
             "kind": ["brute_force_ip", "brute_force_network", "auth_failures"],
             "source": ["192.0.2.1", "198.51.100.0/24", "203.0.113.9"],
-            "start (UTC)": pd.to_datetime(["2026-07-01 10:00", "2026-07-01 10:01", "2026-07-01 10:02"], utc=True),
+            "start (UTC)": pd.to_datetime(
+                ["2026-07-01 10:00", "2026-07-01 10:01", "2026-07-01 10:02"], utc=True
+            ),
             "end (UTC)": pd.to_datetime(
                 ["2026-07-01 10:00:05", "2026-07-01 10:02:00", "2026-07-01 10:02:00"], utc=True
             ),

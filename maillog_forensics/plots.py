@@ -113,9 +113,9 @@ def attempts_over_time(
             zorder=6,
             label="mail sent by a compromised account",
         )
-    locator = mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_xlabel(f"time ({tz})")
     ax.set_ylabel(f"attempts per {freq}")
     if lanes and attacks is not None:

@@ -693,22 +693,7 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
     if not pieces:
         return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
     p = pl.concat(pieces)
-    text = pl.format(
-        "{}-{}-{}T{}:{}:{}.{}",
-        pl.col("y").cast(pl.String).str.zfill(4),
-        pl.col("mo").cast(pl.String).str.zfill(2),
-        pl.col("d").cast(pl.String).str.zfill(2),
-        pl.col("h").cast(pl.String).str.zfill(2),
-        pl.col("mi").cast(pl.String).str.zfill(2),
-        pl.col("s").cast(pl.String).str.zfill(2),
-        pl.col("us").cast(pl.String).str.zfill(6),
-    )
-    valid_year = (pl.col("y") >= 1900) & (pl.col("y") <= 2999) & (pl.col("s") <= 59)
-    p = p.with_columns(
-        pl.when(valid_year)
-        .then(text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", strict=False, time_unit="us"))
-        .alias("naive")
-    )
+    p = p.with_columns(_naive_datetime().alias("naive"))
     local = (
         p.filter(pl.col("off").is_null() & pl.col("naive").is_not_null()).select("y", "mo", "d", "h").unique()
     )
@@ -721,6 +706,39 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
         (pl.col("naive") - pl.duration(seconds=offset)).dt.replace_time_zone("UTC").alias("ts"),
     )
     return frame.select("idx").join(p, on="idx", how="left")
+
+
+def _naive_datetime() -> pl.Expr:
+    """The wall-clock datetime of columns y, mo, d, h, mi, s, us; null where they are no date.
+
+    Built from the integers directly (ten times faster than formatting and parsing text);
+    ``pl.datetime`` raises on an impossible date, so such rows get placeholder parts first.
+    """
+    y, mo, d = pl.col("y"), pl.col("mo"), pl.col("d")
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days_in_month = (
+        pl.when(mo == 2)
+        .then(28 + leap.cast(pl.Int64))
+        .when(mo.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    valid = (
+        y.is_between(1900, 2999)
+        & mo.is_between(1, 12)
+        & d.is_between(1, days_in_month)
+        & pl.col("h").is_between(0, 23)
+        & pl.col("mi").is_between(0, 59)
+        & pl.col("s").is_between(0, 59)
+        & pl.col("us").is_between(0, 999_999)
+    ).fill_null(False)
+
+    def part(name: str, placeholder: int) -> pl.Expr:
+        return pl.when(valid).then(pl.col(name)).otherwise(placeholder)
+
+    parts = [part("y", 2000), part("mo", 1), part("d", 1), part("h", 0), part("mi", 0), part("s", 0)]
+    stamp = pl.datetime(*parts, part("us", 0), time_unit="us")
+    return pl.when(valid).then(stamp)
 
 
 def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:

@@ -586,3 +586,24 @@ def test_parsed_batch_type() -> None:
     assert isinstance(batch, ParsedBatch)
     (row,) = batch.table.to_pylist()
     assert (row["kind"], row["line_no"], row["message"], row["ts"]) == ("unparsed", 7, "x", None)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "year", "utc"),
+    [
+        ("Feb 28 23:59:59", 2026, "2026-02-28T23:59:59+00:00"),
+        ("Feb 29 10:00:00", 2024, "2024-02-29T10:00:00+00:00"),  # leap year
+        ("Feb 29 10:00:00", 2026, None),  # no such day
+        ("Feb 30 10:00:00", 2024, None),
+        ("Apr 31 10:00:00", 2026, None),
+        ("Dec 31 24:00:00", 2026, None),
+        ("Dec 31 23:59:60", 2026, None),  # a leap second is not representable: no time, line kept
+        ("2100-02-29T10:00:00Z", 2026, None),  # 2100 is not a leap year
+        ("2000-02-29T10:00:00.123456+01:00", 2026, "2000-02-29T09:00:00.123456+00:00"),
+    ],
+)
+def test_impossible_dates_give_no_time_in_both_parsers(stamp: str, year: int, utc: str | None) -> None:
+    row = parse_one(f"{stamp} mx postfix/smtpd[1]: connect from unknown[192.0.2.1]", year=year)
+    got = row["ts"].isoformat() if row["ts"] is not None else None
+    assert got == utc
+    assert row["line_no"] == 1

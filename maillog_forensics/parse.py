@@ -717,11 +717,7 @@ def _naive_datetime() -> pl.Expr:
     y, mo, d = pl.col("y"), pl.col("mo"), pl.col("d")
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     days_in_month = (
-        pl.when(mo == 2)
-        .then(28 + leap.cast(pl.Int64))
-        .when(mo.is_in([4, 6, 9, 11]))
-        .then(30)
-        .otherwise(31)
+        pl.when(mo == 2).then(28 + leap.cast(pl.Int64)).when(mo.is_in([4, 6, 9, 11])).then(30).otherwise(31)
     )
     valid = (
         y.is_between(1900, 2999)

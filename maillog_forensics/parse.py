@@ -732,8 +732,16 @@ def _naive_datetime() -> pl.Expr:
     def part(name: str, placeholder: int) -> pl.Expr:
         return pl.when(valid).then(pl.col(name)).otherwise(placeholder)
 
-    parts = [part("y", 2000), part("mo", 1), part("d", 1), part("h", 0), part("mi", 0), part("s", 0)]
-    stamp = pl.datetime(*parts, part("us", 0), time_unit="us")
+    stamp = pl.datetime(
+        part("y", 2000),
+        part("mo", 1),
+        part("d", 1),
+        part("h", 0),
+        part("mi", 0),
+        part("s", 0),
+        part("us", 0),
+        time_unit="us",
+    )
     return pl.when(valid).then(stamp)
 
 

@@ -350,7 +350,7 @@ def parse_lines(
         ).alias("hdr_ok")
     )
     tags = _tag_table(df.filter(pl.col("hdr_ok")).get_column("hosttag"))
-    df = df.join(tags, on="hosttag", how="left").sort("idx")
+    df = df.join(tags, on="hosttag", how="left", maintain_order="left")
     df = df.with_columns(
         pl.when(pl.col("hdr_ok") & pl.col("family").is_not_null()).then(True).otherwise(False).alias("ok")
     )
@@ -372,7 +372,9 @@ def parse_lines(
     env = _strip_prefixes(env)
     kinds = _match_kinds(env)
     ts = _fast_ts(env.select("idx", "ts_raw"), ctx)
-    out = env.join(kinds, on="idx", how="left").join(ts, on="idx", how="left").sort("idx")
+    out = env.join(kinds, on="idx", how="left", maintain_order="left").join(
+        ts, on="idx", how="left", maintain_order="left"
+    )
     out = out.with_columns(
         pl.when(pl.col("kind").is_not_null())
         .then(pl.col("kind"))
@@ -705,7 +707,7 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
         "idx",
         (pl.col("naive") - pl.duration(seconds=offset)).dt.replace_time_zone("UTC").alias("ts"),
     )
-    return frame.select("idx").join(p, on="idx", how="left")
+    return frame.select("idx").join(p, on="idx", how="left", maintain_order="left")
 
 
 def _naive_datetime() -> pl.Expr:

@@ -25,12 +25,46 @@ import pandas as pd
 
 from .detect import SEVERITIES, DetectConfig, findings, network_of
 from .remediate import blocklist, render_blocklist
+from .schema import EVENT_SCHEMA
 from .store import load_events, load_secrets, read_manifest
 
 __all__ = ["Case", "analyse", "run_report"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "ingest_quality")
+
+
+def _analysis_columns() -> list[str]:
+    from .messages import EVENT_COLUMNS as MESSAGE_COLUMNS
+    from .sessions import EVENT_COLUMNS as SESSION_COLUMNS
+
+    # authentication attempts, credentials, fingerprint and findings read these besides
+    extra = [
+        "severity",
+        "username",
+        "auth_driver",
+        "auth_result",
+        "auth_attempts",
+        "login_event",
+        "direction",
+        "io_length",
+        "payload",
+        "secret_length",
+        "metric",
+        "metric_value",
+        "anvil_service",
+        "smtp_code",
+        "version",
+        "server_port",
+    ]
+    wanted = {*SESSION_COLUMNS, *MESSAGE_COLUMNS, *extra}
+    return [c.name for c in EVENT_SCHEMA if c.name in wanted]
+
+
+#: The event columns ``Case`` loads: everything sessions, messages, attempts, the server
+#: fingerprint and the findings read (not the raw line text, nor the rarely used fields).
+#: ``tests/test_report.py`` checks the tables are the same as from the full frame.
+ANALYSIS_COLUMNS: list[str] = _analysis_columns()
 
 
 class Case:
@@ -51,7 +85,10 @@ class Case:
         self.dataset = dataset
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
-        self.events: pd.DataFrame = load_events(dataset, start=start or None, end=end or None)
+        # only the columns the analysis reads: about half the memory of the full frame
+        self.events: pd.DataFrame = load_events(
+            dataset, start=start or None, end=end or None, columns=ANALYSIS_COLUMNS
+        )
         self.window = (start or None, end or None)
         self.config = DetectConfig()
         self.valid_users: set[str] | None = None
@@ -397,8 +434,10 @@ def kinds_table(case: Case) -> pd.DataFrame:
 
 def unparsed_examples(case: Case, *, n: int = 20) -> pd.DataFrame:
     """Lines no pattern knows, with where they are."""
-    u = case.events[case.events["kind"] == "unparsed"]
-    return u[["source_file", "line_no", "message"]].head(n).reset_index(drop=True)
+    start, end = case.window
+    columns = ["source_file", "line_no", "message"]
+    u = load_events(case.dataset, start=start, end=end, kinds=["unparsed"], columns=columns)
+    return u[columns].head(n).reset_index(drop=True)
 
 
 def time_coverage(case: Case) -> pd.DataFrame:

@@ -255,3 +255,45 @@ def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
         assert n / minutes <= peak <= n  # the busiest minute holds at least the average
     net = rates[rates["kind"] == "brute_force_network"].iloc[0]
     assert net["unsuccessful attempts"] >= net["per minute (peak)"] > 0
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        ("data/sample/mail.log",),
+        ("corpus:postfix-lab/mail.postlogd.log", "corpus:postfix-lab/dovecot.native.log"),
+        ("corpus:postfix-logsums-helga/mail.log.gz",),
+    ],
+)
+def test_analysis_columns_give_the_same_tables_as_the_full_frame(
+    tmp_path: Path, logs: tuple[str, ...]
+) -> None:
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics.auth import auth_attempts_from_events
+    from maillog_forensics.detect import findings
+    from maillog_forensics.report import ANALYSIS_COLUMNS
+    from maillog_forensics.store import load_secrets
+    from tests.corpus import corpus_path
+
+    paths = [
+        str(corpus_path(*p.removeprefix("corpus:").split("/"))) if p.startswith("corpus:") else str(REPO / p)
+        for p in logs
+    ]
+    ds = tmp_path / "ds"
+    mf.ingest(paths, ds, tz="UTC", year=2026)
+    full = mf.load_events(ds)
+    slim = mf.load_events(ds, columns=ANALYSIS_COLUMNS)
+    assert "message" not in slim.columns and "ts_raw" not in slim.columns
+    assert slim.memory_usage(deep=True).sum() < 0.85 * full.memory_usage(deep=True).sum()
+
+    def tables(ev: pd.DataFrame) -> list[pd.DataFrame]:
+        s = mf.sessions_from_events(ev)
+        key = mf.load_or_create_key(ds)
+        a = auth_attempts_from_events(ev, sessions=s, secrets=load_secrets(ds), hmac_key=key)
+        m = mf.messages_from_events(ev)
+        return [s, a, m, findings(ev, sessions=s, attempts=a, messages=m)]
+
+    for got, want in zip(tables(slim), tables(full), strict=True):
+        pd.testing.assert_frame_equal(got, want)

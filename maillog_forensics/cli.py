@@ -187,6 +187,7 @@ def _export(args: argparse.Namespace) -> int:
     elif args.table == "attempts":
         from .auth import auth_attempts_from_events
         from .credentials import load_or_create_key
+        from .report import ANALYSIS_COLUMNS
         from .store import load_secrets
 
         if args.reveal_passwords:
@@ -194,7 +195,7 @@ def _export(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             df = auth_attempts_from_events(
-                load_events(args.dataset),
+                load_events(args.dataset, columns=ANALYSIS_COLUMNS),
                 secrets=load_secrets(args.dataset),
                 hmac_key=load_or_create_key(args.dataset),
                 reveal_passwords=args.reveal_passwords,
@@ -228,10 +229,11 @@ def _analyse(dataset: str, settings: list[str]) -> tuple[Any, Any]:
     from .auth import auth_attempts_from_events
     from .credentials import load_or_create_key
     from .detect import findings
+    from .report import ANALYSIS_COLUMNS
     from .store import load_events, load_secrets
 
     config = _config(settings)
-    events = load_events(dataset)
+    events = load_events(dataset, columns=ANALYSIS_COLUMNS)
     attempts = auth_attempts_from_events(
         events, secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
     )

@@ -55,17 +55,17 @@ def _sessions(dataset: str) -> pd.DataFrame:
 
 
 def _messages(dataset: str) -> pd.DataFrame:
-    from .messages import messages_from_events
+    from .messages import EVENT_COLUMNS, messages_from_events
     from .store import load_events
 
-    return messages_from_events(load_events(dataset))
+    return messages_from_events(load_events(dataset, columns=EVENT_COLUMNS))
 
 
 def _deliveries(dataset: str) -> pd.DataFrame:
-    from .messages import deliveries_from_events
+    from .messages import EVENT_COLUMNS, deliveries_from_events
     from .store import load_events
 
-    return deliveries_from_events(load_events(dataset))
+    return deliveries_from_events(load_events(dataset, columns=EVENT_COLUMNS))
 
 
 def _attempts(dataset: str) -> pd.DataFrame:

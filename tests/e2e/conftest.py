@@ -32,7 +32,9 @@ CONFIGS = {
     for c in (
         ServerConfig("dovecot-syslog", sasl="dovecot", postfix_log="syslog"),
         ServerConfig("dovecot-maillog", sasl="dovecot", postfix_log="maillog_file", dovecot_log="file"),
-        ServerConfig("cyrus-maillog", sasl="cyrus", postfix_log="maillog_file", long_queue_ids=True),
+        ServerConfig(
+            "cyrus-maillog", sasl="cyrus", postfix_log="maillog_file", long_queue_ids=True, auth_rate_limit=6
+        ),
     )
 }
 # (configuration, which of its log files we read): the syslog run is read in both formats

@@ -102,6 +102,8 @@ class ServerConfig:
         ``"syslog"`` or ``"file"`` (Dovecot's native ``log_path`` format); ignored for Cyrus.
     long_queue_ids:
         ``enable_long_queue_ids`` (queue IDs that encode their enqueue time).
+    auth_rate_limit:
+        ``smtpd_client_auth_rate_limit`` per minute and client (0: none, Postfix's default).
     """
 
     name: str
@@ -109,6 +111,7 @@ class ServerConfig:
     postfix_log: str
     dovecot_log: str = "syslog"
     long_queue_ids: bool = False
+    auth_rate_limit: int = 0
 
 
 @dataclass
@@ -270,6 +273,8 @@ soft_bounce = no
 maillog_file = {maillog}
 maillog_file_prefixes = {self.logs}
 enable_long_queue_ids = {"yes" if cfg.long_queue_ids else "no"}
+smtpd_client_auth_rate_limit = {cfg.auth_rate_limit}
+anvil_rate_time_unit = 60s
 """
         (self.etc / "main.cf").write_text(main)
         auth_only = (  # submission and smtps: AUTH, and relaying only for those who logged in

@@ -15,7 +15,14 @@ import pandas as pd
 
 from tests.e2e.conftest import Observed
 
-OUR_OUTCOME = {"succeeded": "success", "failed": "fail", "server_error": "tempfail", "rejected": "rejected"}
+OUR_OUTCOME = {
+    "succeeded": "success",
+    "failed": "fail",
+    "server_error": "tempfail",
+    "rate_limited": "tempfail",
+    "rejected": "rejected",
+}
+RATE_LIMITED = 450  # anvil refused the AUTH command: Postfix logs no mechanism for it
 ATTACKER_ROLES = {"attacker", "intruder", "seed"}
 LEGITIMATE_ROLES = {"user", "mta"}
 
@@ -67,8 +74,13 @@ def test_attempts_per_address_mechanism_and_outcome(observed: Observed) -> None:
     obs = observed
     a = obs.attempts
     assert set(a["outcome"]) <= set(OUR_OUTCOME), set(a["outcome"])
-    want = Counter((t["src_ip"], x["mechanism"], x["outcome"]) for t in obs.truth for x in t["attempts"])
-    got = Counter(zip(a["client_ip"], a["mechanism"], a["outcome"].map(OUR_OUTCOME), strict=True))
+    want = Counter(
+        (t["src_ip"], None if x["reply_code"] == RATE_LIMITED else x["mechanism"], x["outcome"])
+        for t in obs.truth
+        for x in t["attempts"]
+    )
+    mechanism = a["mechanism"].astype(object).where(a["mechanism"].notna(), None)
+    got = Counter(zip(a["client_ip"], mechanism, a["outcome"].map(OUR_OUTCOME), strict=True))
     for key in sorted(set(want) | set(got), key=str):
         if want[key] != got[key]:
             conn = next((t for t in obs.truth if t["src_ip"] == key[0] and t["attempts"]), None)
@@ -177,3 +189,16 @@ def test_brute_force_campaign_and_spray_are_named(observed: Observed) -> None:
     assert spray <= subjects("password_spray")
     nets = {str(ipaddress.ip_network(f"{ip}/24", strict=False)) for ip in campaign}
     assert nets <= subjects("brute_force_network", "subject_network")
+
+
+def test_auth_rate_limit_is_seen_where_configured(observed: Observed) -> None:
+    f = observed.findings
+    limited = observed.attempts[observed.attempts["outcome"] == "rate_limited"]
+    refused = [x for t in observed.truth for x in t["attempts"] if x["reply_code"] == RATE_LIMITED]
+    assert len(limited) == len(refused)
+    if observed.config.auth_rate_limit:
+        assert refused, "the scenario should reach the configured AUTH rate limit"
+        assert "config_no_auth_rate_limit" not in set(f["kind"])
+    else:
+        assert not refused
+        assert "config_no_auth_rate_limit" in set(f["kind"])

@@ -40,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
         "--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts"
     )
     ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    where = ing.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="parse on the workers of this Dask scheduler (tcp://HOST:PORT); they must see the dataset "
+        "folder at the same path (needs the dask extra)",
+    )
+    where.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="parse on a local Dask cluster of N worker processes (needs the dask extra)",
+    )
 
     exp = sub.add_parser(
         "export",
@@ -148,11 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("maillog-forensics: interrupted; the dataset was left as it was", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line, never a traceback, for expected failures
+        from .cluster import DaskMissingError
         from .export import terminal_safe
         from .sources import InputError
         from .store import DatasetError
 
-        if isinstance(exc, InputError | DatasetError | ValueError | OSError):
+        if isinstance(exc, InputError | DatasetError | DaskMissingError | ValueError | OSError):
             print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
             return 2
         if type(exc).__name__ == "ZoneInfoNotFoundError":
@@ -172,6 +186,8 @@ def _ingest(args: argparse.Namespace) -> int:
         tz=args.tz,
         host_filter=args.host_filter,
         quiet=args.quiet,
+        scheduler=args.scheduler,
+        dask_workers=args.dask_workers,
     )
     if not args.quiet:
         print(stats.summary())

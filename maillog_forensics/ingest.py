@@ -135,6 +135,8 @@ def ingest(
     host_filter: Sequence[str] | None = None,
     quiet: bool = True,
     progress_stream: TextIO | None = None,
+    scheduler: str | None = None,
+    dask_workers: int | None = None,
 ) -> IngestStats:
     """Parse raw mail logs into a Parquet event dataset.
 
@@ -156,12 +158,33 @@ def ingest(
         Keep only lines whose syslog host is one of these.
     quiet
         No progress bar.
+    scheduler
+        Address of a Dask scheduler (``tcp://HOST:PORT``): parse on that cluster's workers
+        (see :func:`maillog_forensics.dask_ingest.ingest_on_cluster`; needs the ``dask``
+        extra, and workers must reach the dataset folder at the same path).
+    dask_workers
+        Parse on a local Dask cluster of this many worker processes instead.
 
     Returns
     -------
     IngestStats
         Counts of lines, rows and kinds; ``summary()`` prints them.
     """
+    if scheduler is not None or dask_workers is not None:
+        from .cluster import cluster_client
+        from .dask_ingest import ingest_on_cluster
+
+        with cluster_client(scheduler=scheduler, workers=dask_workers) as client:
+            return ingest_on_cluster(
+                paths,
+                dataset,
+                client=client,
+                year=year,
+                tz=tz,
+                host_filter=host_filter,
+                quiet=quiet,
+                progress_stream=progress_stream,
+            )
     started = time.perf_counter()
     zone = tz or local_zone_name()
     syslog.local_offset_seconds(zone, 2000, 1, 1, 0)  # fail early on an unknown zone name
@@ -232,15 +255,7 @@ def ingest(
         for f in pending:
             f.result()
         stats.seconds = time.perf_counter() - started
-        manifest["tool"] = {"name": "maillog-forensics", "version": __version__}
-        manifest["runs"] = [*manifest.get("runs", []), _run_record(writer.run_id, stats)]
-        totals = Counter(manifest.get("kind_counts", {}))
-        totals.update(stats.kinds)
-        manifest["kind_counts"] = dict(totals.most_common())
-        manifest["rows"] = int(manifest.get("rows", 0)) + stats.rows_written
-        examples = list(manifest.get("unparsed_examples", [])) + stats.unparsed_examples
-        manifest["unparsed_examples"] = examples[:50]
-        writer.commit(manifest)
+        _commit(manifest, writer, stats)
     except BaseException:
         for f in pending:
             f.cancel()
@@ -251,6 +266,19 @@ def ingest(
         progress.close()
     pool.shutdown(wait=True)
     return stats
+
+
+def _commit(manifest: dict[str, Any], writer: DatasetWriter, stats: IngestStats) -> None:
+    """Add this run's record and counts to the manifest and commit the staged files."""
+    manifest["tool"] = {"name": "maillog-forensics", "version": __version__}
+    manifest["runs"] = [*manifest.get("runs", []), _run_record(writer.run_id, stats)]
+    totals = Counter(manifest.get("kind_counts", {}))
+    totals.update(stats.kinds)
+    manifest["kind_counts"] = dict(totals.most_common())
+    manifest["rows"] = int(manifest.get("rows", 0)) + stats.rows_written
+    examples = list(manifest.get("unparsed_examples", [])) + stats.unparsed_examples
+    manifest["unparsed_examples"] = examples[:50]
+    writer.commit(manifest)
 
 
 def _parse(batch: LineBatch, inp: InputFile, ctx: TimeContext) -> ParsedBatch:

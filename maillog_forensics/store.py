@@ -34,7 +34,14 @@ import pyarrow.parquet as pq
 
 from .schema import EVENT_SCHEMA
 
-__all__ = ["DatasetError", "DatasetWriter", "load_events", "load_secrets", "read_manifest"]
+__all__ = [
+    "DatasetError",
+    "DatasetWriter",
+    "load_events",
+    "load_secrets",
+    "read_manifest",
+    "write_part",
+]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -57,6 +64,63 @@ def read_manifest(dataset: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
     return data
+
+
+def write_part(
+    staging: Path,
+    run_id: str,
+    seq: int,
+    frame: pl.DataFrame,
+    secrets: Sequence[tuple[str, int, str, str]] = (),
+) -> tuple[list[str], list[str]]:
+    """Write one parsed batch (split by UTC date) and its secrets into a run's staging folder.
+
+    Parameters
+    ----------
+    staging
+        The run's staging folder (:attr:`DatasetWriter.staging`).
+    run_id
+        The run's id: part files are named ``part-<run_id>-<seq>.parquet``.
+    seq
+        Number of the batch within the run.
+    frame
+        Parsed events (``parse.POLARS_SCHEMA``).
+    secrets
+        ``(source_file, line_no, kind, secret)`` taken out of the batch.
+
+    Returns
+    -------
+    tuple of list of str
+        Event part files and secret part files written, relative to the dataset folder.
+    """
+    files: list[str] = []
+    secret_files: list[str] = []
+    if frame.height:
+        dated = frame.with_columns(pl.col("ts").dt.date().cast(pl.String).fill_null("none").alias("_date"))
+        for (date,), part in dated.partition_by("_date", as_dict=True, maintain_order=True).items():
+            rel = f"events/date={date}/part-{run_id}-{seq:05d}.parquet"
+            path = _staged(staging, rel)
+            part.drop("_date").write_parquet(
+                path, compression="zstd", compression_level=1, row_group_size=256 * 1024
+            )
+            files.append(rel)
+    if secrets:
+        rel = f"secrets/part-{run_id}-{seq:05d}.parquet"
+        sec = pa.Table.from_pylist(
+            [dict(zip(SECRETS_SCHEMA.names, s, strict=True)) for s in secrets], schema=SECRETS_SCHEMA
+        )
+        path = _staged(staging, rel, private=True)
+        pq.write_table(sec, path, compression="zstd")
+        secret_files.append(rel)
+    return files, secret_files
+
+
+def _staged(staging: Path, rel: str, *, private: bool = False) -> Path:
+    path = staging / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if private:
+        path.touch(mode=0o600)
+    return path
 
 
 @dataclass
@@ -104,33 +168,20 @@ class DatasetWriter:
 
     def write(self, frame: pl.DataFrame, secrets: Sequence[tuple[str, int, str, str]] = ()) -> None:
         """Stage one parsed batch (split by UTC date) and its secrets."""
-        if frame.height:
-            dated = frame.with_columns(
-                pl.col("ts").dt.date().cast(pl.String).fill_null("none").alias("_date")
-            )
-            for (date,), part in dated.partition_by("_date", as_dict=True, maintain_order=True).items():
-                rel = f"events/date={date}/part-{self.run_id}-{self._seq:05d}.parquet"
-                path = self._staged(rel)
-                part.drop("_date").write_parquet(
-                    path, compression="zstd", compression_level=1, row_group_size=256 * 1024
-                )
-                self._files.append(rel)
-        if secrets:
-            rel = f"secrets/part-{self.run_id}-{self._seq:05d}.parquet"
-            sec = pa.Table.from_pylist(
-                [dict(zip(SECRETS_SCHEMA.names, s, strict=True)) for s in secrets], schema=SECRETS_SCHEMA
-            )
-            path = self._staged(rel, private=True)
-            pq.write_table(sec, path, compression="zstd")
-            self._secret_files.append(rel)
-        self._seq += 1
+        files, secret_files = write_part(self.staging, self.run_id, self._seq, frame, secrets)
+        self.adopt(files, secret_files)
 
-    def _staged(self, rel: str, *, private: bool = False) -> Path:
-        path = self.staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if private:
-            path.touch(mode=0o600)
-        return path
+    def adopt(self, files: Sequence[str], secret_files: Sequence[str]) -> None:
+        """Take part files staged by :func:`write_part` elsewhere (a cluster worker) into this run.
+
+        Parameters
+        ----------
+        files, secret_files
+            Paths relative to the dataset, as :func:`write_part` returns them, in batch order.
+        """
+        self._files.extend(files)
+        self._secret_files.extend(secret_files)
+        self._seq += 1
 
     def commit(self, manifest: dict[str, Any]) -> None:
         """Move staged files into place, then atomically replace the manifest."""

@@ -271,28 +271,40 @@ def _successes(
         session_id=row_session.reindex(rows[cmask.to_numpy()]).to_numpy()
     )
     first_client = clients.drop_duplicates("session_id").set_index("session_id")
+    # each good session's first client= line (NaN where it has none), read as object arrays:
+    # the values iterrows and .loc gave one row at a time, without a Series per row
+    named = good.index.isin(first_client.index)
+    c = first_client.reindex(good.index)
+    c_ts, c_method, c_user, c_file, c_line = (
+        c[col].to_numpy(dtype=object)
+        for col in ("ts", "sasl_method", "sasl_username", "source_file", "line_no")
+    )
+    s_end, s_ip, s_service, s_last = (
+        good[col].to_numpy(dtype=object) for col in ("end", "client_ip", "service", "last_line")
+    )
+    times = ok[good.index].to_numpy()
     out = []
-    for sid, s in good.iterrows():
-        c = first_client.loc[str(sid)] if sid in first_client.index else None
+    for k, sid in enumerate(good.index):
+        has_c = bool(named[k])
         evidence = []
-        if c is not None:
-            evidence.append({"source_file": str(c["source_file"]), "line_no": int(str(c["line_no"]))})
-        last_file, _, last_no = str(s["last_line"]).rpartition(":")
+        if has_c:
+            evidence.append({"source_file": str(c_file[k]), "line_no": int(str(c_line[k]))})
+        last_file, _, last_no = str(s_last[k]).rpartition(":")
         evidence.append({"source_file": last_file, "line_no": int(last_no)})
-        for i in range(int(ok[str(sid)])):
+        for i in range(int(times[k])):
             out.append(
                 {
-                    "ts": c["ts"] if c is not None else s["end"],
-                    "client_ip": s["client_ip"],
+                    "ts": c_ts[k] if has_c else s_end[k],
+                    "client_ip": s_ip[k],
                     "session_id": sid,
-                    "service": s["service"],
-                    "mechanism": str(c["sasl_method"]).upper() if c is not None and i == 0 else None,
-                    "username": c["sasl_username"] if c is not None and i == 0 else None,
-                    "username_source": "sasl_username" if c is not None and i == 0 else "none",
-                    "account_exists": True if c is not None and i == 0 else None,
+                    "service": s_service[k],
+                    "mechanism": str(c_method[k]).upper() if has_c and i == 0 else None,
+                    "username": c_user[k] if has_c and i == 0 else None,
+                    "username_source": "sasl_username" if has_c and i == 0 else "none",
+                    "account_exists": True if has_c and i == 0 else None,
                     "outcome": "succeeded",
                     "stage": None,
-                    "reason": None if c is not None else "silent: AUTH succeeded, no mail sent",
+                    "reason": None if has_c else "silent: AUTH succeeded, no mail sent",
                     "evidence": evidence,
                 }
             )

@@ -159,7 +159,8 @@ def auth_attempts_from_events(
     lines = session_lines(events)
     row_session = pd.Series(lines["session_id"].to_numpy(), index=lines["row"].to_numpy())
     sess = sessions.set_index("session_id")
-    kind = events["kind"].astype(str)
+    # categorical: == and isin compare codes (a str copy of 10M kinds costs about a second)
+    kind = events["kind"]
     rows = np.arange(len(events))
 
     parts = [
@@ -202,15 +203,14 @@ def _empty() -> pd.DataFrame:
 def _postfix_warnings(
     events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: pd.Series, sess: pd.DataFrame
 ) -> pd.DataFrame:
-    metric = events["metric"].astype(str)
+    # the metric is read only on anvil's lines (casting the whole column to str is slow)
+    rate = (kind == "rate_limit").to_numpy(dtype=bool)
+    auth_rate = np.zeros(len(events), dtype=bool)
+    auth_rate[rate] = events["metric"][rate].astype(str).str.startswith("AUTH").to_numpy(dtype=bool)
     error_limit = (
         (kind == "session_abort") & (events["reason"] == "too many errors") & (events["stage"] == "AUTH")
     )
-    mask = (
-        kind.isin(["sasl_failed", "sasl_aborted"])
-        | ((kind == "rate_limit") & metric.str.startswith("AUTH"))
-        | error_limit.fillna(False)
-    )
+    mask = kind.isin(["sasl_failed", "sasl_aborted"]) | auth_rate | error_limit.fillna(False)
     w = events.loc[mask]
     if w.empty:
         return _empty()
@@ -271,28 +271,40 @@ def _successes(
         session_id=row_session.reindex(rows[cmask.to_numpy()]).to_numpy()
     )
     first_client = clients.drop_duplicates("session_id").set_index("session_id")
+    # each good session's first client= line (NaN where it has none), read as object arrays:
+    # the values iterrows and .loc gave one row at a time, without a Series per row
+    named = good.index.isin(first_client.index)
+    c = first_client.reindex(good.index)
+    c_ts, c_method, c_user, c_file, c_line = (
+        c[col].to_numpy(dtype=object)
+        for col in ("ts", "sasl_method", "sasl_username", "source_file", "line_no")
+    )
+    s_end, s_ip, s_service, s_last = (
+        good[col].to_numpy(dtype=object) for col in ("end", "client_ip", "service", "last_line")
+    )
+    times = ok[good.index].to_numpy()
     out = []
-    for sid, s in good.iterrows():
-        c = first_client.loc[str(sid)] if sid in first_client.index else None
+    for k, sid in enumerate(good.index):
+        has_c = bool(named[k])
         evidence = []
-        if c is not None:
-            evidence.append({"source_file": str(c["source_file"]), "line_no": int(str(c["line_no"]))})
-        last_file, _, last_no = str(s["last_line"]).rpartition(":")
+        if has_c:
+            evidence.append({"source_file": str(c_file[k]), "line_no": int(str(c_line[k]))})
+        last_file, _, last_no = str(s_last[k]).rpartition(":")
         evidence.append({"source_file": last_file, "line_no": int(last_no)})
-        for i in range(int(ok[str(sid)])):
+        for i in range(int(times[k])):
             out.append(
                 {
-                    "ts": c["ts"] if c is not None else s["end"],
-                    "client_ip": s["client_ip"],
+                    "ts": c_ts[k] if has_c else s_end[k],
+                    "client_ip": s_ip[k],
                     "session_id": sid,
-                    "service": s["service"],
-                    "mechanism": str(c["sasl_method"]).upper() if c is not None and i == 0 else None,
-                    "username": c["sasl_username"] if c is not None and i == 0 else None,
-                    "username_source": "sasl_username" if c is not None and i == 0 else "none",
-                    "account_exists": True if c is not None and i == 0 else None,
+                    "service": s_service[k],
+                    "mechanism": str(c_method[k]).upper() if has_c and i == 0 else None,
+                    "username": c_user[k] if has_c and i == 0 else None,
+                    "username_source": "sasl_username" if has_c and i == 0 else "none",
+                    "account_exists": True if has_c and i == 0 else None,
                     "outcome": "succeeded",
                     "stage": None,
-                    "reason": None if c is not None else "silent: AUTH succeeded, no mail sent",
+                    "reason": None if has_c else "silent: AUTH succeeded, no mail sent",
                     "evidence": evidence,
                 }
             )
@@ -344,7 +356,10 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     paired per address in time order; unpaired Dovecot lines are attempts of their own
     (IMAP/POP3, or SMTP AUTH whose Postfix line is missing).
     """
-    d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"])]
+    d = events.loc[
+        kind.isin(["dovecot_auth", "pam_auth_failure"]),
+        ["ts", "daemon", "client_ip", "username", "auth_result", "source_file", "line_no"],
+    ]
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
@@ -474,7 +489,8 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
 
 def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot IMAP/POP3/submission login summaries: N failed attempts, or a login."""
-    d = events.loc[kind == "dovecot_login"]
+    cols = ["ts", "daemon", "client_ip", "username", "sasl_method", "login_event", "auth_attempts"]
+    d = events.loc[kind == "dovecot_login", [*cols, "source_file", "line_no"]]
     if d.empty:
         return _empty()
     out = []

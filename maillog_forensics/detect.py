@@ -748,13 +748,25 @@ def _outbound(m: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
                 "outbound_spam_after_auth",
                 "high",
                 "medium",
-                rows.assign(ts=rows["first_seen"], evidence=_no_evidence(len(rows))),
+                rows.assign(ts=rows["first_seen"], evidence=_message_lines(rows["first_line"])),
                 f"{user} sent to {int(total.iloc[k])} recipients in the hour from {hour}.",
                 f"Check whether {user} is compromised; hold its queue (postsuper -h).",
                 username=str(user),
                 count=int(total.iloc[k]),
             )
         )
+    return out
+
+
+def _message_lines(first_line: pd.Series) -> list[list[dict[str, Any]]]:
+    """Each message's first log line (``file:line``) as its evidence; positional, not by label."""
+    out: list[list[dict[str, Any]]] = []
+    for ref in first_line.astype(object):
+        if isinstance(ref, str) and ":" in ref:
+            f, n = ref.rsplit(":", 1)
+            out.append([{"source_file": f, "line_no": int(n)}])
+        else:
+            out.append([])
     return out
 
 

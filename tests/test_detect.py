@@ -178,3 +178,21 @@ def test_campaign_across_networks_by_shared_usernames(tmp_path: Path) -> None:
     members = f[(f["kind"] == "auth_failures") & f["summary"].str.contains(camp["finding_id"].item())]
     assert len(members) == 6 and set(members["severity"]) == {"medium"}
     assert len(mf.blocklist(f, auth_attempts_from_events(ev), min_severity="medium").entries) == 6
+
+
+def test_outbound_spam_after_auth_names_the_user_with_the_messages_as_evidence(tmp_path: Path) -> None:
+    # lowered threshold on the lab: alice's hijacked account sent 8 external recipients in one
+    # hour (a TypeError crashed this detector whenever it fired, until the evidence fix)
+    ds = tmp_path / "ds"
+    mf.ingest([str(corpus_path("postfix-lab", "mail.syslog-traditional.log"))], ds, tz="UTC", year=2026)
+    ev = mf.load_events(ds)
+    a = auth_attempts_from_events(ev)
+    m = mf.messages_from_events(ev)
+    f = findings(ev, attempts=a, messages=m, config=DetectConfig(outbound_recipients_per_hour=5))
+    out = f[f["kind"] == "outbound_spam_after_auth"]
+    assert list(out["subject_username"]) == ["alice@lab.example"]
+    sent = m[m["sasl_username"] == "alice@lab.example"]
+    assert out["count"].item() == sent["recipients"].map(len).sum()
+    lines = {(e["source_file"], e["line_no"]) for e in out["evidence"].item()}
+    want = {(f, int(n)) for f, n in (x.rsplit(":", 1) for x in sent["first_line"])}
+    assert lines == want

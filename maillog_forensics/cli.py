@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     where = ing.add_mutually_exclusive_group()
     where.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="batches parsed at once on this machine (default: the CPUs, at most 4; 1: one after another)",
+    )
+    where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="parse on the workers of this Dask scheduler (tcp://HOST:PORT); they must see the dataset "
@@ -188,6 +194,7 @@ def _ingest(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         scheduler=args.scheduler,
         dask_workers=args.dask_workers,
+        threads=args.threads,
     )
     if not args.quiet:
         print(stats.summary())

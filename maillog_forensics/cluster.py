@@ -10,9 +10,40 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["DaskMissingError", "cluster_client", "require_dask"]
+__all__ = ["DaskMissingError", "ThreadPoolClient", "cluster_client", "require_dask"]
 
 INSTALL_HINT = "pip install 'maillog-forensics[dask]'"
+
+
+class ThreadPoolClient:
+    """The three calls of a ``distributed.Client`` that ingest uses, on a local thread pool.
+
+    ``dask_ingest.ingest_on_cluster`` pipelines batches: the reader thread reads and guesses
+    the year ahead, parse tasks run concurrently, and the year chain is checked in input order
+    (a batch parsed with a wrong guess is parsed again). On one machine the tasks can run
+    in threads: polars releases the GIL, so two parse tasks keep two cores busy. No Dask is
+    needed for this.
+    """
+
+    def __init__(self, threads: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if threads < 1:
+            raise ValueError(f"the number of parse threads must be at least 1, not {threads}")
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="parse")
+
+    def nthreads(self) -> dict[str, int]:
+        return {"local": self.threads}
+
+    def scatter(self, data: Any, *, hash: bool = False) -> Any:
+        return data  # same process: nothing to send
+
+    def submit(self, fn: Any, *args: Any, pure: bool = False, **kwargs: Any) -> Any:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskMissingError(RuntimeError):

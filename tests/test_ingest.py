@@ -335,3 +335,31 @@ def test_truncated_gzip_ingests_what_it_holds(tmp_path: Path) -> None:
     entry = read_manifest(tmp_path / "ds")["inputs"][0]
     assert entry["warnings"] and "ends early" in entry["warnings"][0]
     assert "ends early" in stats.summary()
+
+
+def test_parse_threads_give_the_sequential_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # many small batches, a log across New Year with the year inferred from the file's mtime
+    import os
+    import subprocess
+    import sys
+
+    from maillog_forensics import sources
+    from maillog_forensics.store import load_secrets, read_manifest
+    from tests.corpus import REPO
+
+    defaults = dict(sources.iter_batches.__kwdefaults__ or {})
+    monkeypatch.setattr(sources.iter_batches, "__kwdefaults__", {**defaults, "block_bytes": 64 << 10})
+    log = tmp_path / "mail.log"
+    gen = [sys.executable, str(REPO / "scripts" / "gen_benchlog.py"), "--lines", "20000", "--seed", "2"]
+    subprocess.run([*gen, "--start", "2025-12-31T23:40:00", "-o", str(log)], check=True)
+    os.utime(log, (1767398400, 1767398400))  # 2026-01-03
+    seq, par = tmp_path / "seq", tmp_path / "par"
+    a = mf.ingest([str(log)], seq, tz="UTC", threads=1)
+    b = mf.ingest([str(log)], par, tz="UTC", threads=3)
+    assert (a.lines, a.rows_written, a.kinds) == (b.lines, b.rows_written, b.kinds)
+    pd.testing.assert_frame_equal(mf.load_events(seq), mf.load_events(par))
+    pd.testing.assert_frame_equal(load_secrets(seq), load_secrets(par))
+    years = mf.load_events(par)["ts"].dt.year.value_counts()
+    assert set(years.index) == {2025, 2026}
+    ma, mb = read_manifest(seq), read_manifest(par)
+    assert ma["inputs"] == mb["inputs"]  # same year inference recorded (mtime, roll-over)

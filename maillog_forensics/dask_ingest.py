@@ -26,6 +26,7 @@ At most ``window`` batches are in flight, so client memory stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
@@ -148,11 +149,11 @@ def parse_chunk(
     if check_queue_ids:
         check = _queue_id_year_check(parsed.frame)
         if check["correction"]:
-            ctx = TimeContext(tz, year + check["correction"], None)
+            year, last_month = year + check["correction"], None  # the start, before parsing moves ctx
+            ctx = TimeContext(tz, year, None)
             parsed = parse_lines(
                 batch.lines, source_file=path, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
             )
-            year, last_month = ctx.year, None
     frame = parsed.frame
     first_month = _first_year_less_month(frame)
     lines = frame.height
@@ -369,16 +370,21 @@ def ingest_on_cluster(
         for item in _plan(inputs, manifest, zone=zone, year=year, guess=guess, drain=drain):
             if isinstance(item, _Chunk):
                 item.future = run.submit(item, item.year, item.last_month, check=item.inferred is not None)
-                while sum(isinstance(p, _Chunk) for p in pending) >= window:
-                    settle_one()
-            pending.append(item)
+            pending.append(item)  # before settling older items: a failure below still waits for it
+            while sum(isinstance(p, _Chunk) for p in pending) > window:
+                settle_one()
         drain()
         stats.seconds = time.perf_counter() - started
         _commit(manifest, writer, stats)
     except BaseException:
-        for p in pending:
-            if isinstance(p, _Chunk) and p.future is not None:
-                p.future.cancel()
+        futures = [p.future for p in pending if isinstance(p, _Chunk) and p.future is not None]
+        for f in futures:
+            f.cancel()
+        # tasks already running still write part files (and secrets) into the staging
+        # folder: let them finish before it is removed, or they would recreate it
+        for f in futures:
+            with contextlib.suppress(BaseException):
+                f.result()
         writer.abort()
         raise
     finally:

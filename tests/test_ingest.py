@@ -12,13 +12,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 import maillog_forensics as mf
 from maillog_forensics.store import read_manifest
-from tests.corpus import corpus_path
+from tests.corpus import REPO, corpus_path
 
 LINES = [
     "Nov 27 19:08:30 mail postfix/smtpd[25458]: connect from unknown[192.0.2.2]",
@@ -363,3 +364,32 @@ def test_parse_threads_give_the_sequential_dataset(tmp_path: Path, monkeypatch: 
     assert set(years.index) == {2025, 2026}
     ma, mb = read_manifest(seq), read_manifest(par)
     assert ma["inputs"] == mb["inputs"]  # same year inference recorded (mtime, roll-over)
+
+
+def test_a_failing_parse_thread_leaves_no_staged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one batch fails while others are still being parsed (and write their parts and
+    # secrets): the run must wait for them before removing its staging folder
+    import threading
+    import time
+
+    from maillog_forensics import dask_ingest, sources
+
+    defaults = dict(sources.iter_batches.__kwdefaults__ or {})
+    monkeypatch.setattr(sources.iter_batches, "__kwdefaults__", {**defaults, "block_bytes": 16 << 10})
+    real = dask_ingest.parse_chunk
+
+    def flaky(batch: Any, **kw: Any) -> Any:
+        if kw["seq"] == 0:
+            time.sleep(0.1)
+            raise RuntimeError("parse failed")
+        time.sleep(0.5)  # still running when batch 0 fails
+        return real(batch, **kw)
+
+    monkeypatch.setattr(dask_ingest, "parse_chunk", flaky)
+    ds = tmp_path / "ds"
+    with pytest.raises(RuntimeError, match="parse failed"):
+        mf.ingest([str(REPO / "data" / "sample" / "mail.log")], ds, tz="UTC", year=2026, threads=3)
+    assert not [p for p in ds.rglob("*") if p.is_file() or p.name.startswith(".staging")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("parse")]

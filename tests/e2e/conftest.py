@@ -75,6 +75,8 @@ class Observed:
         return "\n".join(hits[:60]) + ("\n…" if len(hits) > 60 else "")
 
 
+SCENARIOS = {"brute-force", "campaign", "spray", "takeover", "users", "inbound", "seed-tls", "seed-debug"}
+
 _RUNS: dict[str, tuple[Path, list[dict[str, Any]]] | Exception] = {}
 
 
@@ -116,6 +118,8 @@ def observed(request: pytest.FixtureRequest, e2e_root: Path) -> Observed:
     view = request.param
     name, files = VIEWS[view]
     where, truth = _run_server(e2e_root, name)
+    # every scenario left connections in the ground truth (a reused run could be empty)
+    assert {t["scenario"] for t in truth} >= SCENARIOS, sorted({t["scenario"] for t in truth})
     logs = [where / "log" / f for f in files]
     ds = where / f"dataset-{view}"
     shutil.rmtree(ds, ignore_errors=True)
@@ -132,7 +136,9 @@ def observed(request: pytest.FixtureRequest, e2e_root: Path) -> Observed:
     )
     messages = messages_from_events(events)
     found = findings(events, sessions=sessions, attempts=attempts, messages=messages)
-    bl = subprocess.run([*cli, "blocklist", str(ds), "--format", "plain"], capture_output=True, text=True)
+    bl = subprocess.run(
+        [*cli, "blocklist", str(ds), "--format", "plain"], capture_output=True, text=True, timeout=300
+    )
     assert bl.returncode == 0, bl.stderr
     entries = [ln.strip() for ln in bl.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
     log_lines = [ln for p in logs for ln in p.read_text(errors="replace").splitlines()]

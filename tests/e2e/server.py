@@ -179,10 +179,15 @@ class MailServer:
 
     def stop(self) -> None:
         """Stop every daemon started here, by PID; restore a /dev/log that was moved aside."""
-        if "postfix" in self.pids:
-            subprocess.run(
-                ["postfix", "-c", str(self.etc), "stop"], capture_output=True, timeout=60, check=False
-            )
+        if "postfix" in self.pids or (self.spool / "pid" / "master.pid").exists():
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):  # then by PID below
+                subprocess.run(
+                    ["postfix", "-c", str(self.etc), "stop"], capture_output=True, timeout=60, check=False
+                )
+        for rel in _PIDFILES:  # a daemon whose start timed out has a pid file, not a recorded pid
+            pid = _our_pid(self.root, rel)
+            if pid is not None and pid not in self.pids.values():
+                _terminate(pid)
         for name in ("postfix", "dovecot", "rsyslog"):
             pid = self.pids.pop(name, None)
             if pid is not None:
@@ -435,24 +440,45 @@ _PIDFILES = {
 def stop_leftovers(base: Path) -> list[int]:
     """Stop daemons of earlier e2e servers under ``base`` (``maillog-e2e-*``) by their PIDs.
 
-    Only a PID whose process is still the program that wrote the file is signalled.
-    Returns the PIDs stopped.
+    Only a PID whose process still runs from that server's folders is signalled (pid files
+    outlive their processes, and PIDs are reused). Returns the PIDs stopped.
     """
     stopped = []
-    for root in sorted({p.parent for p in base.glob("maillog-e2e-*/*/etc")}):
-        for rel, program in _PIDFILES.items():
-            with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
-                pid = int((root / rel).read_text().split()[0])
-                comm = Path(f"/proc/{pid}/comm").read_text().strip()
-                if comm == program or comm.startswith(program[:15]):
-                    _terminate(pid)
-                    stopped.append(pid)
+    roots = {
+        p.parent for pattern in ("maillog-e2e-*/*/etc", "maillog-e2e-*/*/*/etc") for p in base.glob(pattern)
+    }
+    for root in sorted(roots):
+        for rel in _PIDFILES:
+            pid = _our_pid(root, rel)
+            if pid is not None:
+                _terminate(pid)
+                stopped.append(pid)
     devlog_saved = Path("/dev/log.maillog-e2e-saved")
     if devlog_saved.exists():  # an interrupted syslog run had moved the real one aside
         with contextlib.suppress(FileNotFoundError):
             Path("/dev/log").unlink()
         devlog_saved.rename("/dev/log")
     return stopped
+
+
+def _our_pid(root: Path, rel: str) -> int | None:
+    """The PID in ``root/rel`` if that process is still the daemon this server started.
+
+    Its program name must match, and its command line or working folder must point into
+    ``root`` (Postfix's master runs in its queue folder; Dovecot and rsyslogd got our config
+    path): a reused PID of the machine's own daemon is never signalled.
+    """
+    try:
+        pid = int((root / rel).read_text().split()[0])
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except (FileNotFoundError, ValueError, IndexError, PermissionError, ProcessLookupError):
+        return None
+    program = _PIDFILES[rel]
+    if not (comm == program or comm.startswith(program[:15])):
+        return None
+    return pid if str(root) in cmdline or cwd.startswith(str(root)) else None
 
 
 def _dovecot_hash(password: str) -> str:

@@ -25,11 +25,14 @@ def test_daemons_of_a_killed_run_are_stopped_by_pid() -> None:
     top.mkdir(mode=0o755)
     # a run that died without its finally: the server is started and simply forgotten
     server = MailServer(top / "cyrus", ServerConfig("cyrus", sasl="cyrus", postfix_log="maillog_file"))
-    server.start()
-    master = server.pids["postfix"]
-    assert _alive(master)
-    assert stop_leftovers(base) == [master]
-    assert not _alive(master)
+    try:
+        server.start()
+        master = server.pids["postfix"]
+        assert _alive(master)
+        assert stop_leftovers(base) == [master]
+        assert not _alive(master)
+    finally:
+        server.stop()  # whatever happened above, nothing keeps the ports
     # and the ports are free again: a new server starts and stops cleanly
     with running(base / "maillog-e2e-next" / "cyrus", server.config) as again:
         pid = again.pids["postfix"]

@@ -174,6 +174,8 @@ def ingest(
     IngestStats
         Counts of lines, rows and kinds; ``summary()`` prints them.
     """
+    if (scheduler is not None or dask_workers is not None) and threads is not None:
+        raise ValueError("give parse threads or a Dask cluster (scheduler / dask_workers), not both")
     if scheduler is not None or dask_workers is not None:
         from .cluster import cluster_client
         from .dask_ingest import ingest_on_cluster
@@ -190,7 +192,9 @@ def ingest(
                 progress_stream=progress_stream,
             )
     if threads is None:
-        threads = min(os.cpu_count() or 1, 4)
+        # the CPUs this process may use (affinity, cpusets), not all the machine has
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        threads = min(usable or 1, 4)
     if threads < 1:
         raise ValueError(f"the number of parse threads must be at least 1, not {threads}")
     if threads > 1:

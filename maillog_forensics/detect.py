@@ -344,10 +344,7 @@ def _compromises(
             if len(sent)
             else "; no mail was sent from it (a credential check)"
         )
-        evidence = _ev(rows) + [
-            {"source_file": f, "line_no": int(n)}
-            for f, n in (ln.rsplit(":", 1) for ln in sent["first_line"].head(20))
-        ]
+        evidence = _ev(rows) + _line_refs(sent["first_line"].head(20))
         out.append(
             _row(
                 "account_compromised",
@@ -654,10 +651,7 @@ def _credentials_in_logs(a: pd.DataFrame, s: pd.DataFrame) -> list[dict[str, Any
     exposed = a[a["session_id"].isin(leak["session_id"]) & a["username"].notna()]
     pw = a[a["session_id"].isin(leak["session_id"]) & a["password_length_min"].notna()]
     rows = exposed if len(exposed) else None
-    evidence = [
-        {"source_file": f, "line_no": int(n)}
-        for f, n in (x.rsplit(":", 1) for x in leak["first_line"].head(20))
-    ]
+    evidence = _line_refs(leak["first_line"].head(20))
     users = sorted(exposed["username"].unique())
     return [
         _row(
@@ -758,16 +752,22 @@ def _outbound(m: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, Any]]:
     return out
 
 
+def _line_ref(ref: object) -> list[dict[str, Any]]:
+    """A provenance reference (``file:line``, as in ``first_line``) as an evidence list."""
+    if not (isinstance(ref, str) and ":" in ref):
+        return []
+    f, n = ref.rsplit(":", 1)
+    return [{"source_file": f, "line_no": int(n)}]
+
+
+def _line_refs(refs: pd.Series) -> list[dict[str, Any]]:
+    """Evidence entries for several provenance references."""
+    return [e for ref in refs.astype(object) for e in _line_ref(ref)]
+
+
 def _message_lines(first_line: pd.Series) -> list[list[dict[str, Any]]]:
-    """Each message's first log line (``file:line``) as its evidence; positional, not by label."""
-    out: list[list[dict[str, Any]]] = []
-    for ref in first_line.astype(object):
-        if isinstance(ref, str) and ":" in ref:
-            f, n = ref.rsplit(":", 1)
-            out.append([{"source_file": f, "line_no": int(n)}])
-        else:
-            out.append([])
-    return out
+    """Each message's first log line as its evidence; positional, not by label."""
+    return [_line_ref(ref) for ref in first_line.astype(object)]
 
 
 def _config(fp: ServerFingerprint, a: pd.DataFrame) -> list[dict[str, Any]]:

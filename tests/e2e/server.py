@@ -19,9 +19,12 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PACKAGES = {  # Debian package → a file it installs
     "postfix": "/usr/sbin/postfix",
@@ -503,37 +506,42 @@ def _run_daemon(cmd: list[str], *, output: Path) -> None:
         raise HarnessError(f"`{' '.join(cmd)}` failed ({res.returncode}): {said}")
 
 
-def _wait_pidfile(path: Path, *, timeout: float = 20) -> int:
+def _wait_for(check: Callable[[], T | None], what: str, *, timeout: float = 20) -> T:
+    """Poll ``check`` until it returns a value (not None); fail with ``what`` on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(FileNotFoundError, ValueError):
+        found = check()
+        if found is not None:
+            return found
+        time.sleep(0.1)
+    raise HarnessError(f"{what} after {timeout:.0f} s")
+
+
+def _wait_pidfile(path: Path) -> int:
+    def live_pid() -> int | None:
+        with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
             pid = int(path.read_text().split()[0])
             os.kill(pid, 0)
             return pid
-        time.sleep(0.1)
-    raise HarnessError(f"no live process in {path} after {timeout:.0f} s")
+        return None
+
+    return _wait_for(live_pid, f"no live process in {path}")
 
 
-def _wait_port(port: int, *, timeout: float = 20) -> None:
+def _wait_port(port: int) -> None:
     # read the kernel's socket table rather than connecting: a probe connection would be a
     # session in the very logs under test
     want = f":{port:04X} "
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def listening() -> bool | None:
         rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-        if any(want in r.split()[1] + " " and r.split()[3] == "0A" for r in rows):
-            return
-        time.sleep(0.2)
-    raise HarnessError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+        return any(want in r.split()[1] + " " and r.split()[3] == "0A" for r in rows) or None
+
+    _wait_for(listening, f"nothing listens on 127.0.0.1:{port}")
 
 
-def _wait_path(path: Path, *, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            return
-        time.sleep(0.1)
-    raise HarnessError(f"{path} did not appear after {timeout:.0f} s")
+def _wait_path(path: Path) -> None:
+    _wait_for(lambda: path.exists() or None, f"{path} did not appear")
 
 
 def _terminate(pid: int, *, timeout: float = 20) -> None:

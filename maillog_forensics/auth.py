@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .credentials import decode_response, password_facts
+from .schema import EventRows
+from .sessions import EVENT_COLUMNS as _SESSION_EVENT_COLUMNS
 from .sessions import session_lines, sessions_from_events
 
 __all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
@@ -111,6 +113,46 @@ def _set(frame: pd.DataFrame, index: Any, col: str, value: Any) -> None:
 
 def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
     return [[{"source_file": str(f), "line_no": int(n)}] for f, n in zip(files, lines, strict=True)]
+
+
+#: event columns auth_attempts_from_events reads besides the sessioniser's
+EVENT_COLUMNS = list(
+    dict.fromkeys(
+        [
+            *_SESSION_EVENT_COLUMNS,
+            "sasl_method",
+            "username",
+            "auth_driver",
+            "auth_result",
+            "auth_attempts",
+            "login_event",
+            "direction",
+            "io_length",
+            "payload",
+            "secret_length",
+            "metric",
+        ]
+    )
+)
+
+#: rows it reads: smtpd lines (to know each line's session), Postfix's AUTH warnings and
+#: rate limits, Dovecot's passdb and login lines, logged dialogue (``load_events(..., rows=)``)
+EVENT_ROWS = EventRows(
+    daemons=("smtpd",),
+    kinds=(
+        "sasl_failed",
+        "sasl_aborted",
+        "session_abort",
+        "rate_limit",
+        "client",
+        "dovecot_auth",
+        "pam_auth_failure",
+        "dovecot_login",
+        "tls_data",
+        "smtp_dialogue",
+        "sasl_debug",
+    ),
+)
 
 
 def auth_attempts_from_events(

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .fingerprint import EVENT_COLUMNS as _FINGERPRINT_COLUMNS
+from .fingerprint import EVENT_ROWS as _FINGERPRINT_ROWS
 from .fingerprint import ServerFingerprint, fingerprint
 
 __all__ = ["FINDING_COLUMNS", "SEVERITIES", "DetectConfig", "findings"]
@@ -241,6 +243,11 @@ def _group_row(
         network=network,
         username=username,
     )
+
+
+#: event columns and rows findings reads itself (given the derived tables and ``server``)
+EVENT_COLUMNS = [*_FINGERPRINT_COLUMNS, "username", "secret_length"]
+EVENT_ROWS = _FINGERPRINT_ROWS
 
 
 def findings(

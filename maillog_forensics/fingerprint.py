@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .schema import EventRows
+
 __all__ = ["ServerFingerprint", "fingerprint"]
 
 _MAX_EVIDENCE = 20
@@ -55,8 +57,51 @@ def _where(mask: pd.Series) -> np.ndarray:
     return np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
 
 
-def fingerprint(events: pd.DataFrame) -> ServerFingerprint:
+#: event columns fingerprint reads
+EVENT_COLUMNS = [
+    "kind",
+    "daemon",
+    "service",
+    "version",
+    "reason",
+    "smtp_code",
+    "payload",
+    "sasl_username",
+    "metric",
+    "source_file",
+    "line_no",
+]
+
+#: rows it reads (``load_events(..., rows=EVENT_ROWS)``); with no row at all it cannot say
+#: whether debug_peer_list is on, so a caller passing a subset says how many lines the log has
+EVENT_ROWS = EventRows(
+    kinds=(
+        "daemon_started",
+        "dovecot_started",
+        "sasl_failed",
+        "sasl_aborted",
+        "dovecot_auth",
+        "tls_data",
+        "tls_bio",
+        "tls_hexdump",
+        "tls_state",
+        "tls_setup",
+        "tls_established",
+        "smtp_dialogue",
+        "sasl_debug",
+        "reject",
+        "client",
+        "rate_limit",
+        "anvil_stats",
+    ),
+)
+
+
+def fingerprint(events: pd.DataFrame, *, log_lines: int | None = None) -> ServerFingerprint:
     """Infer the server's version and risky settings from its logs.
+
+    ``events`` may be the whole event frame or only its ``EVENT_ROWS``; then
+    ``log_lines`` is the number of lines of the whole log (none: nothing can be said).
 
     Examples
     --------
@@ -127,7 +172,8 @@ def fingerprint(events: pd.DataFrame) -> ServerFingerprint:
             fp.evidence["auth_on_port25"] = _first_lines(events, port25)
 
     dialogue = _where(kind.isin(["smtp_dialogue", "sasl_debug"]))
-    fp.debug_peer_list = bool(len(dialogue)) if len(events) else None
+    lines = len(events) if log_lines is None else log_lines
+    fp.debug_peer_list = bool(len(dialogue)) if lines else None
     if len(dialogue):
         fp.evidence["debug_peer_list"] = _first_lines(events, dialogue)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .schema import EventRows
 from .sessions import (
     group_lists,
     group_numbers,
@@ -109,6 +110,10 @@ EVENT_COLUMNS = [
     "line_no",
 ]
 
+
+#: rows it reads: lines with a queue id, and the smtpd lines that tell which session
+#: submitted each message (``load_events(..., rows=EVENT_ROWS)``)
+EVENT_ROWS = EventRows(daemons=("smtpd",), queue_id=True)
 
 _LIFECYCLE_COLUMNS = [
     *_KEYS,

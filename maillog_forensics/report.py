@@ -24,8 +24,9 @@ from typing import Any
 import pandas as pd
 
 from .detect import SEVERITIES, DetectConfig, findings, network_of
+from .fingerprint import fingerprint
 from .remediate import blocklist, render_blocklist
-from .schema import EVENT_SCHEMA
+from .schema import EVENT_SCHEMA, EventRows
 from .store import load_events, load_secrets, read_manifest
 
 __all__ = ["Case", "analyse", "run_report"]
@@ -70,7 +71,10 @@ ANALYSIS_COLUMNS: list[str] = _analysis_columns()
 class Case:
     """Everything one report shows; each table is computed on first use, then kept.
 
-    A notebook that only needs the events (``ingest_quality``) never pays for findings.
+    Each table reads from Parquet only the rows and columns it needs (``EVENT_ROWS`` and
+    ``EVENT_COLUMNS`` of its module) and lets them go once it is built, so the memory a
+    report needs is that of its largest step, not of every event at once. ``events`` (all
+    analysis columns of every row in the window) is loaded only when asked for.
     """
 
     def __init__(
@@ -85,10 +89,6 @@ class Case:
         self.dataset = dataset
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
-        # only the columns the analysis reads: about half the memory of the full frame
-        self.events: pd.DataFrame = load_events(
-            dataset, start=start or None, end=end or None, columns=ANALYSIS_COLUMNS
-        )
         self.window = (start or None, end or None)
         self.config = DetectConfig()
         self.valid_users: set[str] | None = None
@@ -98,23 +98,41 @@ class Case:
                 ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")
             }
 
+    def load(self, *, columns: list[str], rows: EventRows | None = None) -> pd.DataFrame:
+        """Events of the case's window: these columns, and only ``rows`` if given."""
+        start, end = self.window
+        return load_events(self.dataset, start=start, end=end, columns=columns, rows=rows)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """Every event of the window with the columns the analysis reads (large: avoid on big logs)."""
+        return self.load(columns=ANALYSIS_COLUMNS)
+
+    @cached_property
+    def timestamps(self) -> pd.DataFrame:
+        """``ts``, ``source_file``, ``line_no`` of every event: coverage and counts."""
+        return self.load(columns=["ts", "source_file", "line_no"])
+
     @cached_property
     def sessions(self) -> pd.DataFrame:
         """``sessions_from_events``."""
-        from .sessions import sessions_from_events
+        from . import sessions
 
-        return sessions_from_events(self.events)
+        return sessions.sessions_from_events(
+            self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+        )
 
     @cached_property
     def attempts(self) -> pd.DataFrame:
         """``auth_attempts_from_events`` (passwords only if ``reveal_passwords``)."""
-        from .auth import auth_attempts_from_events
+        from . import auth
         from .credentials import load_or_create_key
 
+        events = self.load(columns=auth.EVENT_COLUMNS, rows=auth.EVENT_ROWS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return auth_attempts_from_events(
-                self.events,
+            return auth.auth_attempts_from_events(
+                events,
                 sessions=self.sessions,
                 secrets=load_secrets(self.dataset),
                 hmac_key=load_or_create_key(self.dataset),
@@ -124,19 +142,25 @@ class Case:
     @cached_property
     def messages(self) -> pd.DataFrame:
         """``messages_from_events``."""
-        from .messages import messages_from_events
+        from . import messages
 
-        return messages_from_events(self.events)
+        return messages.messages_from_events(
+            self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+        )
 
     @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
+        from . import detect
+
+        events = self.load(columns=detect.EVENT_COLUMNS, rows=detect.EVENT_ROWS)
         return findings(
-            self.events,
+            events,
             sessions=self.sessions,
             attempts=self.attempts,
             messages=self.messages,
             config=self.config,
+            server=fingerprint(events, log_lines=len(self.timestamps)),
         )
 
 
@@ -443,7 +467,8 @@ def unparsed_examples(case: Case, *, n: int = 20) -> pd.DataFrame:
 def time_coverage(case: Case) -> pd.DataFrame:
     """First/last time stamp per input, and the longest silence."""
     rows = []
-    for f, grp in case.events.groupby(case.events["source_file"].astype(str)):
+    events = case.timestamps
+    for f, grp in events.groupby(events["source_file"].astype(str)):
         ts = pd.to_datetime(grp["ts"].dropna(), utc=True).sort_values()
         gap = ts.diff().max() if len(ts) > 1 else pd.Timedelta(0)
         rows.append(
@@ -479,7 +504,7 @@ def summary(case: Case) -> dict[str, Any]:
     f = case.findings
     return {
         "dataset": case.dataset,
-        "events": len(case.events),
+        "events": len(case.timestamps),
         "sessions": len(case.sessions),
         "messages": len(case.messages),
         "attempts": len(a),

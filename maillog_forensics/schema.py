@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["COLUMNS", "COUNTER_COMMANDS", "EVENT_SCHEMA", "FLAG_BITS", "Column", "column_names"]
+__all__ = ["COLUMNS", "COUNTER_COMMANDS", "EVENT_SCHEMA", "FLAG_BITS", "Column", "EventRows", "column_names"]
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,32 @@ ENVELOPE_COLUMNS = frozenset(
         "line_no",
     ]
 )
+
+
+@dataclass(frozen=True)
+class EventRows:
+    """The rows an analysis step reads: lines of these daemons, of these kinds, or with a queue id.
+
+    A row is kept when it meets any of the three. Each table names its rows (e.g.
+    ``sessions.EVENT_ROWS``) so that ``load_events(..., rows=...)`` reads only those from
+    Parquet: the report never holds every event of a large dataset at once.
+
+    Examples
+    --------
+    >>> EventRows(daemons=("smtpd",), kinds=("postscreen_verdict",))
+    EventRows(daemons=('smtpd',), kinds=('postscreen_verdict',), queue_id=False)
+    """
+
+    daemons: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    queue_id: bool = False
+
+    def __or__(self, other: EventRows) -> EventRows:
+        return EventRows(
+            tuple(dict.fromkeys((*self.daemons, *other.daemons))),
+            tuple(dict.fromkeys((*self.kinds, *other.kinds))),
+            self.queue_id or other.queue_id,
+        )
 
 
 def column_names() -> list[str]:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import COUNTER_COMMANDS
+from .schema import COUNTER_COMMANDS, EventRows
 
 __all__ = ["SESSION_COLUMNS", "session_ids_of_rows", "session_lines", "sessions_from_events"]
 
@@ -49,6 +49,9 @@ EVENT_COLUMNS = [
     "source_file",
     "line_no",
 ]
+
+#: rows it reads: smtpd lines and postscreen verdicts (``load_events(..., rows=EVENT_ROWS)``)
+EVENT_ROWS = EventRows(daemons=("smtpd",), kinds=("postscreen_verdict",))
 
 SESSION_COLUMNS = [
     "session_id",

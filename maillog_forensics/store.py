@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -32,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .schema import EVENT_SCHEMA
+from .schema import EVENT_SCHEMA, EventRows
 
 __all__ = [
     "DatasetError",
@@ -235,6 +236,7 @@ def load_events(
     end: datetime | str | None = None,
     columns: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
+    rows: EventRows | None = None,
 ) -> pd.DataFrame:
     """Load events from a dataset as a pandas DataFrame.
 
@@ -249,6 +251,9 @@ def load_events(
         Only these columns (projection pushed into the scan). Default: all.
     kinds
         Only these line kinds.
+    rows
+        Only the rows an analysis step reads (``sessions.EVENT_ROWS`` and the like);
+        pushed into the scan like ``kinds``.
 
     Returns
     -------
@@ -269,25 +274,65 @@ def load_events(
     if kinds is not None:
         cond = ds.field("kind").isin(list(kinds))
         expr = cond if expr is None else expr & cond
+    if rows is not None:
+        cond = _rows_expression(rows)
+        expr = cond if expr is None else expr & cond
     cols = list(columns) if columns is not None else None
     if cols is not None:
         for needed in ("source_file", "line_no"):
             if needed not in cols:
                 cols.append(needed)
     table = dset.to_table(columns=cols, filter=expr)
-    table = table.combine_chunks() if table.num_rows else table
-    df: pd.DataFrame = table.to_pandas(types_mapper=_int_mapper, ignore_metadata=True)
-    if len(df):
-        order = {name: i for i, name in enumerate(_source_order(path))}
-        key = df["source_file"].astype("object").map(order).fillna(len(order))
-        df = pd.DataFrame(
-            df.assign(_o=key.to_numpy())
-            .sort_values(["_o", "line_no"], kind="stable", ignore_index=True)
-            .drop(columns="_o")
-        )
     if columns is not None:
-        df = pd.DataFrame(df[list(columns)])
+        table = table.select(list(dict.fromkeys([*columns, *cols])))
+    table = _in_input_order(table, _source_order(path))
+    # self_destruct frees each Arrow column once converted: the peak stays near one frame
+    df: pd.DataFrame = table.to_pandas(
+        types_mapper=_int_mapper, ignore_metadata=True, self_destruct=True, split_blocks=True
+    )
+    del table
+    if columns is not None:
+        df = df.drop(columns=[c for c in df.columns if c not in columns])
     return df
+
+
+def _rows_expression(rows: EventRows) -> ds.Expression:
+    # isin is False (not null) for a null daemon or kind; Kleene "or" keeps the rest
+    cond = ds.field("daemon").isin(pa.array(rows.daemons, type=pa.string())) | ds.field("kind").isin(
+        pa.array(rows.kinds, type=pa.string())
+    )
+    if rows.queue_id:
+        cond = cond | ds.field("queue_id").is_valid()
+    return cond
+
+
+def _in_input_order(table: pa.Table, sources: list[str]) -> pa.Table:
+    """Rows in input order (``source_file`` as listed in the manifest, then ``line_no``).
+
+    Part files are usually read in that order already: then nothing is copied.
+    """
+    if table.num_rows < 2:
+        return table
+    known = pa.array(sources, type=pa.string())
+    ranks = []
+    for chunk in table.column("source_file").chunks:
+        if pa.types.is_dictionary(chunk.type):  # rank the few distinct names, not every row
+            by_code = pc.fill_null(
+                pc.index_in(chunk.dictionary.cast(pa.string()), value_set=known), len(sources)
+            )
+            ranks.append(pc.take(by_code, chunk.indices).to_numpy(zero_copy_only=False))
+        else:
+            ranks.append(
+                pc.fill_null(pc.index_in(chunk.cast(pa.string()), value_set=known), len(sources)).to_numpy()
+            )
+    rank = np.concatenate(ranks).astype(np.int64) if ranks else np.zeros(0, dtype=np.int64)
+    line_no = table.column("line_no").to_numpy().astype(np.int64)
+    if len(rank) and np.all(np.diff(rank) >= 0):
+        same = np.diff(rank) == 0
+        if np.all(np.diff(line_no)[same] >= 0):
+            return table
+    order = np.lexsort((line_no, rank))
+    return table.take(pa.array(order))
 
 
 def _source_order(dataset: Path) -> list[str]:

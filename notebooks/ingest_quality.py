@@ -56,7 +56,7 @@ report.unparsed_examples(case)
 # ## Time coverage
 
 # %%
-report.figure(lines_over_time(case.events, tz=tz_display), interactive=interactive)
+report.figure(lines_over_time(case.timestamps, tz=tz_display), interactive=interactive)
 
 # %%
 report.time_coverage(case)

@@ -297,3 +297,76 @@ def test_analysis_columns_give_the_same_tables_as_the_full_frame(
 
     for got, want in zip(tables(slim), tables(full), strict=True):
         pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        ("data/sample/mail.log",),
+        ("corpus:postfix-lab/mail.postlogd.log", "corpus:postfix-lab/dovecot.native.log"),
+        ("corpus:postfix-logsums-helga/mail.log.gz",),
+    ],
+)
+def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
+    tmp_path: Path, logs: tuple[str, ...]
+) -> None:
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics import auth, detect, messages, sessions
+    from maillog_forensics.fingerprint import EVENT_COLUMNS as FP_COLUMNS
+    from maillog_forensics.fingerprint import EVENT_ROWS as FP_ROWS
+    from maillog_forensics.fingerprint import fingerprint
+    from maillog_forensics.report import Case
+    from maillog_forensics.store import load_secrets
+    from tests.corpus import corpus_path
+
+    paths = [
+        str(corpus_path(*p.removeprefix("corpus:").split("/"))) if p.startswith("corpus:") else str(REPO / p)
+        for p in logs
+    ]
+    ds = tmp_path / "ds"
+    mf.ingest(paths, ds, tz="UTC", year=2026)
+    full = mf.load_events(ds)
+    s = mf.sessions_from_events(full)
+    a = auth.auth_attempts_from_events(
+        full, sessions=s, secrets=load_secrets(ds), hmac_key=mf.load_or_create_key(ds)
+    )
+    m = mf.messages_from_events(full)
+    f = detect.findings(full, sessions=s, attempts=a, messages=m)
+
+    case = Case(str(ds))
+    assert "events" not in vars(case)  # nothing loaded up front
+    for got, want in zip(
+        [case.sessions, case.attempts, case.messages, case.findings], [s, a, m, f], strict=True
+    ):
+        pd.testing.assert_frame_equal(got, want)
+    assert "events" not in vars(case)  # no step needed every event at once
+    assert len(case.timestamps) == len(full)
+    for mod in (sessions, auth, messages, detect):
+        part = case.load(columns=mod.EVENT_COLUMNS, rows=mod.EVENT_ROWS)
+        assert len(part) < len(full)
+        assert list(part.columns) == list(dict.fromkeys(mod.EVENT_COLUMNS))
+    subset = case.load(columns=FP_COLUMNS, rows=FP_ROWS)
+    assert fingerprint(subset, log_lines=len(full)) == fingerprint(full)
+
+
+def test_load_events_rows_keep_any_of_daemon_kind_or_queue_id(tmp_path: Path) -> None:
+    import maillog_forensics as mf
+    from maillog_forensics.schema import EventRows
+
+    ds = tmp_path / "ds"
+    mf.ingest([str(REPO / "data/sample/mail.log")], ds, tz="UTC", year=2026)
+    full = mf.load_events(ds, columns=["daemon", "kind", "queue_id"])
+    rows = EventRows(daemons=("smtpd",), kinds=("daemon_started",), queue_id=True)
+    got = mf.load_events(ds, columns=["daemon", "kind", "queue_id"], rows=rows)
+    want = full[
+        (full["daemon"] == "smtpd").fillna(False)
+        | (full["kind"] == "daemon_started").fillna(False)
+        | full["queue_id"].notna()
+    ].reset_index(drop=True)
+    assert 0 < len(got) < len(full)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, want, check_categorical=False)
+    assert len(mf.load_events(ds, columns=["kind"], rows=EventRows())) == 0

@@ -25,7 +25,10 @@ def main(dataset: str) -> None:
         t = time.perf_counter()
         table = getattr(case, name)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{name}: {len(table):,} rows in {time.perf_counter() - t:.1f} s (peak RSS so far {rss:,.0f} MiB)", flush=True)
+        print(
+            f"{name}: {len(table):,} rows in {time.perf_counter() - t:.1f} s; peak RSS so far {rss:,.0f} MiB",
+            flush=True,
+        )
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 

@@ -277,14 +277,9 @@ def load_events(
     if rows is not None:
         cond = _rows_expression(rows)
         expr = cond if expr is None else expr & cond
-    cols = list(columns) if columns is not None else None
-    if cols is not None:
-        for needed in ("source_file", "line_no"):
-            if needed not in cols:
-                cols.append(needed)
+    # source_file and line_no are read in any case: they give the input order
+    cols = None if columns is None else list(dict.fromkeys([*columns, "source_file", "line_no"]))
     table = dset.to_table(columns=cols, filter=expr)
-    if columns is not None:
-        table = table.select(list(dict.fromkeys([*columns, *cols])))
     table = _in_input_order(table, _source_order(path))
     # self_destruct frees each Arrow column once converted: the peak stays near one frame
     df: pd.DataFrame = table.to_pandas(

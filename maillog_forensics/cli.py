@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,23 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser(
         "export",
         help="write a table of a dataset as csv, jsonl, json or parquet",
-        description="Write a table (events, sessions, messages, deliveries) of a dataset. "
-        "CSV cells that start like a formula are neutralised.",
+        description="Write a table (events, sessions, messages, deliveries, attempts, findings) of a "
+        "dataset. CSV cells that start like a formula are neutralised.",
     )
-    exp.add_argument(
-        "table", choices=["events", "sessions", "messages", "deliveries", "attempts"], help="which table"
-    )
+    exp.add_argument("table", choices=list(TABLES), help="which table")
     exp.add_argument("dataset", metavar="DATASET")
     exp.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
     exp.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
-    exp.add_argument("--start", help="only events at or after this time (UTC)")
+    exp.add_argument("--start", help="only events at or after this time (UTC): every table is made of those")
     exp.add_argument("--end", help="only events before this time (UTC)")
-    exp.add_argument("--kind", nargs="+", help="only these line kinds")
+    exp.add_argument("--kind", nargs="+", help="events: only these line kinds")
     exp.add_argument(
         "--reveal-passwords",
         action="store_true",
         help="attempts: show decoded passwords in clear (default: length, class and keyed hash only)",
     )
+    _cluster_options(exp)
 
     ex = sub.add_parser(
         "explain",
@@ -108,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a threshold of DetectConfig, e.g. --set brute_force_min_failures=10",
     )
+    _cluster_options(fnd)
 
     blk = sub.add_parser(
         "blocklist",
@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     blk.add_argument("--format", default="plain", choices=["plain", "nft", "iptables", "postfix", "fail2ban"])
     blk.add_argument("--min-severity", default="low", choices=["info", "low", "medium", "high", "critical"])
     blk.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a threshold")
+    _cluster_options(blk)
 
     rep = sub.add_parser(
         "report",
@@ -137,7 +138,45 @@ def _parser() -> argparse.ArgumentParser:
         "summary", help="print what a dataset holds", description="Print the manifest summary."
     )
     summ.add_argument("dataset", metavar="DATASET")
+    _cluster_options(summ)
     return p
+
+
+#: the tables ``export`` writes (kept here so ``--help`` needs no pandas import)
+TABLES = ("events", "sessions", "messages", "deliveries", "attempts", "findings")
+
+
+def _cluster_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="reconstruct the sessions on the workers of this Dask scheduler (tcp://HOST:PORT); they "
+        "must see the dataset folder at the same path (needs the dask extra)",
+    )
+    where.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="reconstruct the sessions on a local Dask cluster of N worker processes (needs the dask extra)",
+    )
+
+
+@contextlib.contextmanager
+def _case(args: argparse.Namespace, **options: Any) -> Iterator[Any]:
+    """The dataset's ``report.Case``, its sessions on a Dask cluster when asked for."""
+    from .report import Case
+    from .store import DatasetError
+
+    if not (Path(args.dataset) / "manifest.json").exists():
+        raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
+    if args.scheduler is None and args.dask_workers is None:
+        yield Case(args.dataset, **options)
+        return
+    from .cluster import cluster_client
+
+    with cluster_client(scheduler=args.scheduler, workers=args.dask_workers) as client:
+        yield Case(args.dataset, client=client, **options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,29 +241,16 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import TABLES, export_table
+    from .export import export_table
     from .store import load_events
 
     if args.table == "events":
         df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
-    elif args.table == "attempts":
-        from .auth import auth_attempts_from_events
-        from .credentials import load_or_create_key
-        from .report import ANALYSIS_COLUMNS
-        from .store import load_secrets
-
-        if args.reveal_passwords:
-            print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            df = auth_attempts_from_events(
-                load_events(args.dataset, columns=ANALYSIS_COLUMNS),
-                secrets=load_secrets(args.dataset),
-                hmac_key=load_or_create_key(args.dataset),
-                reveal_passwords=args.reveal_passwords,
-            )
     else:
-        df = TABLES[args.table](args.dataset)
+        if args.reveal_passwords and args.table == "attempts":
+            print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
+        with _case(args, start=args.start, end=args.end, reveal_passwords=args.reveal_passwords) as case:
+            df = getattr(case, args.table)
     export_table(df, fmt=args.format, out=args.output)
     return 0
 
@@ -247,27 +273,19 @@ def _config(settings: list[str]) -> Any:
     return DetectConfig(**values)
 
 
-def _analyse(dataset: str, settings: list[str]) -> tuple[Any, Any]:
+def _analyse(args: argparse.Namespace) -> tuple[Any, Any]:
     """Findings and attempts of a dataset (passwords never in clear here)."""
-    from .auth import auth_attempts_from_events
-    from .credentials import load_or_create_key
-    from .detect import findings
-    from .report import ANALYSIS_COLUMNS
-    from .store import load_events, load_secrets
-
-    config = _config(settings)
-    events = load_events(dataset, columns=ANALYSIS_COLUMNS)
-    attempts = auth_attempts_from_events(
-        events, secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
-    )
-    return findings(events, attempts=attempts, config=config), attempts
+    config = _config(args.set)
+    with _case(args) as case:
+        case.config = config
+        return case.findings, case.attempts
 
 
 def _findings(args: argparse.Namespace) -> int:
     from .detect import SEVERITIES
     from .export import export_table, terminal_safe
 
-    found, _ = _analyse(args.dataset, args.set)
+    found, _ = _analyse(args)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     found = found[found["severity"].map(rank) >= rank[args.min_severity]]
     if args.format != "table":
@@ -292,7 +310,7 @@ def _blocklist(args: argparse.Namespace) -> int:
     from .export import terminal_safe
     from .remediate import blocklist, render_blocklist
 
-    found, attempts = _analyse(args.dataset, args.set)
+    found, attempts = _analyse(args)
     bl = blocklist(found, attempts, min_severity=args.min_severity)
     sys.stdout.write(render_blocklist(bl, args.format))
     for ip, why in bl.held_back.items():
@@ -354,9 +372,9 @@ def _summary(args: argparse.Namespace) -> int:
         )
     kinds = m.get("kind_counts", {})
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
-    from .export import TABLES
-
-    for line in _auth_summary(TABLES["attempts"](args.dataset)):
+    with _case(args) as case:
+        attempts = case.attempts
+    for line in _auth_summary(attempts):
         print(terminal_safe(line))
     return 0
 

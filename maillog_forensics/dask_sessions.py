@@ -13,6 +13,7 @@ columns the types the pandas path gives them: the result equals
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pyarrow.dataset as ds
 
 from .schema import EVENT_SCHEMA
 from .sessions import EVENT_COLUMNS, SESSION_COLUMNS, _postscreen, sessions_from_events
-from .store import DatasetError, _int_mapper, read_manifest
+from .store import DatasetError, _int_mapper, read_manifest, window_expression
 
 __all__ = ["load_part", "sessions_on_cluster"]
 
@@ -85,18 +86,23 @@ def _sessions_of_partition(df: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataF
     return out if len(out) else None
 
 
-def _categories(files: list[str], columns: list[str]) -> dict[str, pd.Index]:
-    """Categories ``load_events`` gives these columns (the dataset's dictionaries, unified)."""
-    table = ds.dataset(files, schema=EVENT_SCHEMA, format="parquet").to_table(columns=columns)
-    table = table.combine_chunks() if table.num_rows else table
+def _categories(files: list[str], columns: list[str], window: Any) -> dict[str, pd.Index]:
+    """Categories ``load_events`` gives these columns (the dictionaries of what it reads, unified)."""
+    table = ds.dataset(files, schema=EVENT_SCHEMA, format="parquet").to_table(columns=columns, filter=window)
     df = table.to_pandas(ignore_metadata=True)
     return {c: df[c].cat.categories for c in columns}
 
 
 def sessions_on_cluster(
-    dataset: str | os.PathLike[str], *, client: Any, partitions: int | None = None
+    dataset: str | os.PathLike[str],
+    *,
+    client: Any = None,
+    scheduler: str | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
-    """``sessions_from_events(load_events(dataset))``, computed on a Dask cluster.
+    """``sessions_from_events(load_events(dataset, start=start, end=end))``, computed on a Dask cluster.
 
     Parameters
     ----------
@@ -105,6 +111,10 @@ def sessions_on_cluster(
         at the same path.
     client
         A ``distributed.Client`` (see :func:`maillog_forensics.cluster.cluster_client`).
+    scheduler
+        Or the address of a running scheduler (``tcp://HOST:PORT``) to connect to for this call.
+    start, end
+        Only the events with ``start <= ts < end`` (UTC), as ``load_events`` takes them.
     partitions
         Partitions after the shuffle. Default: one per part file, at most four per thread.
 
@@ -114,6 +124,13 @@ def sessions_on_cluster(
         ``SESSION_COLUMNS``, one row per session in order of first line, the same table
         (values and types) as the pandas path.
     """
+    if (client is None) == (scheduler is None):
+        raise ValueError("give either a Dask client or a scheduler address")
+    if client is None:
+        from .cluster import cluster_client
+
+        with cluster_client(scheduler=scheduler) as own:
+            return sessions_on_cluster(dataset, client=own, start=start, end=end, partitions=partitions)
     import dask
     import dask.dataframe as dd
     from dask.delayed import delayed
@@ -126,7 +143,10 @@ def sessions_on_cluster(
     if not files:
         return sessions_from_events(pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS}))
     rank = {e["path"]: i for i, e in enumerate(manifest.get("inputs", []))}
+    window = window_expression(start, end)
     smtpd = (ds.field("daemon") == "smtpd") & ds.field("instance").is_valid()
+    if window is not None:
+        smtpd = smtpd & window
     threads = max(1, sum(client.nthreads().values()))
     with dask.config.set({"dataframe.convert-string": False}):
         meta = load_part(files[0], fields=EVENT_COLUMNS, rank=rank, filter=smtpd).iloc[:0]
@@ -145,6 +165,8 @@ def sessions_on_cluster(
         tasks = [delayed(_sessions_of_partition)(p, dtypes) for p in shuffled.to_delayed()]
         ps_cols = ["host", "client_ip", "ts", "ps_event", "daemon", "kind", "source_file", "line_no"]
         verdicts = (ds.field("daemon") == "postscreen") & (ds.field("kind") == "postscreen_verdict")
+        if window is not None:
+            verdicts = verdicts & window
         ps_parts = [delayed(load_part)(f, fields=ps_cols, rank=rank, filter=verdicts) for f in files]
         done = client.gather(client.compute([*tasks, *ps_parts]))
     found = [d for d in done[: len(tasks)] if d is not None]
@@ -156,7 +178,7 @@ def sessions_on_cluster(
     file_rank = first[0].map(rank).fillna(len(rank)).to_numpy(dtype=np.int64)
     line_no = first[2].astype(np.int64).to_numpy()
     out = out.iloc[np.lexsort((line_no, file_rank))].reset_index(drop=True)
-    cats = _categories(files, sorted(set(_CATEGORICAL.values())))
+    cats = _categories(files, sorted(set(_CATEGORICAL.values())), window)
     for col, source in _CATEGORICAL.items():
         out[col] = out[col].astype(pd.CategoricalDtype(cats[source]))
     ps = _in_log_order(pd.concat([d for d in done[len(tasks) :]], ignore_index=True))

@@ -11,13 +11,12 @@ import io
 import json
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
 
-__all__ = ["TABLES", "csv_safe", "export_table", "terminal_safe"]
+__all__ = ["csv_safe", "export_table", "terminal_safe"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -39,53 +38,6 @@ def csv_safe(value: Any) -> Any:
 def terminal_safe(text: str) -> str:
     """Replace control characters (escape sequences, bidi overrides) with ``?``."""
     return _CONTROL.sub("?", text)
-
-
-def _events(dataset: str) -> pd.DataFrame:
-    from .store import load_events
-
-    return load_events(dataset)
-
-
-def _sessions(dataset: str) -> pd.DataFrame:
-    from .sessions import EVENT_COLUMNS, sessions_from_events
-    from .store import load_events
-
-    return sessions_from_events(load_events(dataset, columns=EVENT_COLUMNS))
-
-
-def _messages(dataset: str) -> pd.DataFrame:
-    from .messages import EVENT_COLUMNS, messages_from_events
-    from .store import load_events
-
-    return messages_from_events(load_events(dataset, columns=EVENT_COLUMNS))
-
-
-def _deliveries(dataset: str) -> pd.DataFrame:
-    from .messages import EVENT_COLUMNS, deliveries_from_events
-    from .store import load_events
-
-    return deliveries_from_events(load_events(dataset, columns=EVENT_COLUMNS))
-
-
-def _attempts(dataset: str) -> pd.DataFrame:
-    from .auth import auth_attempts_from_events
-    from .credentials import load_or_create_key
-    from .store import load_events, load_secrets
-
-    return auth_attempts_from_events(
-        load_events(dataset), secrets=load_secrets(dataset), hmac_key=load_or_create_key(dataset)
-    )
-
-
-#: table name → function(dataset) returning the DataFrame
-TABLES: dict[str, Callable[[str], pd.DataFrame]] = {
-    "events": _events,
-    "sessions": _sessions,
-    "messages": _messages,
-    "deliveries": _deliveries,
-    "attempts": _attempts,
-}
 
 
 def export_table(

@@ -75,6 +75,10 @@ class Case:
     ``EVENT_COLUMNS`` of its module) and lets them go once it is built, so the memory a
     report needs is that of its largest step, not of every event at once. ``events`` (all
     analysis columns of every row in the window) is loaded only when asked for.
+
+    With a Dask ``client`` the sessions are reconstructed on that cluster
+    (:func:`maillog_forensics.dask_sessions.sessions_on_cluster`: the same table); the other
+    tables are computed here from them.
     """
 
     def __init__(
@@ -85,8 +89,10 @@ class Case:
         start: str | None = None,
         end: str | None = None,
         valid_users_file: str | None = None,
+        client: Any = None,
     ) -> None:
         self.dataset = dataset
+        self.client = client
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
         self.window = (start or None, end or None)
@@ -118,6 +124,11 @@ class Case:
         """``sessions_from_events``."""
         from . import sessions
 
+        if self.client is not None:
+            from .dask_sessions import sessions_on_cluster
+
+            start, end = self.window
+            return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
         return sessions.sessions_from_events(
             self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
         )
@@ -149,6 +160,15 @@ class Case:
         )
 
     @cached_property
+    def deliveries(self) -> pd.DataFrame:
+        """``deliveries_from_events``."""
+        from . import messages
+
+        # the lines of a queue id are all it reads (no session is looked up)
+        events = self.load(columns=messages.EVENT_COLUMNS, rows=EventRows(queue_id=True))
+        return messages.deliveries_from_events(events)
+
+    @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
         from . import detect
@@ -173,20 +193,36 @@ def analyse(
     end: str | None = None,
     valid_users_file: str | None = None,
     thresholds: dict[str, int] | None = None,
+    scheduler: str = "",
 ) -> Case:
     """Open a dataset for a report (tables computed when first used).
 
     ``logs`` are ingested into ``dataset`` first when it does not exist yet (so a notebook
     runs on the bundled sample out of the box). ``start``/``end`` (UTC) limit the events;
     ``valid_users_file`` (one user name per line) tells which guessed names are real
-    accounts where Dovecot did not say; ``thresholds`` override :class:`DetectConfig`.
+    accounts where Dovecot did not say; ``thresholds`` override :class:`DetectConfig`;
+    ``scheduler`` (``tcp://HOST:PORT``) reconstructs the sessions on that Dask cluster, whose
+    workers must see the dataset at the same path (the connection lasts as long as the kernel).
     """
     if logs and not (Path(dataset) / "manifest.json").exists():
         from .ingest import ingest
 
         ingest(logs, dataset, quiet=True)
+    client = None
+    if scheduler:
+        from .cluster import require_dask
+
+        require_dask()
+        from distributed import Client
+
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
     case = Case(
-        dataset, reveal_passwords=reveal_passwords, start=start, end=end, valid_users_file=valid_users_file
+        dataset,
+        reveal_passwords=reveal_passwords,
+        start=start,
+        end=end,
+        valid_users_file=valid_users_file,
+        client=client,
     )
     case.config = DetectConfig(**(thresholds or {}))
     return case

@@ -264,13 +264,7 @@ def load_events(
     """
     path = Path(dataset)
     dset, _ = _event_dataset(path)
-    expr = None
-    for bound, op in ((start, pc.greater_equal), (end, pc.less)):
-        if bound is not None:
-            ts = pd.Timestamp(bound)
-            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-            cond = op(ds.field("ts"), pa.scalar(ts.to_pydatetime(), type=pa.timestamp("us", tz="UTC")))
-            expr = cond if expr is None else expr & cond
+    expr = window_expression(start, end)
     if kinds is not None:
         cond = ds.field("kind").isin(list(kinds))
         expr = cond if expr is None else expr & cond
@@ -289,6 +283,18 @@ def load_events(
     if columns is not None:
         df = df.drop(columns=[c for c in df.columns if c not in columns])
     return df
+
+
+def window_expression(start: datetime | str | None, end: datetime | str | None) -> ds.Expression | None:
+    """The Parquet filter ``start <= ts < end`` (UTC; strings parsed by pandas), or ``None``."""
+    expr = None
+    for bound, op in ((start, pc.greater_equal), (end, pc.less)):
+        if bound is not None:
+            ts = pd.Timestamp(bound)
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            cond = op(ds.field("ts"), pa.scalar(ts.to_pydatetime(), type=pa.timestamp("us", tz="UTC")))
+            expr = cond if expr is None else expr & cond
+    return expr
 
 
 def _rows_expression(rows: EventRows) -> ds.Expression:

@@ -27,6 +27,7 @@ start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00
 end: str = ""  # only events before this time (UTC); empty for all
 valid_users_file: str = ""  # optional file of real user names, one per line
 thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
+scheduler: str = ""  # Dask scheduler (tcp://HOST:PORT) to reconstruct sessions on; empty: this machine
 
 # %%
 import pandas as pd
@@ -43,6 +44,7 @@ case = report.analyse(
     end=end,
     valid_users_file=valid_users_file,
     thresholds=thresholds,
+    scheduler=scheduler,
 )
 
 # %% [markdown]

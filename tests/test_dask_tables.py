@@ -92,3 +92,69 @@ def test_attempt_counts_and_username_stats_on_dask_equal_pandas(
     # the counts agree with a plain group-by
     failed = attempts[attempts["outcome"].isin(["failed", "rejected", "aborted", "rate_limited"])]
     assert expected.set_index("username")["failed"].sum() == failed["username"].notna().sum()
+
+
+def test_sessions_on_cluster_take_a_window_and_a_scheduler_address(
+    dask_client: Any, datasets: dict[str, Path]
+) -> None:
+    ds = datasets["generated"]
+    ts = mf.load_events(ds, columns=["ts"])["ts"].dropna().sort_values()
+    start, end = ts.iloc[len(ts) // 4], ts.iloc[len(ts) // 2]
+    expected = mf.sessions_from_events(mf.load_events(ds, start=start, end=end))
+    got = sessions_on_cluster(ds, scheduler=dask_client.scheduler.address, start=start, end=end)
+    pd.testing.assert_frame_equal(got, expected)
+    assert 0 < len(expected) < len(mf.sessions_from_events(mf.load_events(ds)))
+    with pytest.raises(ValueError, match="either a Dask client or a scheduler"):
+        sessions_on_cluster(ds)
+
+
+def test_cli_analysis_on_a_scheduler_equals_the_local_run(
+    dask_client: Any, datasets: dict[str, Path]
+) -> None:
+    import io
+    import subprocess
+    import sys
+
+    ds = str(datasets["generated"])
+    address = dask_client.scheduler.address
+
+    def cli(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "maillog_forensics.cli", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+
+    def tasks_run() -> int:
+        return int(dask_client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter))
+
+    local = cli("findings", ds, "--format", "json")
+    before = tasks_run()
+    assert cli("findings", ds, "--format", "json", "--scheduler", address) == local
+    assert tasks_run() > before
+    assert len(pd.read_json(io.StringIO(local))) > 0
+    sessions = cli("export", "sessions", ds, "--format", "csv", "--scheduler", address)
+    assert sessions == cli("export", "sessions", ds, "--format", "csv")
+    assert cli("blocklist", ds, "--scheduler", address) == cli("blocklist", ds)
+
+
+def test_report_notebook_with_a_scheduler_parameter_says_what_the_local_run_says(
+    dask_client: Any, datasets: dict[str, Path], tmp_path: Path
+) -> None:
+    import json
+
+    from maillog_forensics.report import run_report
+
+    ds = str(datasets["corpus"])
+    summaries = []
+    for name, params in (("local", {}), ("cluster", {"scheduler": dask_client.scheduler.address})):
+        results = run_report(
+            [ds], str(tmp_path / name), parameters=params, notebooks=("incident_report",), quiet=True
+        )
+        assert [r.error for r in results] == [None]
+        summaries.append(json.loads((tmp_path / name / "summary.json").read_text()))
+    local, cluster = summaries
+    assert cluster == local
+    assert local["compromised_accounts"] and local["sessions"] > 10

@@ -63,7 +63,9 @@ def sample_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ds
 
 
-@pytest.mark.parametrize(("table", "rows"), [("sessions", 162), ("messages", 14), ("deliveries", 22)])
+@pytest.mark.parametrize(
+    ("table", "rows"), [("sessions", 162), ("messages", 14), ("deliveries", 22), ("attempts", 195)]
+)
 def test_export_tables_through_the_cli(sample_dataset: Path, tmp_path: Path, table: str, rows: int) -> None:
     res = subprocess.run(
         [
@@ -112,3 +114,38 @@ def test_summary_names_attackers_and_logins(sample_dataset: Path) -> None:
     assert "alice@lab.example from 127.0.0.66: 1  <- this address also failed logins" in out
     assert "logged credentials for 5 session(s)" in out
     assert "Spring2024!" not in out
+
+
+def _cli(*args: str) -> str:
+    res = subprocess.run(
+        [sys.executable, "-m", "maillog_forensics.cli", *args], capture_output=True, text=True, check=True
+    )
+    return res.stdout
+
+
+def test_export_findings_and_a_window_through_the_cli(sample_dataset: Path) -> None:
+    import maillog_forensics as mf
+    from maillog_forensics.report import Case
+
+    found = pd.read_json(io.StringIO(_cli("export", "findings", str(sample_dataset), "--format", "json")))
+    assert set(found["kind"]) == set(Case(str(sample_dataset)).findings["kind"])
+    assert "account_compromised" in set(found["kind"])
+    # --start/--end: the sessions made of the events in that window, as the library gives them
+    events = mf.load_events(sample_dataset)
+    middle = events["ts"].sort_values().iloc[len(events) // 2]
+    start = str(middle.tz_convert("UTC").tz_localize(None))
+    got = pd.read_csv(io.StringIO(_cli("export", "sessions", str(sample_dataset), "--start", start)))
+    want = mf.sessions_from_events(mf.load_events(sample_dataset, start=start))
+    assert 0 < len(got) == len(want) < 162
+
+
+def test_analysis_commands_refuse_a_folder_that_is_no_dataset(tmp_path: Path) -> None:
+    for command in (["findings"], ["blocklist"], ["summary"], ["export", "sessions"]):
+        res = subprocess.run(
+            [sys.executable, "-m", "maillog_forensics.cli", *command, str(tmp_path)],
+            capture_output=True,
+            text=True,
+        )
+        assert res.returncode == 2, command
+        assert "is not a maillog-forensics dataset" in res.stderr
+        assert "Traceback" not in res.stderr

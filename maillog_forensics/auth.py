@@ -21,7 +21,6 @@ import pandas as pd
 
 from .credentials import decode_response, password_facts
 from .schema import EventRows
-from .sessions import EVENT_COLUMNS as _SESSION_EVENT_COLUMNS
 from .sessions import session_lines, sessions_from_events
 
 __all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
@@ -115,25 +114,32 @@ def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
     return [[{"source_file": str(f), "line_no": int(n)}] for f, n in zip(files, lines, strict=True)]
 
 
-#: event columns auth_attempts_from_events reads besides the sessioniser's
-EVENT_COLUMNS = list(
-    dict.fromkeys(
-        [
-            *_SESSION_EVENT_COLUMNS,
-            "sasl_method",
-            "username",
-            "auth_driver",
-            "auth_result",
-            "auth_attempts",
-            "login_event",
-            "direction",
-            "io_length",
-            "payload",
-            "secret_length",
-            "metric",
-        ]
-    )
-)
+#: event columns auth_attempts_from_events reads (the smtpd process key places each line in
+#: its session; the session's own figures come from the sessions table)
+EVENT_COLUMNS = [
+    "ts",
+    "host",
+    "instance",
+    "service",
+    "daemon",
+    "pid",
+    "kind",
+    "client_ip",
+    "reason",
+    "stage",
+    "metric",
+    "sasl_method",
+    "sasl_username",
+    "username",
+    "auth_result",
+    "auth_attempts",
+    "login_event",
+    "direction",
+    "io_length",
+    "payload",
+    "source_file",
+    "line_no",
+]
 
 #: rows it reads: smtpd lines (to know each line's session), Postfix's AUTH warnings and
 #: rate limits, Dovecot's passdb and login lines, logged dialogue (``load_events(..., rows=)``)

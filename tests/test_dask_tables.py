@@ -49,8 +49,11 @@ def test_sessions_on_cluster_equal_the_pandas_sessions(
         assert expected["postscreen_verdict"].notna().sum() > 0
 
 
-def test_attempts_and_findings_from_cluster_sessions(dask_client: Any, datasets: dict[str, Path]) -> None:
-    ds = datasets["generated"]
+@pytest.mark.parametrize("name", ["corpus", "generated"])
+def test_attempts_and_findings_from_cluster_sessions(
+    dask_client: Any, datasets: dict[str, Path], name: str
+) -> None:
+    ds = datasets[name]
     events = mf.load_events(ds)
     key = mf.load_or_create_key(ds)
     sessions = mf.sessions_from_events(events)

@@ -241,16 +241,18 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_table
-    from .store import load_events
+    from .export import export_pieces, export_table
+    from .store import iter_events
 
     if args.table == "events":
-        df = load_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
-    else:
-        if args.reveal_passwords and args.table == "attempts":
-            print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
-        with _case(args, start=args.start, end=args.end, reveal_passwords=args.reveal_passwords) as case:
-            df = getattr(case, args.table)
+        # a million lines at a time: an export of any size fits in memory
+        pieces = iter_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
+        export_pieces(pieces, fmt=args.format, out=args.output)
+        return 0
+    if args.reveal_passwords and args.table == "attempts":
+        print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
+    with _case(args, start=args.start, end=args.end, reveal_passwords=args.reveal_passwords) as case:
+        df = getattr(case, args.table)
     export_table(df, fmt=args.format, out=args.output)
     return 0
 

@@ -11,12 +11,15 @@ import io
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-__all__ = ["csv_safe", "export_table", "terminal_safe"]
+__all__ = ["csv_safe", "export_pieces", "export_table", "terminal_safe"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -59,41 +62,95 @@ def export_table(
     out
         Output file; ``None`` writes text formats to standard output.
     """
+    export_pieces([df], fmt=fmt, out=out, stdout=stdout)
+
+
+def export_pieces(
+    pieces: Iterable[pd.DataFrame],
+    *,
+    fmt: str,
+    out: str | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Write a table that comes in pieces (same columns), one piece in memory at a time.
+
+    The output is that of :func:`export_table` on the pieces concatenated: one CSV header,
+    one JSON array, one Parquet file. Returns the number of rows written.
+    """
+    if fmt not in ("csv", "jsonl", "json", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}: use csv, jsonl, json or parquet")
     if fmt == "parquet":
         if out is None:
             raise ValueError("parquet output needs -o FILE")
-        df.to_parquet(out, index=False)
-        return
+        return _parquet_pieces(pieces, out)
     stream = stdout or sys.stdout
     text: TextIO = open(out, "w", encoding="utf-8", newline="") if out else stream  # noqa: SIM115
+    rows = 0
     try:
-        if fmt == "csv":
-            safe = df.copy()
-            for col in safe.columns:
-                if safe[col].dtype == object and safe[col].map(lambda v: isinstance(v, list)).any():
-                    safe[col] = safe[col].map(
-                        lambda v: "; ".join(map(_cell_text, v)) if isinstance(v, list) else v
-                    )
-                if (
-                    safe[col].dtype == object
-                    or pd.api.types.is_string_dtype(safe[col])
-                    or isinstance(safe[col].dtype, pd.CategoricalDtype)
-                ):
-                    safe[col] = safe[col].astype(object).map(csv_safe)
-            safe.to_csv(text, index=False)
-        elif fmt in ("jsonl", "json"):
-            records = _json_records(df)
-            if fmt == "jsonl":
-                for rec in records:
+        if fmt == "json":
+            text.write("[")
+        for df in pieces:
+            if fmt == "csv":
+                _csv_safe_frame(df).to_csv(text, index=False, header=rows == 0)
+            elif fmt == "jsonl":
+                for rec in _json_records(df):
                     text.write(json.dumps(rec, ensure_ascii=True, default=str) + "\n")
             else:
-                json.dump(records, text, ensure_ascii=True, default=str, indent=1)
-                text.write("\n")
-        else:
-            raise ValueError(f"unknown format {fmt!r}: use csv, jsonl, json or parquet")
+                for rec in _json_records(df):
+                    item = json.dumps(rec, ensure_ascii=True, default=str, indent=1).replace("\n", "\n ")
+                    text.write(("," if rows else "") + "\n " + item)
+                    rows += 1
+                continue
+            rows += len(df)
+        if fmt == "json":
+            text.write("\n]\n" if rows else "]\n")
     finally:
         if out:
             text.close()
+    return rows
+
+
+def _csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    safe = df.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object and safe[col].map(lambda v: isinstance(v, list)).any():
+            safe[col] = safe[col].map(lambda v: "; ".join(map(_cell_text, v)) if isinstance(v, list) else v)
+        if (
+            safe[col].dtype == object
+            or pd.api.types.is_string_dtype(safe[col])
+            or isinstance(safe[col].dtype, pd.CategoricalDtype)
+        ):
+            safe[col] = safe[col].astype(object).map(csv_safe)
+    return safe
+
+
+def _parquet_pieces(pieces: Iterable[pd.DataFrame], out: str) -> int:
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    rows = 0
+    try:
+        for df in pieces:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if schema is None:
+                # pieces carry their own categories: one dictionary index width for all
+                schema = pa.schema(
+                    [
+                        f.with_type(pa.dictionary(pa.int32(), f.type.value_type))
+                        if pa.types.is_dictionary(f.type)
+                        else f
+                        for f in table.schema
+                    ]
+                )
+                writer = pq.ParquetWriter(out, schema)
+            assert writer is not None
+            writer.write_table(table.cast(schema))
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no piece at all: an empty file that still reads
+        pd.DataFrame().to_parquet(out, index=False)
+    return rows
 
 
 def _cell_text(v: Any) -> str:

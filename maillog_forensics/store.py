@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from .schema import EVENT_SCHEMA, EventRows
 __all__ = [
     "DatasetError",
     "DatasetWriter",
+    "iter_events",
     "load_events",
     "load_secrets",
     "read_manifest",
@@ -264,17 +265,73 @@ def load_events(
     """
     path = Path(dataset)
     dset, _ = _event_dataset(path)
+    return _read(dset, _source_order(path), _filter(start, end, kinds, rows), columns)
+
+
+def iter_events(
+    dataset: str | os.PathLike[str],
+    *,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    columns: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    chunk_lines: int = 1_000_000,
+) -> Iterator[pd.DataFrame]:
+    """:func:`load_events` in pieces, for datasets larger than memory.
+
+    Yields frames of at most ``chunk_lines`` consecutive lines of one input each, in input
+    order; together they hold the rows ``load_events`` gives with the same arguments (each
+    piece typed the same way, categories per piece). Each piece is one Parquet scan: the
+    line-number range skips the part files outside it by their statistics.
+    """
+    if chunk_lines < 1:
+        raise ValueError(f"chunk_lines must be at least 1, not {chunk_lines}")
+    path = Path(dataset)
+    dset, manifest = _event_dataset(path)
+    order = _source_order(path)
+    base = _filter(start, end, kinds, None)
+    lines = {i["path"]: int(i.get("lines") or 0) for i in manifest.get("inputs", [])}
+    for source in order:
+        for first in range(1, lines.get(source, 0) + 1, chunk_lines):
+            piece = (
+                ds.field("source_file").isin(pa.array([source], type=pa.string()))
+                & (ds.field("line_no") >= first)
+                & (ds.field("line_no") < first + chunk_lines)
+            )
+            df = _read(dset, order, piece if base is None else base & piece, columns)
+            if len(df):
+                yield df
+    # rows of an input the manifest does not list (a damaged manifest): never lose them
+    stray = ~ds.field("source_file").isin(pa.array(order, type=pa.string()))
+    df = _read(dset, order, stray if base is None else base & stray, columns)
+    if len(df):
+        yield df
+
+
+def _filter(
+    start: datetime | str | None,
+    end: datetime | str | None,
+    kinds: Sequence[str] | None,
+    rows: EventRows | None,
+) -> ds.Expression | None:
     expr = window_expression(start, end)
     if kinds is not None:
-        cond = ds.field("kind").isin(list(kinds))
+        cond = ds.field("kind").isin(pa.array(list(kinds), type=pa.string()))
         expr = cond if expr is None else expr & cond
     if rows is not None:
         cond = _rows_expression(rows)
         expr = cond if expr is None else expr & cond
+    return expr
+
+
+def _read(
+    dset: ds.Dataset, order: list[str], expr: ds.Expression | None, columns: Sequence[str] | None
+) -> pd.DataFrame:
+    """Scan with filter and projection; rows in input order, typed for pandas."""
     # source_file and line_no are read in any case: they give the input order
     cols = None if columns is None else list(dict.fromkeys([*columns, "source_file", "line_no"]))
     table = dset.to_table(columns=cols, filter=expr)
-    table = _in_input_order(table, _source_order(path))
+    table = _in_input_order(table, order)
     # self_destruct frees each Arrow column once converted: the peak stays near one frame
     df: pd.DataFrame = table.to_pandas(
         types_mapper=_int_mapper, ignore_metadata=True, self_destruct=True, split_blocks=True

@@ -149,3 +149,54 @@ def test_analysis_commands_refuse_a_folder_that_is_no_dataset(tmp_path: Path) ->
         assert res.returncode == 2, command
         assert "is not a maillog-forensics dataset" in res.stderr
         assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "parquet"])
+def test_export_pieces_write_what_export_table_writes_for_the_whole(tmp_path: Path, fmt: str) -> None:
+    from maillog_forensics.export import export_pieces
+
+    whole = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3, 4, 5], dtype="Int32"),
+            "text": ["=cmd()", "plain", None, "+x", "é"],
+            "kind": pd.Categorical(["a", "b", "a", "c", "b"]),
+            "ts": pd.to_datetime(["2026-01-01T00:00:00Z"] * 5, utc=True),
+        }
+    )
+    # each piece has its own categories, as iter_events gives them
+    pieces = [whole.iloc[:2].reset_index(drop=True), whole.iloc[2:].reset_index(drop=True)]
+    pieces = [p.assign(kind=p["kind"].astype(str).astype("category")) for p in pieces]
+    one, many = tmp_path / f"one.{fmt}", tmp_path / f"many.{fmt}"
+    export_table(whole, fmt=fmt, out=str(one))
+    assert export_pieces(iter(pieces), fmt=fmt, out=str(many)) == len(whole)
+    if fmt == "parquet":
+        got, want = pd.read_parquet(many), pd.read_parquet(one)
+        pd.testing.assert_frame_equal(got.astype({"kind": object}), want.astype({"kind": object}))
+    else:
+        assert many.read_text() == one.read_text()
+    if fmt == "json":
+        assert json.loads(many.read_text())[0]["text"] == "=cmd()"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_pieces_of_nothing_is_a_valid_empty_table(tmp_path: Path, fmt: str) -> None:
+    from maillog_forensics.export import export_pieces
+
+    out = tmp_path / f"empty.{fmt}"
+    assert export_pieces(iter([]), fmt=fmt, out=str(out)) == 0
+    if fmt == "json":
+        assert json.loads(out.read_text()) == []
+
+
+def test_export_events_through_the_cli_streams_every_row(sample_dataset: Path, tmp_path: Path) -> None:
+    import maillog_forensics as mf
+
+    events = mf.load_events(sample_dataset)
+    got = pd.read_csv(io.StringIO(_cli("export", "events", str(sample_dataset), "--format", "csv")))
+    assert len(got) == len(events)
+    assert got["line_no"].tolist() == events["line_no"].tolist()
+    out = tmp_path / "events.parquet"
+    _cli("export", "events", str(sample_dataset), "--format", "parquet", "-o", str(out))
+    back = pd.read_parquet(out)
+    assert len(back) == len(events)
+    assert (back["kind"].astype(str).to_numpy() == events["kind"].astype(str).to_numpy()).all()

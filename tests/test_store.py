@@ -1,0 +1,84 @@
+"""Reading a dataset: load_events in pieces (iter_events) and row selections."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import maillog_forensics as mf
+from maillog_forensics.store import iter_events
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "sample" / "mail.log"
+
+
+@pytest.fixture(scope="module")
+def three_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample as a rotated set of three files (mail.log.2, .1, mail.log): three inputs."""
+    tmp = tmp_path_factory.mktemp("store")
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    third = len(lines) // 3
+    for name, part in (
+        ("mail.log.2", lines[:third]),
+        ("mail.log.1", lines[third : 2 * third]),
+        ("mail.log", lines[2 * third :]),
+    ):
+        (tmp / name).write_text("".join(part))
+    mf.ingest(
+        [str(tmp / n) for n in ("mail.log", "mail.log.1", "mail.log.2")], tmp / "ds", tz="UTC", year=2026
+    )
+    return tmp / "ds"
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Categories differ from piece to piece: compare values."""
+    return df.astype({c: object for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)})
+
+
+@pytest.mark.parametrize("chunk_lines", [97, 500, 1_000_000])
+def test_iter_events_pieces_make_up_load_events(three_inputs: Path, chunk_lines: int) -> None:
+    pieces = list(iter_events(three_inputs, chunk_lines=chunk_lines))
+    whole = mf.load_events(three_inputs)
+    got = pd.concat([_plain(p) for p in pieces], ignore_index=True)
+    pd.testing.assert_frame_equal(got, _plain(whole))
+    assert len(whole) == sum(i["lines"] for i in mf.store.read_manifest(three_inputs)["inputs"])
+    for p in pieces:
+        assert len(p) <= chunk_lines
+        assert p["source_file"].nunique() == 1
+    if chunk_lines == 97:
+        assert len(pieces) > 3 * (len(whole) // 3 // 97)
+
+
+def test_iter_events_takes_the_filters_of_load_events(three_inputs: Path) -> None:
+    ts = mf.load_events(three_inputs, columns=["ts"])["ts"].dropna().sort_values()
+    start, end = ts.iloc[len(ts) // 5], ts.iloc[len(ts) // 2]
+    options = {"start": start, "end": end, "kinds": ["sasl_failed", "connect"], "columns": ["ts", "kind"]}
+    got = pd.concat(
+        [_plain(p) for p in iter_events(three_inputs, chunk_lines=50, **options)], ignore_index=True
+    )
+    want = _plain(mf.load_events(three_inputs, **options))
+    pd.testing.assert_frame_equal(got, want)
+    assert 0 < len(want) < len(ts)
+    assert list(got.columns) == ["ts", "kind"]
+
+
+def test_iter_events_keeps_rows_of_an_input_the_manifest_no_longer_lists(
+    three_inputs: Path, tmp_path: Path
+) -> None:
+    import json
+
+    ds = tmp_path / "ds"
+    shutil.copytree(three_inputs, ds)
+    manifest = json.loads((ds / "manifest.json").read_text())
+    manifest["inputs"] = manifest["inputs"][1:]
+    (ds / "manifest.json").write_text(json.dumps(manifest))
+    got = sum(len(p) for p in iter_events(ds, chunk_lines=300))
+    assert got == len(mf.load_events(ds)) > 0
+
+
+def test_iter_events_refuses_an_empty_piece_size(three_inputs: Path) -> None:
+    with pytest.raises(ValueError, match="chunk_lines"):
+        next(iter_events(three_inputs, chunk_lines=0))

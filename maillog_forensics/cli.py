@@ -144,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
 
 #: the tables ``export`` writes (kept here so ``--help`` needs no pandas import)
 TABLES = ("events", "sessions", "messages", "deliveries", "attempts", "findings")
+#: tables that do not use the sessions, hence no Dask cluster
+_LOCAL_TABLES = ("events", "messages", "deliveries")
 
 
 def _cluster_options(parser: argparse.ArgumentParser) -> None:
@@ -244,6 +246,13 @@ def _export(args: argparse.Namespace) -> int:
     from .export import export_pieces, export_table
     from .store import iter_events
 
+    if args.table in _LOCAL_TABLES and (args.scheduler is not None or args.dask_workers is not None):
+        print(
+            f"maillog-forensics: note: {args.table} are computed on this machine; a Dask cluster "
+            "serves sessions, attempts and findings (--scheduler/--dask-workers ignored)",
+            file=sys.stderr,
+        )
+        args.scheduler = args.dask_workers = None
     if args.table == "events":
         # a million lines at a time: an export of any size fits in memory
         pieces = iter_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)

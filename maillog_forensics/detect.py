@@ -246,7 +246,7 @@ def _group_row(
 
 
 #: event columns and rows findings reads itself (given the derived tables and ``server``)
-EVENT_COLUMNS = [*_FINGERPRINT_COLUMNS, "username", "secret_length"]
+EVENT_COLUMNS = [*_FINGERPRINT_COLUMNS, "ts", "username", "secret_length"]
 EVENT_ROWS = _FINGERPRINT_ROWS
 
 

@@ -130,17 +130,9 @@ def _parquet_pieces(pieces: Iterable[pd.DataFrame], out: str) -> int:
     rows = 0
     try:
         for df in pieces:
-            table = pa.Table.from_pandas(df, preserve_index=False)
+            table = _arrow_piece(df)
             if schema is None:
-                # pieces carry their own categories: one dictionary index width for all
-                schema = pa.schema(
-                    [
-                        f.with_type(pa.dictionary(pa.int32(), f.type.value_type))
-                        if pa.types.is_dictionary(f.type)
-                        else f
-                        for f in table.schema
-                    ]
-                )
+                schema = table.schema
                 writer = pq.ParquetWriter(out, schema)
             assert writer is not None
             writer.write_table(table.cast(schema))
@@ -151,6 +143,28 @@ def _parquet_pieces(pieces: Iterable[pd.DataFrame], out: str) -> int:
     if writer is None:  # no piece at all: an empty file that still reads
         pd.DataFrame().to_parquet(out, index=False)
     return rows
+
+
+def _arrow_piece(df: pd.DataFrame) -> pa.Table:
+    """A piece as Arrow, as ``DataFrame.to_parquet`` would write it (pandas metadata kept).
+
+    Pieces carry their own categories, or none at all (a dictionary of nulls): categorical
+    columns become ``dictionary<int32, string>`` in every piece, so all pieces share one schema.
+    """
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    fields, columns = [], []
+    for f, col in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_dictionary(f.type):
+            if pa.types.is_null(f.type.value_type):
+                values = pa.chunked_array([pa.nulls(len(col), pa.string())])
+            else:
+                values = col.cast(f.type.value_type).cast(pa.string())
+            col = values.dictionary_encode()
+            col = col.cast(pa.dictionary(pa.int32(), pa.string()))
+            f = f.with_type(col.type)
+        fields.append(f)
+        columns.append(col)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
 
 
 def _cell_text(v: Any) -> str:

@@ -256,13 +256,6 @@ class EventRows:
     kinds: tuple[str, ...] = ()
     queue_id: bool = False
 
-    def __or__(self, other: EventRows) -> EventRows:
-        return EventRows(
-            tuple(dict.fromkeys((*self.daemons, *other.daemons))),
-            tuple(dict.fromkeys((*self.kinds, *other.kinds))),
-            self.queue_id or other.queue_id,
-        )
-
 
 def column_names() -> list[str]:
     """Return the event column names in schema order."""

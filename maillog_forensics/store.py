@@ -287,12 +287,24 @@ def iter_events(
     if chunk_lines < 1:
         raise ValueError(f"chunk_lines must be at least 1, not {chunk_lines}")
     path = Path(dataset)
-    dset, manifest = _event_dataset(path)
+    dset, _ = _event_dataset(path)
     order = _source_order(path)
     base = _filter(start, end, kinds, None)
-    lines = {i["path"]: int(i.get("lines") or 0) for i in manifest.get("inputs", [])}
+    # the line numbers each input has in the dataset (not the manifest's line count: a path
+    # re-read after rotation or copytruncate holds the lines of both files)
+    seen = dset.to_table(columns=["source_file", "line_no"], filter=base)
+    last_line: dict[str, int] = {}
+    for chunk_files, chunk_lines_no in zip(
+        seen.column("source_file").chunks, seen.column("line_no").chunks, strict=True
+    ):
+        files = chunk_files.cast(pa.string()) if pa.types.is_dictionary(chunk_files.type) else chunk_files
+        top = pa.table({"f": files, "n": chunk_lines_no}).group_by("f").aggregate([("n", "max")])
+        for f, n in zip(top.column("f").to_pylist(), top.column("n_max").to_pylist(), strict=True):
+            last_line[f] = max(n, last_line.get(f, 0))
+    del seen
+    yielded = False
     for source in order:
-        for first in range(1, lines.get(source, 0) + 1, chunk_lines):
+        for first in range(1, last_line.get(source, 0) + 1, chunk_lines):
             piece = (
                 ds.field("source_file").isin(pa.array([source], type=pa.string()))
                 & (ds.field("line_no") >= first)
@@ -300,11 +312,13 @@ def iter_events(
             )
             df = _read(dset, order, piece if base is None else base & piece, columns)
             if len(df):
+                yielded = True
                 yield df
-    # rows of an input the manifest does not list (a damaged manifest): never lose them
+    # rows of an input the manifest does not list (a damaged manifest): never lose them;
+    # with no row at all, one empty frame still says which columns there are
     stray = ~ds.field("source_file").isin(pa.array(order, type=pa.string()))
     df = _read(dset, order, stray if base is None else base & stray, columns)
-    if len(df):
+    if len(df) or not yielded:
         yield df
 
 
@@ -394,8 +408,10 @@ def _in_input_order(table: pa.Table, sources: list[str]) -> pa.Table:
 
 
 def _source_order(dataset: Path) -> list[str]:
-    manifest = read_manifest(dataset)
-    return [i["path"] for i in manifest.get("inputs", [])]
+    """Input paths in log order; a path listed more than once (stdin, a file re-read after
+    rotation) takes the place of its last listing."""
+    last = {i["path"]: n for n, i in enumerate(read_manifest(dataset).get("inputs", []))}
+    return sorted(last, key=last.__getitem__)
 
 
 def load_secrets(dataset: str | os.PathLike[str]) -> pd.DataFrame:

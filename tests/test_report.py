@@ -305,6 +305,7 @@ def test_analysis_columns_give_the_same_tables_as_the_full_frame(
         ("data/sample/mail.log",),
         ("corpus:postfix-lab/mail.postlogd.log", "corpus:postfix-lab/dovecot.native.log"),
         ("corpus:postfix-logsums-helga/mail.log.gz",),
+        ("given-passwords",),
     ],
 )
 def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
@@ -321,10 +322,22 @@ def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
     from maillog_forensics.store import load_secrets
     from tests.corpus import corpus_path
 
-    paths = [
-        str(corpus_path(*p.removeprefix("corpus:").split("/"))) if p.startswith("corpus:") else str(REPO / p)
-        for p in logs
-    ]
+    if logs == ("given-passwords",):
+        # Dovecot's auth_verbose_passwords: the findings read these lines' own columns
+        given = tmp_path / "mail.log"
+        given.write_text(
+            (REPO / "data/sample/mail.log").read_text()
+            + "Nov 27 23:00:04 mail dovecot: auth: passwd-file(victim@example.com,192.0.2.50): "
+            "Password mismatch (given password: Secret-1)\n"
+        )
+        paths = [str(given)]
+    else:
+        paths = [
+            str(corpus_path(*p.removeprefix("corpus:").split("/")))
+            if p.startswith("corpus:")
+            else str(REPO / p)
+            for p in logs
+        ]
     ds = tmp_path / "ds"
     mf.ingest(paths, ds, tz="UTC", year=2026)
     full = mf.load_events(ds)
@@ -337,10 +350,12 @@ def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
 
     case = Case(str(ds))
     assert "events" not in vars(case)  # nothing loaded up front
-    for got, want in zip(
-        [case.sessions, case.attempts, case.messages, case.findings], [s, a, m, f], strict=True
-    ):
+    d = mf.deliveries_from_events(full)
+    got_tables = [case.sessions, case.attempts, case.messages, case.deliveries, case.findings]
+    for got, want in zip(got_tables, [s, a, m, d, f], strict=True):
         pd.testing.assert_frame_equal(got, want)
+    if logs == ("given-passwords",):
+        assert f["summary"].str.contains("auth_verbose_passwords").any()
     assert "events" not in vars(case)  # no step needed every event at once
     assert len(case.timestamps) == len(full)
     for mod in (sessions, auth, messages, detect):

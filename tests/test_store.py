@@ -82,3 +82,43 @@ def test_iter_events_keeps_rows_of_an_input_the_manifest_no_longer_lists(
 def test_iter_events_refuses_an_empty_piece_size(three_inputs: Path) -> None:
     with pytest.raises(ValueError, match="chunk_lines"):
         next(iter_events(three_inputs, chunk_lines=0))
+
+
+def test_iter_events_follows_load_events_when_a_path_is_read_twice(tmp_path: Path) -> None:
+    """stdin twice, and mail.log re-read after rotation: one source_file, lines of two files."""
+    import subprocess
+    import sys
+
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    ds = tmp_path / "ds"
+    for part in (lines[:300], lines[300:500]):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "maillog_forensics.cli",
+                "ingest",
+                "-",
+                "-o",
+                str(ds),
+                "-q",
+                "--tz",
+                "UTC",
+                "--year",
+                "2026",
+            ],
+            input="".join(part),
+            text=True,
+            check=True,
+        )
+    log = tmp_path / "mail.log"
+    log.write_text("".join(lines[500:1200]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    log.rename(tmp_path / "mail.log.1")
+    log.write_text("".join(lines[1200:1300]))  # the new file is shorter than the old one
+    mf.ingest([str(tmp_path / "mail.log.1"), str(log)], ds, tz="UTC", year=2026)
+    whole = mf.load_events(ds)
+    assert len(whole) == 1300
+    for chunk_lines in (40, 1_000_000):
+        got = pd.concat([_plain(p) for p in iter_events(ds, chunk_lines=chunk_lines)], ignore_index=True)
+        pd.testing.assert_frame_equal(got, _plain(whole))

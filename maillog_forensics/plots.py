@@ -14,6 +14,9 @@ __all__ = ["attempts_over_time", "kinds_bar", "lines_over_time", "png", "session
 
 def _local(values: object, tz: str) -> pd.Series:
     """UTC time stamps as naive wall-clock times of ``tz`` (what the axis shows)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        # a typed column converts as a whole (to_numpy would make a Timestamp object per row)
+        return values.reset_index(drop=True).dt.tz_convert(tz).dt.tz_localize(None)
     return pd.to_datetime(pd.Series(values), utc=True).dt.tz_convert(tz).dt.tz_localize(None)
 
 
@@ -68,7 +71,7 @@ def attempts_over_time(
         ax.text(0.5, 0.5, "no authentication attempts in the logs", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    ts = _local(a["ts"].to_numpy(), tz)
+    ts = _local(a["ts"], tz)
     ts.index = a.index
     span = ts.max() - ts.min()
     if freq is None:
@@ -233,7 +236,7 @@ def lines_over_time(events: pd.DataFrame, *, tz: str = "UTC") -> Figure:
     """Lines per hour: coverage of the logs, and gaps."""
     fig = Figure(figsize=(10, 3.2), layout="constrained")
     ax = fig.add_subplot()
-    ts = _local(events["ts"].dropna().to_numpy(), tz)
+    ts = _local(events["ts"].dropna(), tz)
     if ts.empty:
         ax.text(0.5, 0.5, "no time stamps", ha="center", va="center")
         ax.set_axis_off()

@@ -21,6 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .detect import SEVERITIES, DetectConfig, findings, network_of
@@ -301,24 +302,38 @@ def attack_rates(case: Case) -> pd.DataFrame:
     """
     f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
     failed = case.attempts[case.attempts["outcome"] != "succeeded"]
-    ts = failed["ts"]
-    minute = ts.dt.floor("min")
-    ips = failed["client_ip"]
-    network = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    failed = failed[failed["ts"].notna()]
+    # microseconds (the stored unit): nanoseconds would overflow past 2262
+    us = (
+        failed["ts"]
+        .dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+        .to_numpy()
+        .astype("datetime64[us]")
+        .astype(np.int64)
+    )
+    ips = failed["client_ip"].astype(object)
+    networks = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    # each address's and each network's failure times, sorted: a finding's window is a slice
+    times: dict[str, np.ndarray] = {}
+    for key in (ips, networks):
+        for value, where in key.groupby(key.to_numpy(), sort=False).indices.items():
+            times.setdefault(str(value), np.sort(us[where]))
+    minute = 60 * 1_000_000
     rows = []
     records: list[Any] = list(f.itertuples(index=False))  # rows of mixed types
     for r in records:
-        if isinstance(r.subject_ip, str):
-            mine = ips == r.subject_ip
-            subject = r.subject_ip
-        else:
-            subject = str(r.subject_network)
-            mine = network == subject
+        subject = r.subject_ip if isinstance(r.subject_ip, str) else str(r.subject_network)
         first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
-        mine = mine & ts.between(first, last)
-        n = int(mine.sum())
+        n, peak = 0, 0
+        mine = times.get(subject)
+        if mine is not None and pd.notna(first) and pd.notna(last):
+            lo = np.searchsorted(mine, _us(first), side="left")
+            hi = np.searchsorted(mine, _us(last), side="right")
+            n = max(int(hi - lo), 0)
+            if n:
+                peak = int(np.unique(mine[lo:hi] // minute, return_counts=True)[1].max())
         span_min = max((last - first).total_seconds() / 60, 1.0)
-        peak = int(minute[mine].value_counts().max()) if n else 0
         rows.append(
             {
                 "kind": r.kind,
@@ -334,6 +349,12 @@ def attack_rates(case: Case) -> pd.DataFrame:
     columns = ["kind", "source", "start (UTC)", "end (UTC)", "unsuccessful attempts"]
     columns += ["per minute (mean)", "per minute (peak)", "per hour (mean)"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _us(stamp: pd.Timestamp) -> int:
+    """Microseconds since the epoch of a time stamp (naive ones are UTC)."""
+    utc = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    return int(utc.to_datetime64().astype("datetime64[us]").astype(np.int64))
 
 
 def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,6 +256,54 @@ def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
         assert n / minutes <= peak <= n  # the busiest minute holds at least the average
     net = rates[rates["kind"] == "brute_force_network"].iloc[0]
     assert net["unsuccessful attempts"] >= net["per minute (peak)"] > 0
+
+
+def _attack_rates_by_scanning(case: Any) -> Any:
+    """The first implementation (every finding scans every failed attempt): the oracle."""
+    import pandas as pd
+
+    from maillog_forensics.detect import network_of
+    from maillog_forensics.report import ATTACK_KINDS
+
+    f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
+    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    ts, ips = failed["ts"], failed["client_ip"]
+    minute = ts.dt.floor("min")
+    network = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    rows = []
+    for r in f.itertuples(index=False):
+        if isinstance(r.subject_ip, str):
+            mine, subject = ips == r.subject_ip, r.subject_ip
+        else:
+            subject = str(r.subject_network)
+            mine = network == subject
+        first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
+        mine = mine & ts.between(first, last)
+        n = int(mine.sum())
+        span_min = max((last - first).total_seconds() / 60, 1.0)
+        peak = int(minute[mine].value_counts().max()) if n else 0
+        rows.append([r.kind, subject, n, round(n / span_min, 1), peak, round(n / span_min * 60, 1)])
+    return rows
+
+
+@pytest.mark.parametrize("source", ["sample", "generated"])
+def test_attack_rates_equal_scanning_every_attempt(sample_report: Path, tmp_path: Path, source: str) -> None:
+    import maillog_forensics as mf
+    from maillog_forensics.report import analyse, attack_rates
+    from tests.test_dask_ingest import generated
+
+    if source == "sample":
+        dataset = str(sample_report / "dataset")
+    else:
+        log = generated(tmp_path / "mail.log", lines=40000, start="2026-03-01T23:20:00", mtime=1772582400)
+        dataset = str(tmp_path / "ds")
+        mf.ingest([str(log)], dataset, tz="UTC")
+    case = analyse(dataset)
+    rates = attack_rates(case)
+    got = [[r[0], r[1], r[4], r[5], r[6], r[7]] for r in rates.itertuples(index=False)]
+    want = _attack_rates_by_scanning(case)
+    assert got == want
+    assert len(want) > 3 and sum(r[2] for r in want) > 100
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from .detect import SEVERITIES, DetectConfig, findings, network_of
 from .fingerprint import fingerprint
 from .remediate import blocklist, render_blocklist
 from .schema import EVENT_SCHEMA, EventRows
-from .store import load_events, load_secrets, read_manifest
+from .store import count_events, load_events, load_secrets, read_manifest
 
 __all__ = ["Case", "analyse", "run_report"]
 
@@ -116,6 +116,12 @@ class Case:
         return self.load(columns=ANALYSIS_COLUMNS)
 
     @cached_property
+    def event_count(self) -> int:
+        """Events in the window (counted from Parquet metadata, or from ``ts`` alone)."""
+        start, end = self.window
+        return count_events(self.dataset, start=start, end=end)
+
+    @cached_property
     def timestamps(self) -> pd.DataFrame:
         """``ts``, ``source_file``, ``line_no`` of every event: coverage and counts."""
         return self.load(columns=["ts", "source_file", "line_no"])
@@ -181,7 +187,7 @@ class Case:
             attempts=self.attempts,
             messages=self.messages,
             config=self.config,
-            server=fingerprint(events, log_lines=len(self.timestamps)),
+            server=fingerprint(events, log_lines=self.event_count),
         )
 
 
@@ -561,7 +567,7 @@ def summary(case: Case) -> dict[str, Any]:
     f = case.findings
     return {
         "dataset": case.dataset,
-        "events": len(case.timestamps),
+        "events": case.event_count,
         "sessions": len(case.sessions),
         "messages": len(case.messages),
         "attempts": len(a),

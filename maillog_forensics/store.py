@@ -38,6 +38,7 @@ from .schema import EVENT_SCHEMA, EventRows
 __all__ = [
     "DatasetError",
     "DatasetWriter",
+    "count_events",
     "iter_events",
     "load_events",
     "load_secrets",
@@ -266,6 +267,21 @@ def load_events(
     path = Path(dataset)
     dset, _ = _event_dataset(path)
     return _read(dset, _source_order(path), _filter(start, end, kinds, rows), columns)
+
+
+def count_events(
+    dataset: str | os.PathLike[str],
+    *,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+) -> int:
+    """How many events ``load_events(dataset, start=start, end=end)`` would give.
+
+    Without a window the Parquet footers answer; with one, only ``ts`` is read.
+    """
+    dset, _ = _event_dataset(Path(dataset))
+    expr = window_expression(start, end)
+    return int(dset.count_rows() if expr is None else dset.count_rows(filter=expr))
 
 
 def iter_events(

@@ -122,3 +122,15 @@ def test_iter_events_follows_load_events_when_a_path_is_read_twice(tmp_path: Pat
     for chunk_lines in (40, 1_000_000):
         got = pd.concat([_plain(p) for p in iter_events(ds, chunk_lines=chunk_lines)], ignore_index=True)
         pd.testing.assert_frame_equal(got, _plain(whole))
+
+
+def test_count_events_counts_what_load_events_gives(three_inputs: Path) -> None:
+    from maillog_forensics.store import count_events
+
+    ts = mf.load_events(three_inputs, columns=["ts"])["ts"]
+    assert count_events(three_inputs) == len(ts) > 0
+    start, end = ts.dropna().sort_values().iloc[[len(ts) // 4, len(ts) // 2]]
+    assert count_events(three_inputs, start=start, end=end) == len(
+        mf.load_events(three_inputs, start=start, end=end)
+    )
+    assert 0 < count_events(three_inputs, start=start) < len(ts)

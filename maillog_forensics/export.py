@@ -159,8 +159,7 @@ def _arrow_piece(df: pd.DataFrame) -> pa.Table:
                 values = pa.chunked_array([pa.nulls(len(col), pa.string())])
             else:
                 values = col.cast(f.type.value_type).cast(pa.string())
-            col = values.dictionary_encode()
-            col = col.cast(pa.dictionary(pa.int32(), pa.string()))
+            col = values.dictionary_encode()  # dictionary<int32, string>
             f = f.with_type(col.type)
         fields.append(f)
         columns.append(col)

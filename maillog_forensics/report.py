@@ -37,29 +37,18 @@ DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "
 
 
 def _analysis_columns() -> list[str]:
-    from .messages import EVENT_COLUMNS as MESSAGE_COLUMNS
-    from .sessions import EVENT_COLUMNS as SESSION_COLUMNS
+    from . import auth, detect, messages, sessions
 
-    # authentication attempts, credentials, fingerprint and findings read these besides
-    extra = [
-        "severity",
-        "username",
-        "auth_driver",
-        "auth_result",
-        "auth_attempts",
-        "login_event",
-        "direction",
-        "io_length",
-        "payload",
-        "secret_length",
-        "metric",
-        "metric_value",
-        "anvil_service",
-        "smtp_code",
-        "version",
-        "server_port",
-    ]
-    wanted = {*SESSION_COLUMNS, *MESSAGE_COLUMNS, *extra}
+    # what each step declares it reads (one list per module), and a few typed fields that
+    # notebook readers of ``Case.events`` look at beside them
+    for_readers = ["severity", "auth_driver", "metric_value", "anvil_service", "server_port"]
+    wanted = {
+        *sessions.EVENT_COLUMNS,
+        *messages.EVENT_COLUMNS,
+        *auth.EVENT_COLUMNS,
+        *detect.EVENT_COLUMNS,
+        *for_readers,
+    }
     return [c.name for c in EVENT_SCHEMA if c.name in wanted]
 
 

@@ -134,3 +134,40 @@ def test_count_events_counts_what_load_events_gives(three_inputs: Path) -> None:
         mf.load_events(three_inputs, start=start, end=end)
     )
     assert 0 < count_events(three_inputs, start=start) < len(ts)
+
+
+def test_part_files_store_categoricals_as_dictionaries_and_filter_statistics(three_inputs: Path) -> None:
+    """Readers get dictionaries without re-encoding; statistics only where readers filter."""
+    import pyarrow.parquet as pq
+
+    from maillog_forensics.schema import EVENT_SCHEMA
+
+    files = mf.store.read_manifest(three_inputs)["files"]
+    assert files
+    for rel in files:
+        pf = pq.ParquetFile(three_inputs / rel)
+        assert pf.schema_arrow == EVENT_SCHEMA
+        chunk = pf.metadata.row_group(0)
+        stats = {
+            chunk.column(i).path_in_schema: chunk.column(i).statistics for i in range(chunk.num_columns)
+        }
+        assert stats["line_no"] is not None and stats["line_no"].has_min_max
+        assert stats["ts"] is not None
+        assert stats["message"] is None
+        kind = chunk.column(list(stats).index("kind"))
+        assert "RLE_DICTIONARY" in kind.encodings or "PLAIN_DICTIONARY" in kind.encodings
+
+
+def test_a_batch_across_midnight_is_split_by_utc_date(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Mar  1 23:59:59 mx postfix/smtpd[1]: connect from a[192.0.2.1]\n"
+        "no time stamp at all\n"
+        "Mar  2 00:00:00 mx postfix/smtpd[1]: disconnect from a[192.0.2.1] ehlo=1 commands=1\n"
+    )
+    mf.ingest([str(log)], tmp_path / "ds", tz="UTC", year=2026)
+    files = sorted(mf.store.read_manifest(tmp_path / "ds")["files"])
+    assert [f.split("/")[1] for f in files] == ["date=2026-03-01", "date=2026-03-02", "date=none"]
+    events = mf.load_events(tmp_path / "ds")
+    assert events["line_no"].tolist() == [1, 2, 3]
+    assert events["kind"].tolist() == ["connect", "unparsed", "disconnect"]

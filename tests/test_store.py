@@ -148,9 +148,7 @@ def test_part_files_store_categoricals_as_dictionaries_and_filter_statistics(thr
         pf = pq.ParquetFile(three_inputs / rel)
         assert pf.schema_arrow == EVENT_SCHEMA
         chunk = pf.metadata.row_group(0)
-        stats = {
-            chunk.column(i).path_in_schema: chunk.column(i).statistics for i in range(chunk.num_columns)
-        }
+        stats = {chunk.column(i).path_in_schema: chunk.column(i).statistics for i in range(chunk.num_columns)}
         assert stats["line_no"] is not None and stats["line_no"].has_min_max
         assert stats["ts"] is not None
         assert stats["message"] is None

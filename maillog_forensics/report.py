@@ -9,12 +9,15 @@ nbconvert escapes.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
+import shutil
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
@@ -80,9 +83,11 @@ class Case:
         end: str | None = None,
         valid_users_file: str | None = None,
         client: Any = None,
+        table_cache: str | None = None,
     ) -> None:
         self.dataset = dataset
         self.client = client
+        self.table_cache = table_cache or None
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
         self.window = (start or None, end or None)
@@ -93,6 +98,29 @@ class Case:
             self.valid_users = {
                 ln.strip().lower() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")
             }
+
+    def _table(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``build()``, or the same table another kernel of this report stored already."""
+        if self.table_cache is None or self.reveal_passwords:  # clear passwords never go to disk
+            return build()
+        from dataclasses import asdict
+
+        from .credentials import load_or_create_key
+        from .table_cache import TableCache
+
+        manifest = json.dumps(self.manifest, sort_keys=True, default=str).encode()
+        cache = TableCache(
+            self.table_cache,
+            key=load_or_create_key(self.dataset),
+            depends_on={
+                "dataset": str(Path(self.dataset).resolve()),
+                "manifest": hashlib.sha256(manifest).hexdigest(),
+                "window": self.window,
+                "config": asdict(self.config),
+                "valid_users": sorted(self.valid_users) if self.valid_users is not None else None,
+            },
+        )
+        return cache.get_or_build(name, build)
 
     def load(self, *, columns: list[str], rows: EventRows | None = None) -> pd.DataFrame:
         """Events of the case's window: these columns, and only ``rows`` if given."""
@@ -120,14 +148,17 @@ class Case:
         """``sessions_from_events``."""
         from . import sessions
 
-        if self.client is not None:
-            from .dask_sessions import sessions_on_cluster
+        def build() -> pd.DataFrame:
+            if self.client is not None:
+                from .dask_sessions import sessions_on_cluster
 
-            start, end = self.window
-            return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
-        return sessions.sessions_from_events(
-            self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
-        )
+                start, end = self.window
+                return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
+            return sessions.sessions_from_events(
+                self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+            )
+
+        return self._table("sessions", build)
 
     @cached_property
     def attempts(self) -> pd.DataFrame:
@@ -135,24 +166,30 @@ class Case:
         from . import auth
         from .credentials import load_or_create_key
 
-        events = self.load(columns=auth.EVENT_COLUMNS, rows=auth.EVENT_ROWS)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return auth.auth_attempts_from_events(
-                events,
-                sessions=self.sessions,
-                secrets=load_secrets(self.dataset),
-                hmac_key=load_or_create_key(self.dataset),
-                reveal_passwords=self.reveal_passwords,
-            )
+        def build() -> pd.DataFrame:
+            events = self.load(columns=auth.EVENT_COLUMNS, rows=auth.EVENT_ROWS)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return auth.auth_attempts_from_events(
+                    events,
+                    sessions=self.sessions,
+                    secrets=load_secrets(self.dataset),
+                    hmac_key=load_or_create_key(self.dataset),
+                    reveal_passwords=self.reveal_passwords,
+                )
+
+        return self._table("attempts", build)
 
     @cached_property
     def messages(self) -> pd.DataFrame:
         """``messages_from_events``."""
         from . import messages
 
-        return messages.messages_from_events(
-            self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+        return self._table(
+            "messages",
+            lambda: messages.messages_from_events(
+                self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+            ),
         )
 
     @cached_property
@@ -161,23 +198,30 @@ class Case:
         from . import messages
 
         # the lines of a queue id are all it reads (no session is looked up)
-        events = self.load(columns=messages.EVENT_COLUMNS, rows=EventRows(queue_id=True))
-        return messages.deliveries_from_events(events)
+        return self._table(
+            "deliveries",
+            lambda: messages.deliveries_from_events(
+                self.load(columns=messages.EVENT_COLUMNS, rows=EventRows(queue_id=True))
+            ),
+        )
 
     @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
         from . import detect
 
-        events = self.load(columns=detect.EVENT_COLUMNS, rows=detect.EVENT_ROWS)
-        return findings(
-            events,
-            sessions=self.sessions,
-            attempts=self.attempts,
-            messages=self.messages,
-            config=self.config,
-            server=fingerprint(events, log_lines=self.event_count),
-        )
+        def build() -> pd.DataFrame:
+            events = self.load(columns=detect.EVENT_COLUMNS, rows=detect.EVENT_ROWS)
+            return findings(
+                events,
+                sessions=self.sessions,
+                attempts=self.attempts,
+                messages=self.messages,
+                config=self.config,
+                server=fingerprint(events, log_lines=self.event_count),
+            )
+
+        return self._table("findings", build)
 
 
 def analyse(
@@ -190,6 +234,7 @@ def analyse(
     valid_users_file: str | None = None,
     thresholds: dict[str, int] | None = None,
     scheduler: str = "",
+    table_cache: str = "",
 ) -> Case:
     """Open a dataset for a report (tables computed when first used).
 
@@ -199,6 +244,8 @@ def analyse(
     accounts where Dovecot did not say; ``thresholds`` override :class:`DetectConfig`;
     ``scheduler`` (``tcp://HOST:PORT``) reconstructs the sessions on that Dask cluster, whose
     workers must see the dataset at the same path (the connection lasts as long as the kernel).
+    ``table_cache`` is a folder where the notebooks of one report share the tables they
+    build (:mod:`maillog_forensics.table_cache`; not used when passwords are revealed).
     """
     if logs and not (Path(dataset) / "manifest.json").exists():
         from .ingest import ingest
@@ -219,6 +266,7 @@ def analyse(
         end=end,
         valid_users_file=valid_users_file,
         client=client,
+        table_cache=table_cache or None,
     )
     case.config = DetectConfig(**(thresholds or {}))
     return case
@@ -665,12 +713,10 @@ def run_report(
         Report folder: ``<name>.ipynb`` (executed), ``<name>.html``, ``index.html``,
         ``summary.json``, and ``dataset/`` when logs were ingested.
     parameters
-        Notebook parameters (papermill), e.g. ``{"min_severity": "medium"}``.
+        Notebook parameters (papermill), e.g. ``{"min_severity": "medium"}``. Unless
+        ``table_cache`` is among them, the notebooks share the tables they build through
+        ``<out_dir>/.tables``, which is removed when the run ends.
     """
-    import jupytext
-    import papermill as pm
-    from nbconvert import HTMLExporter
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if len(inputs) == 1 and (Path(inputs[0]) / "manifest.json").exists():
@@ -682,9 +728,33 @@ def run_report(
         ingest(inputs, dataset, tz=tz, year=year, quiet=True)
     os.environ.setdefault("MPLBACKEND", "Agg")
     params = {"dataset": str(Path(dataset).resolve()), "output_dir": str(out.resolve()), **(parameters or {})}
+    # the notebooks share the tables they build through a folder of this run (removed after)
+    shared_tables = out / ".tables"
+    own_cache = "table_cache" not in params
+    if own_cache:
+        shutil.rmtree(shared_tables, ignore_errors=True)  # left by a killed run
+        params["table_cache"] = str(shared_tables.resolve())
+    try:
+        results = _run_notebooks(out, notebooks, params, quiet=quiet)
+    finally:
+        if own_cache:
+            shutil.rmtree(shared_tables, ignore_errors=True)
+    _write_index(out, results)
+    return results
+
+
+def _run_notebooks(
+    out: Path, notebooks: tuple[str, ...], params: dict[str, Any], *, quiet: bool
+) -> list[NotebookResult]:
+    import jupytext
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
     results = []
     for name in notebooks:
         started = time.perf_counter()
+        declared = notebook_parameters((name,))
+        nb_params = {k: v for k, v in params.items() if k != "table_cache" or k in declared}
         source = NOTEBOOKS_DIR / f"{name}.py"
         target = out / f"{name}.ipynb"
         if not quiet:
@@ -692,7 +762,7 @@ def run_report(
         try:
             nb = jupytext.read(source)
             pm.execute_notebook(
-                nb, str(target), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(out)
+                nb, str(target), parameters=nb_params, kernel_name="python3", progress_bar=False, cwd=str(out)
             )
         except Exception as exc:  # one notebook failing must not stop the others
             results.append(
@@ -710,7 +780,6 @@ def run_report(
         results.append(NotebookResult(name, target, html_path, time.perf_counter() - started))
         if not quiet:
             print(f"[report] {name}: {html_path} ({results[-1].seconds:.1f} s)", file=sys.stderr)
-    _write_index(out, results)
     return results
 
 

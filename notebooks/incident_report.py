@@ -28,6 +28,7 @@ end: str = ""  # only events before this time (UTC); empty for all
 valid_users_file: str = ""  # optional file of real user names, one per line
 thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 scheduler: str = ""  # Dask scheduler (tcp://HOST:PORT) to reconstruct sessions on; empty: this machine
+table_cache: str = ""  # folder where the notebooks of one report share tables (`report` sets it)
 
 # %%
 import pandas as pd
@@ -45,6 +46,7 @@ case = report.analyse(
     valid_users_file=valid_users_file,
     thresholds=thresholds,
     scheduler=scheduler,
+    table_cache=table_cache,
 )
 
 # %% [markdown]

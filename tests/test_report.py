@@ -435,3 +435,34 @@ def test_load_events_rows_keep_any_of_daemon_kind_or_queue_id(tmp_path: Path) ->
 
     pd.testing.assert_frame_equal(got, want, check_categorical=False)
     assert len(mf.load_events(ds, columns=["kind"], rows=EventRows())) == 0
+
+
+def test_the_notebooks_share_tables_through_a_folder_the_run_removes(sample_report: Path) -> None:
+    assert not (sample_report / ".tables").exists()
+    for name in DEFAULT_NOTEBOOKS:
+        nb = json.loads((sample_report / f"{name}.ipynb").read_text())
+        injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        source = "".join(injected[0]["source"])
+        # only the notebooks that declare it get it (ingest_quality builds no table)
+        assert ("table_cache = " in source) == (name != "ingest_quality")
+
+
+def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
+    keep = tmp_path / "tables"
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    for name in ("incident_report", "attack_timeline"):
+        results = run_report(
+            [sample] if name == "incident_report" else [str(tmp_path / "out" / "dataset")],
+            str(tmp_path / "out"),
+            tz="UTC",
+            year=2026,
+            quiet=True,
+            notebooks=(name,),
+            parameters={"table_cache": str(keep)},
+        )
+        assert [r.error for r in results] == [None]
+        stored = {p.name.split("-")[0]: p.stat().st_mtime_ns for p in keep.iterdir()}
+        if name == "incident_report":
+            first = stored
+    assert set(stored) == {"sessions", "attempts", "messages", "findings"}
+    assert stored == first  # the second notebook read them; it wrote none again

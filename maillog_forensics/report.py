@@ -109,9 +109,13 @@ class Case:
         from .table_cache import TableCache
 
         manifest = json.dumps(self.manifest, sort_keys=True, default=str).encode()
+        try:
+            key = load_or_create_key(self.dataset)
+        except OSError:  # a read-only dataset without a key: no signing, so no cache
+            return build()
         cache = TableCache(
             self.table_cache,
-            key=load_or_create_key(self.dataset),
+            key=key,
             depends_on={
                 "dataset": str(Path(self.dataset).resolve()),
                 "manifest": hashlib.sha256(manifest).hexdigest(),
@@ -732,15 +736,22 @@ def run_report(
     shared_tables = out / ".tables"
     own_cache = "table_cache" not in params
     if own_cache:
-        shutil.rmtree(shared_tables, ignore_errors=True)  # left by a killed run
-        params["table_cache"] = str(shared_tables.resolve())
+        _remove_tables(shared_tables)  # left by a killed run
+        params["table_cache"] = str(shared_tables.absolute())
     try:
         results = _run_notebooks(out, notebooks, params, quiet=quiet)
     finally:
         if own_cache:
-            shutil.rmtree(shared_tables, ignore_errors=True)
+            _remove_tables(shared_tables)
     _write_index(out, results)
     return results
+
+
+def _remove_tables(folder: Path) -> None:
+    if folder.is_symlink():
+        folder.unlink()  # never follow it: the tables go into a folder of our own
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_notebooks(

@@ -126,9 +126,10 @@ def write_part(
 #: columns stored dictionary-encoded: readers then get them as dictionaries without
 #: re-encoding (4x faster loads than plain strings cast at read time)
 _CATEGORICAL = [f.name for f in EVENT_SCHEMA if pa.types.is_dictionary(f.type)]
-#: the only columns readers filter on (ts windows, input-order ranges, row pushdown); the
-#: statistics of the other ~90 columns cost write time and are never read
-_FILTERED = ["ts", "source_file", "line_no", "kind", "daemon", "queue_id"]
+#: the only columns readers filter on (ts windows, input-order ranges, row pushdown, the
+#: Dask sessioniser's instance test); statistics of the other ~90 columns cost write time
+#: and are never read
+_FILTERED = ["ts", "source_file", "line_no", "kind", "daemon", "queue_id", "instance"]
 
 
 def _by_date(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:

@@ -10,8 +10,9 @@ A stored table is named by a digest of everything it depends on: the dataset's m
 code of this package (so an upgrade never reads tables an older version built). Files are
 pickles, the only format that gives pandas frames back exactly (lists in cells, categories,
 nullable integers); a pickle can run code when loaded, so each file carries an HMAC made
-with the dataset's private key (``secrets/hmac.key``, mode 0600) and is loaded only if the
-HMAC matches. Files are mode 0600: tables hold user names and password fingerprints.
+with a key derived from the dataset's private key (``secrets/hmac.key``, mode 0600) and is
+loaded only if the HMAC matches. The folder must be this user's alone (mode 0700) and the
+files are mode 0600: tables hold user names and password fingerprints.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import hmac
 import json
 import os
 import pickle
+import stat
+import sys
+import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -31,7 +35,6 @@ import pandas as pd
 __all__ = ["TableCache"]
 
 _MAC_SIZE = hashlib.sha256().digest_size
-_BLOCK = 1 << 20
 
 
 class TableCache:
@@ -40,9 +43,12 @@ class TableCache:
     Parameters
     ----------
     folder
-        Where the tables go (created with mode 0700 if missing).
+        Where the tables go: created with mode 0700 if missing. An existing folder is used
+        only if it is a real directory of this user that nobody else can write or read
+        (otherwise every table is simply built).
     key
-        The dataset's HMAC key: files are signed with it and read only if the HMAC matches.
+        The dataset's HMAC key: files are signed with a key derived from it and read only
+        if the HMAC matches.
     depends_on
         What every table of this cache depends on (manifest, options, window); JSON-able.
 
@@ -60,7 +66,8 @@ class TableCache:
 
     def __init__(self, folder: str | os.PathLike[str], *, key: bytes, depends_on: dict[str, Any]) -> None:
         self.folder = Path(folder)
-        self._key = key
+        # a key of its own, so a cache signature never doubles as a password fingerprint
+        self._key = hmac.new(key, b"maillog-forensics table cache", hashlib.sha256).digest()
         text = json.dumps({"inputs": depends_on, "code": _code_digest()}, sort_keys=True, default=str)
         self._digest = hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -70,6 +77,8 @@ class TableCache:
 
     def get_or_build(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """The stored table ``name`` if there is a valid one, else ``build()`` (then stored)."""
+        if not self._private_folder():
+            return build()
         path = self.path(name)
         stored = self._read(path)
         if stored is not None:
@@ -78,26 +87,39 @@ class TableCache:
         self._write(path, frame)
         return frame
 
+    def _private_folder(self) -> bool:
+        """Create the folder (0700), or check an existing one is ours alone and no symlink."""
+        try:
+            self.folder.mkdir(parents=True, mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            st = os.lstat(self.folder)
+        except OSError:
+            return False
+        return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
     def _read(self, path: Path) -> pd.DataFrame | None:
         try:
-            with path.open("rb") as fh:
-                mac = fh.read(_MAC_SIZE)
-                signer = hmac.new(self._key, digestmod=hashlib.sha256)
-                for block in iter(lambda: fh.read(_BLOCK), b""):
-                    signer.update(block)
-                if not hmac.compare_digest(mac, signer.digest()):
-                    return None  # not written by us with this key: never unpickled
-                fh.seek(_MAC_SIZE)
-                frame = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError):
+            # one read: the bytes checked are the bytes loaded
+            data = path.read_bytes()
+        except OSError:
+            return None
+        mac, body = data[:_MAC_SIZE], memoryview(data)[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()):
+            return None  # not written by us with this key: never unpickled
+        try:
+            frame = pickle.loads(body)
+        except Exception:  # signed by us, but written by other library versions: build again
             return None
         return frame if isinstance(frame, pd.DataFrame) else None
 
     def _write(self, path: Path, frame: pd.DataFrame) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp: str | None = None
         try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")  # 0600
             with os.fdopen(fd, "wb") as fh:
                 fh.write(b"\0" * _MAC_SIZE)  # the HMAC goes here once the body is written
                 signed = _SigningWriter(fh, hmac.new(self._key, digestmod=hashlib.sha256))
@@ -106,7 +128,8 @@ class TableCache:
                 fh.write(signed.signer.digest())
             os.replace(tmp, path)  # readers see a whole file or none
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            tmp.unlink(missing_ok=True)  # a table that cannot be stored is built again next time
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)  # a table that cannot be stored is built again
 
 
 class _SigningWriter:
@@ -123,8 +146,13 @@ class _SigningWriter:
 
 @cache
 def _code_digest() -> str:
-    """SHA-256 over this package's source files (a new version never reads old tables)."""
+    """SHA-256 over this package's source and the versions of what pickles the tables."""
+    import numpy
+    import pyarrow
+
     digest = hashlib.sha256()
+    versions = (sys.version, pd.__version__, numpy.__version__, pyarrow.__version__)
+    digest.update(repr(versions).encode())
     for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()

@@ -166,6 +166,10 @@ def test_a_batch_across_midnight_is_split_by_utc_date(tmp_path: Path) -> None:
     mf.ingest([str(log)], tmp_path / "ds", tz="UTC", year=2026)
     files = sorted(mf.store.read_manifest(tmp_path / "ds")["files"])
     assert [f.split("/")[1] for f in files] == ["date=2026-03-01", "date=2026-03-02", "date=none"]
+    import pyarrow.parquet as pq
+
+    in_parts = [pq.read_table(tmp_path / "ds" / f).column("line_no").to_pylist() for f in files]
+    assert in_parts == [[1], [3], [2]]
     events = mf.load_events(tmp_path / "ds")
     assert events["line_no"].tolist() == [1, 2, 3]
     assert events["kind"].tolist() == ["connect", "unparsed", "disconnect"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import stat
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -90,6 +91,46 @@ def test_a_file_not_signed_with_the_dataset_key_is_never_unpickled(tmp_path: Pat
     assert cache.get_or_build("t", build) is not None and build.calls == 2
 
 
+class Unloadable:
+    """Pickled by reference to a class that is gone when the table is read back."""
+
+
+def test_a_signed_table_that_no_longer_loads_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = TableCache(tmp_path / "c", key=KEY, depends_on={})
+    cache.get_or_build("t", lambda: pd.DataFrame({"x": [Unloadable()]}))
+    monkeypatch.delattr(sys.modules[__name__], "Unloadable")  # like another pandas version's pickle
+    build = Builder()
+    pd.testing.assert_frame_equal(cache.get_or_build("t", build), _frame())
+    assert build.calls == 1
+
+
+@pytest.mark.parametrize("folder", ["others can write", "a symlink"])
+def test_a_folder_others_can_reach_is_not_used(tmp_path: Path, folder: str) -> None:
+    target = tmp_path / "c"
+    target.mkdir(mode=0o700)
+    if folder == "others can write":
+        target.chmod(0o777)
+        where = target
+    else:
+        where = tmp_path / "link"
+        where.symlink_to(target)
+    build = Builder()
+    cache = TableCache(where, key=KEY, depends_on={})
+    cache.get_or_build("t", build)
+    cache.get_or_build("t", build)
+    assert build.calls == 2
+    assert list(target.iterdir()) == []
+
+
+def test_an_unwritable_folder_only_costs_time(tmp_path: Path) -> None:
+    build = Builder()
+    cache = TableCache(tmp_path / "file" / "c", key=KEY, depends_on={})
+    (tmp_path / "file").write_text("not a folder")
+    pd.testing.assert_frame_equal(cache.get_or_build("t", build), _frame())
+
+
 def test_tables_are_private_files(tmp_path: Path) -> None:
     cache = TableCache(tmp_path / "c", key=KEY, depends_on={})
     cache.get_or_build("t", Builder())
@@ -143,7 +184,15 @@ def test_other_thresholds_or_window_build_their_own_findings(sample_dataset: Pat
     assert len(want) < len(Case(str(sample_dataset)).sessions)
 
 
-def test_revealed_passwords_are_never_stored(sample_dataset: Path, tmp_path: Path) -> None:
+def test_revealed_passwords_are_never_stored_nor_read_from_stored_tables(
+    sample_dataset: Path, tmp_path: Path
+) -> None:
     case = Case(str(sample_dataset), table_cache=str(tmp_path / "t"), reveal_passwords=True)
-    assert len(case.attempts) and len(case.findings)
+    revealed = case.attempts
+    assert len(revealed) and len(case.findings)
     assert not (tmp_path / "t").exists()
+    hidden = Case(str(sample_dataset), table_cache=str(tmp_path / "t")).attempts
+    assert (tmp_path / "t").exists()
+    again = Case(str(sample_dataset), table_cache=str(tmp_path / "t"), reveal_passwords=True).attempts
+    pd.testing.assert_frame_equal(again, revealed)
+    assert not again.equals(hidden)  # the sample has a password to reveal

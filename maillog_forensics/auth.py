@@ -21,7 +21,7 @@ import pandas as pd
 
 from .credentials import decode_response, password_facts
 from .schema import EventRows
-from .sessions import session_lines, sessions_from_events
+from .sessions import PLACEMENT_COLUMNS, session_lines, sessions_from_events
 
 __all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
 
@@ -114,17 +114,11 @@ def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
     return [[{"source_file": str(f), "line_no": int(n)}] for f, n in zip(files, lines, strict=True)]
 
 
-#: event columns auth_attempts_from_events reads (the smtpd process key places each line in
+#: event columns auth_attempts_from_events reads (the placement columns put each line in
 #: its session; the session's own figures come from the sessions table)
 EVENT_COLUMNS = [
     "ts",
-    "host",
-    "instance",
-    "service",
-    "daemon",
-    "pid",
-    "kind",
-    "client_ip",
+    *PLACEMENT_COLUMNS,
     "reason",
     "stage",
     "metric",
@@ -137,8 +131,6 @@ EVENT_COLUMNS = [
     "direction",
     "io_length",
     "payload",
-    "source_file",
-    "line_no",
 ]
 
 #: rows it reads: smtpd lines (to know each line's session), Postfix's AUTH warnings and

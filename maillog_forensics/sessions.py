@@ -24,18 +24,26 @@ from .schema import COUNTER_COMMANDS, EventRows
 
 __all__ = ["SESSION_COLUMNS", "session_ids_of_rows", "session_lines", "sessions_from_events"]
 
-#: event columns the sessioniser reads (pass ``columns=`` to load_events to save memory)
-EVENT_COLUMNS = [
-    "ts",
+#: event columns that place each smtpd line in its session (what :func:`session_lines`
+#: and :func:`session_ids_of_rows` read)
+PLACEMENT_COLUMNS = [
     "host",
     "instance",
     "service",
     "daemon",
     "pid",
     "kind",
+    "client_ip",
+    "source_file",
+    "line_no",
+]
+
+#: event columns the sessioniser reads (pass ``columns=`` to load_events to save memory)
+EVENT_COLUMNS = [
+    "ts",
+    *PLACEMENT_COLUMNS,
     "queue_id",
     "client_name",
-    "client_ip",
     "client_port",
     "helo",
     "sasl_username",
@@ -46,8 +54,6 @@ EVENT_COLUMNS = [
     "tls_cipher",
     "ps_event",
     *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total")),
-    "source_file",
-    "line_no",
 ]
 
 #: rows it reads: smtpd lines and postscreen verdicts (``load_events(..., rows=EVENT_ROWS)``)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import warnings
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -282,7 +283,7 @@ def _postfix_warnings(
     mech = w["sasl_method"].astype(object).str.upper()
     return pd.DataFrame(
         {
-            "ts": w["ts"].to_numpy(),
+            "ts": w["ts"].array,  # a datetime array: to_numpy() would box every stamp
             "client_ip": ip.to_numpy(),
             "session_id": sid,
             "service": w["service"].astype(object).fillna("smtp").to_numpy(),
@@ -387,14 +388,17 @@ def _counter_only(attempts: pd.DataFrame, sess: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([attempts, extra], ignore_index=True)
 
 
-def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+def _merge_dovecot(
+    attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series, *, vectorised: bool = True
+) -> pd.DataFrame:
     """Join Dovecot passdb lines to the Postfix warning of the same attempt.
 
     Dovecot answers Postfix's SASL request, so both log the attempt from the same client
     address within about a second; when Dovecot's failure delay outlasts Postfix's
     timeout ("Connection lost to authentication server") its line comes later. Lines are
     paired per address in time order; unpaired Dovecot lines are attempts of their own
-    (IMAP/POP3, or SMTP AUTH whose Postfix line is missing).
+    (IMAP/POP3, or SMTP AUTH whose Postfix line is missing). ``vectorised=False`` pairs
+    every attempt one by one (the tests' reference for the vectorised pairing).
     """
     d = events.loc[
         kind.isin(["dovecot_auth", "pam_auth_failure"]),
@@ -403,109 +407,75 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
-    exists = d["auth_result"].astype(object).fillna("").map(account_exists)
+    result = d["auth_result"].astype(object).fillna("")
+    codes, verdicts = pd.factorize(result.to_numpy())
+    exists = np.array([account_exists(str(v)) for v in verdicts] + [None], dtype=object)[codes]
+    user = np.array(d["username"].astype(object).to_numpy(), dtype=object)
+    # Dovecot prints "?" for a name it cannot show: that is no name at all
+    user[user == "?"] = None
     dov = pd.DataFrame(
         {
-            "ts": d["ts"].to_numpy(),
+            "ts": d["ts"].array,
             "client_ip": d["client_ip"].astype(object).to_numpy(),
-            "username": d["username"].astype(object).to_numpy(),
-            "exists": exists.to_numpy(),
+            "username": user,
+            "exists": exists,
             "result": d["auth_result"].astype(object).to_numpy(),
             "pam": (kind[d.index] == "pam_auth_failure").to_numpy(),
             "source_file": d["source_file"].astype(str).to_numpy(),
             "line_no": d["line_no"].to_numpy(),
         }
     )
-    used = np.zeros(len(dov), dtype=bool)
-    by_ip: dict[str, list[int]] = defaultdict(list)
-    for i, ip in enumerate(dov["client_ip"]):
-        by_ip[str(ip)].append(i)
-    # Dovecot prints "?" for a name it cannot show: that is no name at all
-    dov.loc[dov["username"] == "?", "username"] = None
+    lines = _DovecotLines(dov)
     attempts = attempts.copy()
     # Postfix refuses unknown mechanisms and bad base64 itself: Dovecot never sees those
     asked = ~attempts["reason"].fillna("").str.startswith(POSTFIX_SIDE_ERRORS)
-    candidates = attempts.index[attempts["outcome"].isin(["failed", "server_error"]) & asked]
-    # per address: Dovecot line positions sorted by time, and their times (ns) for bisection
-    dns = _ns(dov["ts"])
-    times: dict[str, list[int]] = {}
-    for ip, idxs in by_ip.items():
-        idxs.sort(key=lambda i: dns[i])
-        times[ip] = [int(dns[i]) for i in idxs]
-    d_user = dov["username"].to_numpy()
-    d_exists = dov["exists"].to_numpy()
-    d_file = dov["source_file"].to_numpy()
-    d_line = dov["line_no"].to_numpy()
+    candidates = attempts.loc[attempts["outcome"].isin(["failed", "server_error"]) & asked]
     outage = attempts[attempts["outcome"] == "server_error"]
     outage_times: dict[str, list[int]] = {}
-    for ip, t in zip(
-        outage["client_ip"].astype(str),
-        outage["ts"].astype("datetime64[ns, UTC]").astype("int64"),
-        strict=True,
-    ):
-        outage_times.setdefault(ip, []).append(int(t))
+    for ip, t in zip(outage["client_ip"].astype(str), _ns(outage["ts"]).tolist(), strict=True):
+        outage_times.setdefault(ip, []).append(t)
     for lst in outage_times.values():
         lst.sort()
-    second = 1_000_000_000
     # edit plain object arrays, write them back once (cell writes to Arrow columns are slow)
-    position = {label: k for k, label in enumerate(attempts.index)}
-    new_user = np.asarray(attempts["username"], dtype=object).copy()
-    new_source = np.asarray(attempts["username_source"], dtype=object).copy()
-    new_exists = np.asarray(attempts["account_exists"], dtype=object).copy()
-    new_evidence = np.asarray(attempts["evidence"], dtype=object).copy()
-
-    def alone(ip: str, t_line: int) -> bool:
-        """Is there exactly one backend-outage attempt from ``ip`` within 2 min of the line?"""
-        ts_list = outage_times.get(ip, [])
-        return (
-            bisect.bisect_right(ts_list, t_line + 120 * second)
-            - bisect.bisect_left(ts_list, t_line - 120 * second)
-            == 1
-        )
-
-    def pair(outcomes: tuple[str, ...], lo: float, hi: float, take_name: bool) -> None:
-        pool = attempts.loc[candidates]
-        pool = pool[pool["outcome"].isin(outcomes)].sort_values("ts", kind="stable")
-        a_ts = _ns(pool["ts"])
-        a_ip = pool["client_ip"].astype(str).to_numpy()
-        a_src = pool["username_source"].to_numpy()
-        a_user = pool["username"].to_numpy()
-        for k, a in enumerate(pool.index):
-            ip = str(a_ip[k])
-            idxs = by_ip.get(ip)
-            if not idxs:
-                continue
-            t0 = int(a_ts[k])
-            tl = times[ip]
-            first = bisect.bisect_left(tl, t0 + int(lo * second))
-            last = bisect.bisect_right(tl, t0 + int(hi * second))
-            window = [idxs[j] for j in range(first, last) if not used[idxs[j]]]
-            if not window:
-                continue
-            said = str(a_user[k]).lower() if a_src[k] == "sasl_username" else None
-            if (
-                said is not None
-            ):  # the name Postfix got back from Dovecot picks the line among parallel sessions
-                window.sort(key=lambda i: str(d_user[i]).lower() != said)
-            i = window[0]
-            used[i] = True
-            sure = take_name or (len(window) == 1 and alone(ip, int(dns[i])))
-            pos = position[a]
-            if sure and pd.notna(d_user[i]):
-                new_user[pos], new_source[pos], new_exists[pos] = d_user[i], "dovecot", d_exists[i]
-            line = {"source_file": str(d_file[i]), "line_no": int(d_line[i])}
-            new_evidence[pos] = [*new_evidence[pos], line]
-
+    found = _Pairing(
+        user=np.asarray(attempts["username"], dtype=object).copy(),
+        source=np.asarray(attempts["username_source"], dtype=object).copy(),
+        exists=np.asarray(attempts["account_exists"], dtype=object).copy(),
+        evidence=np.asarray(attempts["evidence"], dtype=object).copy(),
+    )
     # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s)
-    pair(("failed",), -5.0, 3.0, take_name=True)
+    pool = candidates[candidates["outcome"] == "failed"].sort_values("ts", kind="stable")
+    lines.pair(
+        pool,
+        attempts.index,
+        found,
+        lo=-5.0,
+        hi=3.0,
+        take_name=True,
+        outage_times=outage_times,
+        vectorised=vectorised,
+    )
     # when Dovecot's delay outlasts Postfix's patience ("Connection lost to authentication
     # server", 454), its verdict comes later: its user name is claimed only when that address
     # had no other abandoned request then; otherwise the line is kept as evidence only
-    pair(("server_error",), -5.0, 120.0, take_name=False)
-    attempts = attempts.assign(
-        username=new_user, username_source=new_source, account_exists=new_exists, evidence=new_evidence
+    pool = candidates[candidates["outcome"] == "server_error"].sort_values("ts", kind="stable")
+    lines.pair(
+        pool,
+        attempts.index,
+        found,
+        lo=-5.0,
+        hi=120.0,
+        take_name=False,
+        outage_times=outage_times,
+        vectorised=vectorised,
     )
-    rest = dov.loc[~used]
+    attempts = attempts.assign(
+        username=found.user,
+        username_source=found.source,
+        account_exists=found.exists,
+        evidence=found.evidence,
+    )
+    rest = dov.loc[~lines.used_rows()]
     if rest.empty:
         return attempts
     own = pd.DataFrame(
@@ -527,41 +497,256 @@ def _merge_dovecot(attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series
     return pd.concat([attempts, own], ignore_index=True)
 
 
+@dataclass
+class _Pairing:
+    """What pairing found, per attempt (positions of the attempts frame)."""
+
+    user: np.ndarray
+    source: np.ndarray
+    exists: np.ndarray
+    evidence: np.ndarray
+
+
+class _DovecotLines:
+    """Dovecot's verdict lines sorted by (client address, time), for pairing with attempts.
+
+    Each line is used once. The windows of many attempts are found with one sort
+    (:func:`_bisect_grouped`); only choosing a line within a window is a Python loop.
+    """
+
+    def __init__(self, dov: pd.DataFrame) -> None:
+        # addresses as text, missing ones included ("nan"), as attempts name them
+        ip = np.array([str(v) for v in dov["client_ip"].to_numpy().tolist()], dtype=object)
+        self.group_of_ip = {v: k for k, v in enumerate(dict.fromkeys(ip.tolist()))}
+        group = np.fromiter((self.group_of_ip[v] for v in ip.tolist()), dtype=np.int64, count=len(ip))
+        ns = _ns(dov["ts"])
+        # by address, then time, then log order (the order bisection over the lines expects)
+        self.order = np.lexsort((np.arange(len(dov)), ns, group))
+        self.group = group[self.order]
+        self.ns = ns[self.order]
+        self.ip = ip[self.order].tolist()
+        # numpy arrays for the vectorised pairing, lists for the one-by-one loop
+        self.user_arr = np.asarray(dov["username"].to_numpy(dtype=object)[self.order])
+        self.user_lower_arr = np.array([str(u).lower() for u in self.user_arr.tolist()], dtype=object)
+        self.has_user_arr = np.asarray(pd.notna(self.user_arr), dtype=bool)
+        self.exists_arr = np.asarray(dov["exists"].to_numpy(dtype=object)[self.order])
+        self.file_arr = np.asarray(dov["source_file"].to_numpy(dtype=object)[self.order])
+        self.line_arr = np.asarray(dov["line_no"].to_numpy()[self.order])
+        self.user = self.user_arr.tolist()
+        self.user_lower = self.user_lower_arr.tolist()
+        self.has_user = self.has_user_arr.tolist()
+        self.exists = self.exists_arr.tolist()
+        self.file = self.file_arr.tolist()
+        self.line = self.line_arr.tolist()
+        self.used = bytearray(len(dov))
+        self.used_arr = np.frombuffer(self.used, dtype=np.uint8)  # the same memory
+
+    def used_rows(self) -> np.ndarray:
+        """``used`` in the frame's own row order."""
+        out = np.zeros(len(self.used), dtype=bool)
+        out[self.order] = self.used_arr.astype(bool)
+        return out
+
+    def pair(
+        self,
+        pool: pd.DataFrame,
+        index: pd.Index,
+        found: _Pairing,
+        *,
+        lo: float,
+        hi: float,
+        take_name: bool,
+        outage_times: dict[str, list[int]],
+        vectorised: bool = True,
+    ) -> None:
+        """Give each attempt of ``pool`` (in time order) the first free line of its window."""
+        if pool.empty:
+            return
+        second = 1_000_000_000
+        a_ns = _ns(pool["ts"])
+        a_ip = [str(v) for v in pool["client_ip"].astype(str).to_numpy()]
+        a_group = np.fromiter((self.group_of_ip.get(v, -1) for v in a_ip), dtype=np.int64, count=len(a_ip))
+        known = a_group >= 0
+        first = np.zeros(len(pool), dtype=np.int64)
+        last = np.zeros(len(pool), dtype=np.int64)
+        first[known] = _bisect_grouped(
+            self.group, self.ns, a_group[known], a_ns[known] + int(lo * second), "left"
+        )
+        last[known] = _bisect_grouped(
+            self.group, self.ns, a_group[known], a_ns[known] + int(hi * second), "right"
+        )
+        said_of = [
+            str(u).lower() if src == "sasl_username" else None
+            for u, src in zip(pool["username"].to_numpy(), pool["username_source"].to_numpy(), strict=True)
+        ]
+        positions = index.get_indexer(pool.index)
+        todo = np.flatnonzero(first < last)
+        if vectorised and take_name and not self.used_arr.any():
+            todo = self._pair_runs(todo, a_group, first, last, said_of, positions, found)
+        used, user_lower = self.used, self.user_lower
+        first_l, last_l, pos_l = first.tolist(), last.tolist(), positions.tolist()
+        for k in todo.tolist():
+            window = [j for j in range(first_l[k], last_l[k]) if not used[j]]
+            if not window:
+                continue
+            said = said_of[k]
+            # the name Postfix got back from Dovecot picks the line among parallel sessions
+            j = (
+                next((j for j in window if user_lower[j] == said), window[0])
+                if said is not None
+                else window[0]
+            )
+            used[j] = 1
+            sure = take_name or (
+                len(window) == 1 and _alone(outage_times.get(self.ip[j], []), int(self.ns[j]))
+            )
+            pos = pos_l[k]
+            if sure and self.has_user[j]:
+                found.user[pos], found.source[pos], found.exists[pos] = (
+                    self.user[j],
+                    "dovecot",
+                    self.exists[j],
+                )
+            line = {"source_file": str(self.file[j]), "line_no": int(self.line[j])}
+            found.evidence[pos] = [*found.evidence[pos], line]
+
+    def _pair_runs(
+        self,
+        todo: np.ndarray,
+        a_group: np.ndarray,
+        first: np.ndarray,
+        last: np.ndarray,
+        said_of: list[str | None],
+        positions: np.ndarray,
+        found: _Pairing,
+    ) -> np.ndarray:
+        """Pair at once the runs of attempts that the one-by-one loop would pair in line order.
+
+        Windows of one address move forward in time, so only neighbours can share lines;
+        a run is a chain of overlapping windows. When each attempt of a run takes its first
+        free line, the picks are ``pick[k] = max(pick[k-1] + 1, first[k])``, a running
+        maximum. A run is paired here if every pick is inside its window and is the line
+        whose name Postfix got back (when it got one); other runs are returned for the loop.
+        Only called before any line is used, with names taken.
+        """
+        ks = todo[np.argsort(a_group[todo], kind="stable")]  # by address, in time order
+        if not len(ks):
+            return todo
+        g, f, e = a_group[ks], first[ks], last[ks]
+        starts = np.ones(len(ks), dtype=bool)
+        starts[1:] = (g[1:] != g[:-1]) | (f[1:] >= e[:-1])
+        run = np.cumsum(starts) - 1
+        step = np.arange(len(ks)) - np.flatnonzero(starts)[run]  # place within the run
+        big = 4 * (len(self.used) + len(ks) + 1)
+        best = np.maximum.accumulate(f - step + run * big) - run * big
+        pick = best + step
+        ok = pick < e
+        said = np.array([said_of[k] for k in ks.tolist()], dtype=object)
+        has_said = np.flatnonzero(said != None)  # noqa: E711 (elementwise)
+        in_window = has_said[ok[has_said]]
+        ok[has_said[~ok[has_said]]] = False
+        ok[in_window] = self.user_lower_arr[pick[in_window]] == said[in_window]
+        bad_run = np.zeros(run[-1] + 1, dtype=bool)
+        bad_run[run[~ok]] = True
+        good = ~bad_run[run]
+        ks, pick = ks[good], pick[good]
+        if not len(ks):
+            return todo
+        self.used_arr[pick] = 1
+        pos = positions[ks]
+        has = self.has_user_arr[pick]
+        found.user[pos[has]] = self.user_arr[pick[has]]
+        found.source[pos[has]] = "dovecot"
+        found.exists[pos[has]] = self.exists_arr[pick[has]]
+        found.evidence[pos] = _appended(found.evidence[pos], self.file_arr[pick], self.line_arr[pick])
+        left = np.ones(len(first), dtype=bool)
+        left[ks] = False
+        rest: np.ndarray = todo[left[todo]]
+        return rest
+
+
+def _appended(evidence: np.ndarray, files: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    out = np.empty(len(evidence), dtype=object)
+    out[:] = [
+        [*ev, {"source_file": str(f), "line_no": int(n)}]
+        for ev, f, n in zip(evidence.tolist(), files.tolist(), lines.tolist(), strict=True)
+    ]
+    return out
+
+
+def _alone(outages: list[int], t_line: int) -> bool:
+    """Is there exactly one backend-outage attempt (of the line's address) within 2 min of it?"""
+    window = 120 * 1_000_000_000
+    return bisect.bisect_right(outages, t_line + window) - bisect.bisect_left(outages, t_line - window) == 1
+
+
+def _bisect_grouped(
+    groups: np.ndarray, times: np.ndarray, q_groups: np.ndarray, q_times: np.ndarray, side: str
+) -> np.ndarray:
+    """``bisect`` of each query (group, time) into lines sorted by (group, time), all at once.
+
+    Returns global positions: with ``side="left"`` the first line of the query's group at or
+    after its time, with ``"right"`` the first after it (a group's lines are contiguous, so
+    ``[left, right)`` never leaves the group).
+    """
+    n = len(times)
+    # a query sorts before equal lines for "left", after them for "right"
+    rank = 0 if side == "left" else 2
+    keys_g = np.concatenate([groups, q_groups])
+    keys_t = np.concatenate([times, q_times])
+    keys_k = np.concatenate([np.ones(n, dtype=np.int8), np.full(len(q_times), rank, dtype=np.int8)])
+    order = np.lexsort((keys_k, keys_t, keys_g))
+    is_line = order < n
+    lines_before: np.ndarray = np.cumsum(is_line) - is_line
+    where = np.empty(len(order), dtype=np.int64)
+    where[order] = np.arange(len(order))
+    return np.asarray(lines_before[where[n:]], dtype=np.int64)
+
+
+def _object_where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` where ``keep``, else ``None`` (an object array)."""
+    out = np.full(len(keep), None, dtype=object)
+    out[keep] = values[keep]
+    return out
+
+
 def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot IMAP/POP3/submission login summaries: N failed attempts, or a login."""
     cols = ["ts", "daemon", "client_ip", "username", "sasl_method", "login_event", "auth_attempts"]
     d = events.loc[kind == "dovecot_login", [*cols, "source_file", "line_no"]]
     if d.empty:
         return _empty()
-    out = []
-    for rec in d.to_dict("records"):
-        event = str(rec["login_event"])
-        n = rec["auth_attempts"]
-        if event == "Login":
-            count, outcome = 1, "succeeded"
-        elif pd.notna(n) and int(n) > 0:
-            count, outcome = int(n), "failed"
-        else:
-            continue
-        service = str(rec["daemon"]).removesuffix("-login")
-        for _ in range(count):
-            out.append(
-                {
-                    "ts": rec["ts"],
-                    "client_ip": rec["client_ip"],
-                    "session_id": None,
-                    "service": service,
-                    "mechanism": str(rec["sasl_method"]).upper() if pd.notna(rec["sasl_method"]) else None,
-                    "username": rec["username"] if pd.notna(rec["username"]) else None,
-                    "username_source": "dovecot" if pd.notna(rec["username"]) else "none",
-                    "account_exists": True if outcome == "succeeded" else None,
-                    "outcome": outcome,
-                    "stage": None,
-                    "reason": event,
-                    "evidence": [{"source_file": str(rec["source_file"]), "line_no": int(rec["line_no"])}],
-                }
-            )
-    return pd.DataFrame(out) if out else _empty()
+    event = d["login_event"].astype(object).map(str).to_numpy(dtype=object)
+    n = pd.to_numeric(d["auth_attempts"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    login = event == "Login"
+    count = np.where(login, 1, n.clip(min=0))
+    if not count.any():
+        return _empty()
+    take = np.repeat(np.arange(len(d)), count)
+    picked = d.iloc[take]
+    user = picked["username"].astype(object)
+    method = picked["sasl_method"].astype(object)
+    succeeded = login[take]
+    return pd.DataFrame(
+        {
+            "ts": picked["ts"].array,
+            "client_ip": picked["client_ip"].astype(object).to_numpy(),
+            "session_id": None,
+            "service": picked["daemon"]
+            .astype(object)
+            .map(str)
+            .str.removesuffix("-login")
+            .to_numpy(dtype=object),
+            "mechanism": np.array([str(m).upper() if pd.notna(m) else None for m in method], dtype=object),
+            "username": _object_where(user.notna().to_numpy(), user.to_numpy(dtype=object)),
+            "username_source": np.where(user.notna(), "dovecot", "none"),
+            "account_exists": _object_where(succeeded, np.full(len(succeeded), True, dtype=object)),
+            "outcome": np.where(succeeded, "succeeded", "failed"),
+            "stage": None,
+            "reason": event[take],
+            "evidence": _evidence(picked["source_file"], picked["line_no"]),
+        }
+    )
 
 
 def _decode_dialogue(

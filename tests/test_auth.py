@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import maillog_forensics as mf
-from maillog_forensics.auth import auth_attempts_from_events
+from maillog_forensics.auth import _bisect_grouped, _merge_dovecot, auth_attempts_from_events
 from maillog_forensics.credentials import load_or_create_key
 from maillog_forensics.store import load_secrets
 from tests.corpus import corpus_path, jsonl
@@ -196,3 +200,132 @@ def test_cyrus_repeats_are_real_names_and_backend_errors_are_stale(tmp_path: Pat
     a = attempts_of(ds)
     assert list(a["username"].fillna("-")) == ["admin@example.com", "admin@example.com", "-"]
     assert list(a["outcome"]) == ["failed", "failed", "server_error"]
+
+
+# --------------------------------------------------------------- pairing with Dovecot's lines
+
+_T0 = pd.Timestamp("2026-03-01", tz="UTC")
+
+
+@st.composite
+def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Attempts and Dovecot verdicts from a few addresses, close enough in time to compete."""
+    ips = ["192.0.2.1", "192.0.2.2", "198.51.100.7"]
+    names = ["alice", "bob", "?", None]
+    n_att = draw(st.integers(0, 25))
+    attempts = pd.DataFrame(
+        {
+            "ts": [_T0 + pd.Timedelta(seconds=draw(st.integers(0, 40))) for _ in range(n_att)],
+            "client_ip": [draw(st.sampled_from([*ips, None])) for _ in range(n_att)],
+            "session_id": None,
+            "service": "smtp",
+            "mechanism": "PLAIN",
+            "username": [draw(st.sampled_from(["alice", "Bob", None])) for _ in range(n_att)],
+            "username_source": None,
+            "account_exists": None,
+            "outcome": [
+                draw(st.sampled_from(["failed", "failed", "server_error", "aborted"])) for _ in range(n_att)
+            ],
+            "stage": None,
+            "reason": pd.Series(
+                [
+                    draw(
+                        st.sampled_from([None, "authentication failure", "invalid authentication mechanism"])
+                    )
+                    for _ in range(n_att)
+                ],
+                dtype=object,
+            ),
+            "evidence": [[{"source_file": "m", "line_no": i}] for i in range(n_att)],
+        }
+    )
+    attempts["username_source"] = attempts["username"].map(lambda u: "none" if u is None else "sasl_username")
+    n_dov = draw(st.integers(0, 25))
+    events = pd.DataFrame(
+        {
+            "ts": [_T0 + pd.Timedelta(seconds=draw(st.integers(-5, 60))) for _ in range(n_dov)],
+            "daemon": "auth",
+            "client_ip": pd.Categorical([draw(st.sampled_from(ips)) for _ in range(n_dov)]),
+            "username": pd.Categorical([draw(st.sampled_from(names)) for _ in range(n_dov)]),
+            "auth_result": pd.Categorical(
+                [draw(st.sampled_from(["unknown user", "Password mismatch", None])) for _ in range(n_dov)]
+            ),
+            "source_file": "d",
+            "line_no": range(n_dov),
+        }
+    )
+    kind = pd.Series(pd.Categorical(["dovecot_auth"] * n_dov), index=events.index)
+    return attempts, events, kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pairing_case())
+def test_vectorised_pairing_equals_one_by_one(case: tuple[pd.DataFrame, pd.DataFrame, pd.Series]) -> None:
+    attempts, events, kind = case
+    fast = _merge_dovecot(attempts, events, kind)
+    slow = _merge_dovecot(attempts, events, kind, vectorised=False)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_pairing_takes_the_named_line_and_leaves_the_rest_as_attempts() -> None:
+    t = [_T0 + pd.Timedelta(seconds=s) for s in (0, 1, 30)]
+    # bob's attempt comes first, but alice's line is logged first
+    attempts = pd.DataFrame(
+        {
+            "ts": [t[0], t[1]],
+            "client_ip": ["192.0.2.1", "192.0.2.1"],
+            "session_id": None,
+            "service": "smtp",
+            "mechanism": "LOGIN",
+            "username": ["bob", None],
+            "username_source": ["sasl_username", "none"],
+            "account_exists": None,
+            "outcome": "failed",
+            "stage": None,
+            "reason": "authentication failure",
+            "evidence": [[], []],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "ts": t,
+            "daemon": "auth",
+            "client_ip": pd.Categorical(["192.0.2.1"] * 3),
+            "username": pd.Categorical(["alice", "bob", "carol"]),
+            "auth_result": pd.Categorical(["unknown user", "Password mismatch", "unknown user"]),
+            "source_file": "d",
+            "line_no": [1, 2, 3],
+        }
+    )
+    kind = pd.Series(pd.Categorical(["dovecot_auth"] * 3))
+    for vectorised in (True, False):
+        out = _merge_dovecot(attempts, events, kind, vectorised=vectorised)
+        # the name Postfix got picks bob's line for the first attempt; the second gets alice's
+        assert list(out["username"]) == ["bob", "alice", "carol"]
+        assert [e[-1]["line_no"] for e in out["evidence"]] == [2, 1, 3]
+        assert list(out["account_exists"]) == [True, False, False]
+        assert list(out["service"]) == ["smtp", "smtp", "dovecot"]  # carol's line is 30 s later: its own
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20)), max_size=30),
+    st.lists(st.tuples(st.integers(-1, 4), st.integers(-2, 22)), max_size=20),
+    st.sampled_from(["left", "right"]),
+)
+def test_bisect_grouped_is_bisect_within_each_group(
+    lines: list[tuple[int, int]], queries: list[tuple[int, int]], side: str
+) -> None:
+    lines = sorted(lines)
+    groups = np.array([g for g, _ in lines], dtype=np.int64)
+    times = np.array([t for _, t in lines], dtype=np.int64)
+    got = _bisect_grouped(
+        groups,
+        times,
+        np.array([g for g, _ in queries], dtype=np.int64),
+        np.array([t for _, t in queries], dtype=np.int64),
+        side,
+    )
+    # (group, time ± ½) falls between the lines exactly where bisect_left/right put (group, time)
+    shift = -0.5 if side == "left" else 0.5
+    assert got.tolist() == [bisect.bisect_left(lines, (g, t + shift)) for g, t in queries]

@@ -158,8 +158,10 @@ class Case:
 
                 start, end = self.window
                 return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
+            # the counters apart: as columns of every smtpd line they would double the memory
             return sessions.sessions_from_events(
-                self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+                self.load(columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
+                disconnects=self.load(columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS),
             )
 
         return self._table("sessions", build)

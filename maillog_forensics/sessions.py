@@ -38,6 +38,9 @@ PLACEMENT_COLUMNS = [
     "line_no",
 ]
 
+#: the disconnect line's command counters (``ehlo_ok``, ``ehlo_total``, ...)
+COUNTER_COLUMNS = [f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total")]
+
 #: event columns the sessioniser reads (pass ``columns=`` to load_events to save memory)
 EVENT_COLUMNS = [
     "ts",
@@ -53,11 +56,20 @@ EVENT_COLUMNS = [
     "tls_protocol",
     "tls_cipher",
     "ps_event",
-    *(f"{c}_{p}" for c in COUNTER_COMMANDS for p in ("ok", "total")),
+    *COUNTER_COLUMNS,
 ]
 
 #: rows it reads: smtpd lines and postscreen verdicts (``load_events(..., rows=EVENT_ROWS)``)
 EVENT_ROWS = EventRows(daemons=("smtpd",), kinds=("postscreen_verdict",))
+
+#: the same without the counters, which only disconnect lines carry: on a large dataset,
+#: load ``EVENT_ROWS`` with these columns and the counters of the disconnect lines apart
+#: (``DISCONNECT_COLUMNS``, ``DISCONNECT_ROWS``) and pass both to
+#: :func:`sessions_from_events` (the counters as 36 mostly-empty columns of every smtpd
+#: line take more memory than all the other columns together)
+LINE_COLUMNS = [c for c in EVENT_COLUMNS if c not in COUNTER_COLUMNS]
+DISCONNECT_COLUMNS = ["source_file", "line_no", *COUNTER_COLUMNS]
+DISCONNECT_ROWS = EventRows(kinds=("disconnect",))
 
 SESSION_COLUMNS = [
     "session_id",
@@ -296,14 +308,18 @@ def session_ids_of_rows(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
+def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reconstruct smtpd sessions.
 
     Parameters
     ----------
     events
         Event frame from :func:`maillog_forensics.load_events` (at least
-        ``sessions.EVENT_COLUMNS``).
+        ``sessions.EVENT_COLUMNS``, or ``sessions.LINE_COLUMNS`` with ``disconnects``).
+    disconnects
+        The command counters of the disconnect lines, if ``events`` does not carry them:
+        ``load_events(..., columns=DISCONNECT_COLUMNS, rows=DISCONNECT_ROWS)`` of the
+        same dataset and window (matched to ``events`` by source file and line number).
 
     Returns
     -------
@@ -390,8 +406,11 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         # session -> the row of its first line of this kind, -1 if none
         pick = np.full(n, -1, dtype=np.int64)
         pick[sub_sess] = rows[mask][first_sub]
+        source, at_rows = events, pick
+        if k == "disconnect" and disconnects is not None:
+            source, at_rows = disconnects, _same_lines(events, pick, disconnects)
         for col in cols:
-            out[_RENAME.get((k, col), col)] = events[col].array.take(pick, allow_fill=True)
+            out[_RENAME.get((k, col), col)] = source[col].array.take(at_rows, allow_fill=True)
     out["client_name"] = out["client_name"].astype(object)
     out["duration_s"] = (out["end"] - out["start"]).dt.total_seconds()
     out["truncated_start"] = out["connects"] == 0
@@ -409,6 +428,27 @@ def sessions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype != "Int32":  # as loaded, they are: no copy then
             out[col] = out[col].astype("Int32")
     return out[SESSION_COLUMNS]
+
+
+def _same_lines(events: pd.DataFrame, pick: np.ndarray, other: pd.DataFrame) -> np.ndarray:
+    """Positions in ``other`` of the lines at ``pick`` in ``events`` (-1: none or absent)."""
+    files: dict[str, int] = {}
+
+    def keys(frame: pd.DataFrame, positions: np.ndarray | None) -> np.ndarray:
+        f = frame["source_file"].astype("category")
+        codes = f.cat.codes.to_numpy()
+        rank = np.array([files.setdefault(str(c), len(files)) for c in f.cat.categories] + [-1])
+        lines = frame["line_no"].to_numpy(dtype=np.int64, na_value=-1)
+        if positions is not None:
+            codes, lines = codes[positions], lines[positions]
+        # file rank in the high bits, line number (below 2**40) in the low ones
+        return np.asarray(rank[codes].astype(np.int64) * (1 << 40) + lines)
+
+    found = pick >= 0
+    out = np.full(len(pick), -1, dtype=np.int64)
+    if found.any() and len(other):
+        out[found] = pd.Index(keys(other, None)).get_indexer(keys(events, pick[found]))
+    return out
 
 
 def _end_reason(out: pd.DataFrame) -> Any:

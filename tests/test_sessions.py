@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 import maillog_forensics as mf
+from maillog_forensics import sessions
 from maillog_forensics.parse import TimeContext, parse_lines
 from maillog_forensics.schema import COUNTER_COMMANDS
 from maillog_forensics.sessions import group_numbers, sessions_from_events, text_column, value_codes
@@ -259,3 +260,36 @@ def test_text_column_is_what_pandas_infers() -> None:
         python = pd.DataFrame({"x": pd.Series(values, dtype=object).fillna(np.nan).to_numpy()})
         arrow = pd.DataFrame({"x": text_column(pa.array(values, pa.large_string()))})
         pd.testing.assert_frame_equal(arrow, python)
+
+
+@pytest.mark.parametrize("windowed", [False, True])
+def test_counters_loaded_apart_give_the_same_sessions(tmp_path: Path, windowed: bool) -> None:
+    # the report loads the disconnect counters apart (sessions.LINE_COLUMNS + DISCONNECT_*):
+    # over two input files and in a window that cuts sessions, the result is the same
+    lines = (Path(__file__).parents[1] / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    (tmp_path / "a.log").write_text("".join(lines[:half]))
+    (tmp_path / "b.log").write_text("".join(lines[half:]))
+    ds = tmp_path / "ds"
+    mf.ingest([str(tmp_path / "a.log"), str(tmp_path / "b.log")], ds, tz="UTC", year=2026)
+    window: dict[str, object] = {}
+    if windowed:
+        ts = mf.load_events(ds, columns=["ts"])["ts"].dropna().sort_values()
+        window = {"start": ts.iloc[len(ts) // 3], "end": ts.iloc[2 * len(ts) // 3]}
+    whole = sessions_from_events(
+        mf.load_events(ds, columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS, **window)
+    )
+    lines_only = mf.load_events(ds, columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS, **window)
+    disconnects = mf.load_events(
+        ds, columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS, **window
+    )
+    assert set(sessions.COUNTER_COLUMNS).isdisjoint(lines_only.columns)
+    apart = sessions_from_events(lines_only, disconnects=disconnects)
+    pd.testing.assert_frame_equal(whole, apart)
+    counted = whole["commands_total"].notna()
+    assert counted.sum() >= 5 and (~counted).any() == windowed  # a window cuts some disconnects off
+    # a disconnect line missing from the counters leaves that session's counters empty
+    fewer = sessions_from_events(lines_only, disconnects=disconnects.iloc[1:])
+    gone = fewer["commands_total"].isna() & counted
+    assert gone.sum() == 1
+    pd.testing.assert_frame_equal(fewer[~gone], whole[~gone])

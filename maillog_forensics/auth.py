@@ -22,7 +22,7 @@ import pandas as pd
 
 from .credentials import decode_response, password_facts
 from .schema import EventRows
-from .sessions import PLACEMENT_COLUMNS, session_lines, sessions_from_events
+from .sessions import PLACEMENT_COLUMNS, RowSessions, row_sessions, sessions_from_events
 
 __all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
 
@@ -197,8 +197,8 @@ def auth_attempts_from_events(
         warnings.warn("auth attempts will show passwords in clear text", UserWarning, stacklevel=2)
     if sessions is None:
         sessions = sessions_from_events(events)
-    lines = session_lines(events)
-    row_session = pd.Series(lines["session_id"].to_numpy(), index=lines["row"].to_numpy())
+    # each line's session as a number: a session_id string per line would cost gigabytes
+    row_session = row_sessions(events)
     sess = sessions.set_index("session_id")
     # categorical: == and isin compare codes (a str copy of 10M kinds costs about a second)
     kind = events["kind"]
@@ -242,7 +242,7 @@ def _empty() -> pd.DataFrame:
 
 
 def _postfix_warnings(
-    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: pd.Series, sess: pd.DataFrame
+    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: RowSessions, sess: pd.DataFrame
 ) -> pd.DataFrame:
     # the metric is read only on anvil's lines (casting the whole column to str is slow)
     rate = (kind == "rate_limit").to_numpy(dtype=bool)
@@ -255,7 +255,7 @@ def _postfix_warnings(
     w = events.loc[mask]
     if w.empty:
         return _empty()
-    sid = row_session.reindex(rows[mask.to_numpy()]).to_numpy()
+    sid = row_session.ids_of(rows[mask.to_numpy()], missing=np.nan)
     reason = w["reason"].astype(object)
     k = kind[mask]
     outcome = np.select(
@@ -300,7 +300,7 @@ def _postfix_warnings(
 
 
 def _successes(
-    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: pd.Series, sess: pd.DataFrame
+    events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: RowSessions, sess: pd.DataFrame
 ) -> pd.DataFrame:
     """Successful AUTHs: named by a ``client=`` line, or silent (``auth=N`` and no mail)."""
     ok = sess["auth_ok"].fillna(0).astype(int)
@@ -309,7 +309,7 @@ def _successes(
         return _empty()
     cmask = (kind == "client") & events["sasl_username"].notna()
     clients = events.loc[cmask, ["ts", "sasl_method", "sasl_username", "source_file", "line_no"]].assign(
-        session_id=row_session.reindex(rows[cmask.to_numpy()]).to_numpy()
+        session_id=row_session.ids_of(rows[cmask.to_numpy()], missing=np.nan)
     )
     first_client = clients.drop_duplicates("session_id").set_index("session_id")
     # each good session's first client= line (NaN where it has none), read as object arrays:
@@ -754,7 +754,7 @@ def _decode_dialogue(
     events: pd.DataFrame,
     kind: pd.Series,
     rows: np.ndarray,
-    row_session: pd.Series,
+    row_session: RowSessions,
     secrets: pd.DataFrame,
     reveal: bool,
     key: bytes | None,
@@ -764,7 +764,7 @@ def _decode_dialogue(
     d = events.loc[mask, ["ts", "kind", "direction", "payload", "io_length", "source_file", "line_no"]].copy()
     if d.empty:
         return attempts
-    d["session_id"] = row_session.reindex(rows[mask.to_numpy()]).to_numpy()
+    d["session_id"] = row_session.ids_of(rows[mask.to_numpy()], missing=np.nan)
     sec = {
         (str(f), int(n)): s
         for f, n, s in zip(secrets["source_file"], secrets["line_no"], secrets["secret"], strict=True)

@@ -22,6 +22,7 @@ from .sessions import (
     group_numbers,
     hex_ids,
     provenance,
+    same_lines,
     session_ids_of_rows,
     text_column,
     value_codes,
@@ -114,6 +115,12 @@ EVENT_COLUMNS = [
 #: rows it reads: lines with a queue id, and the smtpd lines that tell which session
 #: submitted each message (``load_events(..., rows=EVENT_ROWS)``)
 EVENT_ROWS = EventRows(daemons=("smtpd",), queue_id=True)
+#: only the lines with a queue id: on a large dataset, load these (``EVENT_COLUMNS``) and
+#: the smtpd lines with ``sessions.PLACEMENT_COLUMNS`` apart, and pass both to
+#: :func:`messages_from_events` (``smtpd_lines=``): the smtpd lines only say which
+#: session a message came from, and most of ``EVENT_COLUMNS`` is empty on them
+QUEUE_ROWS = EventRows(queue_id=True)
+SMTPD_ROWS = EventRows(daemons=("smtpd",))
 
 _LIFECYCLE_COLUMNS = [
     *_KEYS,
@@ -154,13 +161,17 @@ def _uid(frame: pd.DataFrame) -> Any:
     return text_column(hex_ids(frame))
 
 
-def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
+def messages_from_events(events: pd.DataFrame, *, smtpd_lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per queue id lifecycle.
 
     Parameters
     ----------
     events
         Event frame from :func:`maillog_forensics.load_events`.
+    smtpd_lines
+        The smtpd lines (``sessions.PLACEMENT_COLUMNS``, rows ``SMTPD_ROWS``) of the same
+        dataset and window, if ``events`` holds only the lines with a queue id
+        (``QUEUE_ROWS``): they place each message's ``client=`` line in its session.
 
     Returns
     -------
@@ -233,7 +244,7 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     out["relays"] = _lists(ev, deliveries, "relay", index)
     out["notifications"] = _lists(ev, (kind == "bounce_notification").to_numpy(), "linked_queue_id", index)
     out["final_status"] = _final_status(ev, out)
-    out["session_id"] = _session_of_client(events, client, n)
+    out["session_id"] = _session_of_client(events, client, n, smtpd_lines)
     out["reinjection_of"] = _reinjection_of(out)
     order = np.argsort(rows[starts], kind="stable")
     return out.iloc[order].reset_index(drop=True)[MESSAGE_COLUMNS]
@@ -284,8 +295,13 @@ def _final_status(ev: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
     return pd.Series(status, index=out.index, dtype=object)
 
 
-def _session_of_client(events: pd.DataFrame, client_rows: np.ndarray, n: int) -> np.ndarray:
+def _session_of_client(
+    events: pd.DataFrame, client_rows: np.ndarray, n: int, smtpd_lines: pd.DataFrame | None
+) -> np.ndarray:
     """session_id of the smtpd session whose ``client=`` line created each message."""
+    if smtpd_lines is not None:  # the same lines among the smtpd lines loaded apart
+        client_rows = same_lines(events, client_rows, smtpd_lines)
+        events = smtpd_lines
     out = np.full(n, None, dtype=object)
     has = client_rows >= 0
     if has.any():

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .detect import SEVERITIES, DetectConfig, findings, network_of
 from .fingerprint import fingerprint
+from .memory import release_unused_memory
 from .remediate import blocklist, render_blocklist
 from .schema import EVENT_SCHEMA, EventRows
 from .store import count_events, load_events, load_secrets, read_manifest
@@ -101,6 +102,12 @@ class Case:
 
     def _table(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """``build()``, or the same table another kernel of this report stored already."""
+        table = self._cached_or_built(name, build)
+        # the events a table was built from are gone: give their memory back before the next
+        release_unused_memory()
+        return table
+
+    def _cached_or_built(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         if self.table_cache is None or self.reveal_passwords:  # clear passwords never go to disk
             return build()
         from dataclasses import asdict
@@ -189,12 +196,14 @@ class Case:
     @cached_property
     def messages(self) -> pd.DataFrame:
         """``messages_from_events``."""
-        from . import messages
+        from . import messages, sessions
 
         return self._table(
             "messages",
+            # the smtpd lines apart, with the few columns that place them in sessions
             lambda: messages.messages_from_events(
-                self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+                self.load(columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS),
+                smtpd_lines=self.load(columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS),
             ),
         )
 

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,15 @@ import pyarrow.compute as pc
 
 from .schema import COUNTER_COMMANDS, EventRows
 
-__all__ = ["SESSION_COLUMNS", "session_ids_of_rows", "session_lines", "sessions_from_events"]
+__all__ = [
+    "SESSION_COLUMNS",
+    "RowSessions",
+    "row_sessions",
+    "same_lines",
+    "session_ids_of_rows",
+    "session_lines",
+    "sessions_from_events",
+]
 
 #: event columns that place each smtpd line in its session (what :func:`session_lines`
 #: and :func:`session_ids_of_rows` read)
@@ -295,17 +304,37 @@ def session_ids_of_rows(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
 
     Rows that are not smtpd lines get ``None``.
     """
-    out = np.full(len(rows), None, dtype=object)
     if len(rows) == 0:
+        return np.full(0, None, dtype=object)
+    return row_sessions(events).ids_of(rows)
+
+
+@dataclass(frozen=True)
+class RowSessions:
+    """The smtpd session of each event row, as numbers (cheap to keep for millions of rows).
+
+    ``of_row[i]`` numbers the session of row ``i`` of the events (-1: none) and
+    ``ids[k]`` is the ``session_id`` of session ``k``.
+    """
+
+    of_row: np.ndarray
+    ids: np.ndarray
+
+    def ids_of(self, rows: np.ndarray, *, missing: object = None) -> np.ndarray:
+        """``session_id`` of each given row (position in the events), ``missing`` if none."""
+        out = np.full(len(rows), missing, dtype=object)
+        sess = self.of_row[rows]
+        known = sess >= 0
+        out[known] = self.ids[sess[known]]
         return out
+
+
+def row_sessions(events: pd.DataFrame) -> RowSessions:
+    """Place every smtpd line of ``events`` in its session (see :class:`RowSessions`)."""
     smtpd, sess = _assign(events, _smtpd_rows(events))
-    ids = _session_ids(events, smtpd, sess)
     of_row = np.full(len(events), -1, dtype=np.int64)
     of_row[smtpd] = sess
-    sess = of_row[rows]
-    known = sess >= 0
-    out[known] = ids[sess[known]]
-    return out
+    return RowSessions(of_row, _session_ids(events, smtpd, sess))
 
 
 def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -408,7 +437,7 @@ def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | No
         pick[sub_sess] = rows[mask][first_sub]
         source, at_rows = events, pick
         if k == "disconnect" and disconnects is not None:
-            source, at_rows = disconnects, _same_lines(events, pick, disconnects)
+            source, at_rows = disconnects, same_lines(events, pick, disconnects)
         for col in cols:
             out[_RENAME.get((k, col), col)] = source[col].array.take(at_rows, allow_fill=True)
     out["client_name"] = out["client_name"].astype(object)
@@ -430,8 +459,12 @@ def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | No
     return out[SESSION_COLUMNS]
 
 
-def _same_lines(events: pd.DataFrame, pick: np.ndarray, other: pd.DataFrame) -> np.ndarray:
-    """Positions in ``other`` of the lines at ``pick`` in ``events`` (-1: none or absent)."""
+def same_lines(events: pd.DataFrame, pick: np.ndarray, other: pd.DataFrame) -> np.ndarray:
+    """Positions in ``other`` of the lines at ``pick`` in ``events`` (-1: none or absent).
+
+    Both frames come from one dataset (``source_file`` and ``line_no`` name a line); use it
+    to join frames loaded with different rows or columns.
+    """
     files: dict[str, int] = {}
 
     def keys(frame: pd.DataFrame, positions: np.ndarray | None) -> np.ndarray:

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from .memory import release_unused_memory
 from .schema import EVENT_SCHEMA, EventRows
 
 __all__ = [
@@ -410,6 +411,7 @@ def _read(
         types_mapper=_int_mapper, ignore_metadata=True, self_destruct=True, split_blocks=True
     )
     del table
+    release_unused_memory()  # the scan's buffers: they would raise the next step's peak
     if columns is not None:
         df = df.drop(columns=[c for c in df.columns if c not in columns])
     return df

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import polars as pl
 import pytest
 
 import maillog_forensics as mf
+from maillog_forensics import messages, sessions
 from maillog_forensics.messages import deliveries_from_events, messages_from_events
 from maillog_forensics.parse import TimeContext, parse_lines
 from tests.corpus import corpus_path
@@ -113,3 +116,19 @@ def test_lab_messages_sent_by_the_intruder(tmp_path) -> None:  # type: ignore[no
     alice = m[m["sasl_username"] == "alice@lab.example"]
     assert set(alice["client_ip"]) == {"127.0.0.66", "127.0.0.67", "127.0.0.68"}
     assert sum(len(r) for r in alice["recipients"]) == 13
+
+
+def test_smtpd_lines_loaded_apart_give_the_same_messages(two_file_sample: Path) -> None:
+    # the report loads the queue-id lines and the smtpd lines (placement columns) apart
+    ds = two_file_sample
+    whole = messages_from_events(mf.load_events(ds, columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS))
+    queued = mf.load_events(ds, columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS)
+    smtpd = mf.load_events(ds, columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS)
+    assert len(queued) < len(whole) + len(smtpd)  # the point: fewer rows with all the columns
+    apart = messages_from_events(queued, smtpd_lines=smtpd)
+    pd.testing.assert_frame_equal(whole, apart)
+    assert whole["session_id"].notna().sum() >= 3
+    # without the smtpd lines a client= line alone is taken for a whole session: wrong ids
+    alone = messages_from_events(queued)
+    named = whole["session_id"].notna()
+    assert (alone.loc[named, "session_id"] != whole.loc[named, "session_id"]).all()

@@ -263,15 +263,10 @@ def test_text_column_is_what_pandas_infers() -> None:
 
 
 @pytest.mark.parametrize("windowed", [False, True])
-def test_counters_loaded_apart_give_the_same_sessions(tmp_path: Path, windowed: bool) -> None:
+def test_counters_loaded_apart_give_the_same_sessions(two_file_sample: Path, windowed: bool) -> None:
     # the report loads the disconnect counters apart (sessions.LINE_COLUMNS + DISCONNECT_*):
     # over two input files and in a window that cuts sessions, the result is the same
-    lines = (Path(__file__).parents[1] / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
-    half = len(lines) // 2
-    (tmp_path / "a.log").write_text("".join(lines[:half]))
-    (tmp_path / "b.log").write_text("".join(lines[half:]))
-    ds = tmp_path / "ds"
-    mf.ingest([str(tmp_path / "a.log"), str(tmp_path / "b.log")], ds, tz="UTC", year=2026)
+    ds = two_file_sample
     window: dict[str, object] = {}
     if windowed:
         ts = mf.load_events(ds, columns=["ts"])["ts"].dropna().sort_values()

@@ -765,6 +765,28 @@ def _remove_tables(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _local_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over Unix sockets, not TCP.
+
+    The sockets live next to the kernel's connection file, in Jupyter's private runtime
+    folder, so other users of the machine cannot reach the kernel (over loopback TCP they
+    could connect, though not without its key), and the kernel has no reason to warn
+    that it runs over TCP without encryption.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum
+
+    # a Unix socket path holds at most 107 bytes: "<runtime>/kernel-<uuid>-ipc-<port>"
+    if len(os.fsencode(jupyter_runtime_dir())) > 107 - 60:
+        return AsyncKernelManager  # type: ignore[no-any-return]
+
+    class LocalKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return LocalKernelManager
+
+
 def _run_notebooks(
     out: Path, notebooks: tuple[str, ...], params: dict[str, Any], *, quiet: bool
 ) -> list[NotebookResult]:
@@ -784,7 +806,13 @@ def _run_notebooks(
         try:
             nb = jupytext.read(source)
             pm.execute_notebook(
-                nb, str(target), parameters=nb_params, kernel_name="python3", progress_bar=False, cwd=str(out)
+                nb,
+                str(target),
+                parameters=nb_params,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(out),
+                kernel_manager_class=_local_kernel_manager(),
             )
         except Exception as exc:  # one notebook failing must not stop the others
             results.append(

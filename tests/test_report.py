@@ -467,3 +467,25 @@ def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
             first = stored
     assert sorted(p.name.split("-")[0] for p in files) == ["attempts", "findings", "messages", "sessions"]
     assert stored == first  # the second notebook read them; it wrote none again
+
+
+def test_notebook_kernels_use_unix_sockets_not_tcp(tmp_path: Path) -> None:
+    import nbformat
+    import papermill as pm
+
+    from maillog_forensics.report import _local_kernel_manager
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)"
+        )
+    ]
+    out = pm.execute_notebook(
+        nb,
+        str(tmp_path / "t.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        kernel_manager_class=_local_kernel_manager(),
+    )
+    assert out.cells[0].outputs[0]["text"].strip() == "ipc"

@@ -397,7 +397,8 @@ def _merge_dovecot(
     address within about a second; when Dovecot's failure delay outlasts Postfix's
     timeout ("Connection lost to authentication server") its line comes later. Lines are
     paired per address in time order; unpaired Dovecot lines are attempts of their own
-    (IMAP/POP3, or SMTP AUTH whose Postfix line is missing). ``vectorised=False`` pairs
+    (IMAP/POP3, or SMTP AUTH whose Postfix line is missing), and so are lines without a
+    time stamp (nothing says which attempt they answer). ``vectorised=False`` pairs
     every attempt one by one (the tests' reference for the vectorised pairing).
     """
     d = events.loc[
@@ -527,7 +528,10 @@ class _DovecotLines:
         self.ip = ip[self.order].tolist()
         # numpy arrays for the vectorised pairing, lists for the one-by-one loop
         self.user_arr = np.asarray(dov["username"].to_numpy(dtype=object)[self.order])
-        self.user_lower_arr = np.array([str(u).lower() for u in self.user_arr.tolist()], dtype=object)
+        # a line without a name matches no name (None never equals a name)
+        self.user_lower_arr = np.array(
+            [str(u).lower() if pd.notna(u) else None for u in self.user_arr.tolist()], dtype=object
+        )
         self.has_user_arr = np.asarray(pd.notna(self.user_arr), dtype=bool)
         self.exists_arr = np.asarray(dov["exists"].to_numpy(dtype=object)[self.order])
         self.file_arr = np.asarray(dov["source_file"].to_numpy(dtype=object)[self.order])
@@ -566,7 +570,9 @@ class _DovecotLines:
         a_ns = _ns(pool["ts"])
         a_ip = [str(v) for v in pool["client_ip"].astype(str).to_numpy()]
         a_group = np.fromiter((self.group_of_ip.get(v, -1) for v in a_ip), dtype=np.int64, count=len(a_ip))
-        known = a_group >= 0
+        # an attempt without a time stamp has no window (and a line without one, sorted
+        # before every dated line of its address, falls in none): neither is paired
+        known = (a_group >= 0) & pool["ts"].notna().to_numpy()
         first = np.zeros(len(pool), dtype=np.int64)
         last = np.zeros(len(pool), dtype=np.int64)
         first[known] = _bisect_grouped(
@@ -576,7 +582,7 @@ class _DovecotLines:
             self.group, self.ns, a_group[known], a_ns[known] + int(hi * second), "right"
         )
         said_of = [
-            str(u).lower() if src == "sasl_username" else None
+            str(u).lower() if src == "sasl_username" and pd.notna(u) else None
             for u, src in zip(pool["username"].to_numpy(), pool["username_source"].to_numpy(), strict=True)
         ]
         positions = index.get_indexer(pool.index)

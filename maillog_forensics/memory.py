@@ -9,7 +9,6 @@ frames need, and the next analysis step's peak then starts from there. The repor
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 from collections.abc import Callable
 
@@ -20,11 +19,8 @@ __all__ = ["release_unused_memory"]
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        trim = ctypes.CDLL(name).malloc_trim  # glibc only (not musl, not macOS)
+    try:  # the C library this process already runs on; glibc only (not musl, not macOS)
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
     trim.argtypes = [ctypes.c_size_t]

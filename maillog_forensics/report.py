@@ -166,9 +166,14 @@ class Case:
                 start, end = self.window
                 return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
             # the counters apart: as columns of every smtpd line they would double the memory
-            return sessions.sessions_from_events(
-                self.load(columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
-                disconnects=self.load(columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS),
+            return _apart_or_whole(
+                lambda: sessions.sessions_from_events(
+                    self.load(columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
+                    disconnects=self.load(columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS),
+                ),
+                lambda: sessions.sessions_from_events(
+                    self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+                ),
             )
 
         return self._table("sessions", build)
@@ -201,9 +206,14 @@ class Case:
         return self._table(
             "messages",
             # the smtpd lines apart, with the few columns that place them in sessions
-            lambda: messages.messages_from_events(
-                self.load(columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS),
-                smtpd_lines=self.load(columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS),
+            lambda: _apart_or_whole(
+                lambda: messages.messages_from_events(
+                    self.load(columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS),
+                    smtpd_lines=self.load(columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS),
+                ),
+                lambda: messages.messages_from_events(
+                    self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+                ),
             ),
         )
 
@@ -237,6 +247,18 @@ class Case:
             )
 
         return self._table("findings", build)
+
+
+def _apart_or_whole(apart: Callable[[], pd.DataFrame], whole: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A table from frames loaded apart, or, where a dataset's lines cannot be matched
+    across frames (one path ingested with two contents), from its rows loaded whole."""
+    from .sessions import AmbiguousLines
+
+    try:
+        return apart()
+    except AmbiguousLines:
+        release_unused_memory()  # what the first attempt loaded
+        return whole()
 
 
 def analyse(
@@ -768,21 +790,32 @@ def _remove_tables(folder: Path) -> None:
 def _local_kernel_manager() -> type:
     """A kernel manager that talks to its kernel over Unix sockets, not TCP.
 
-    The sockets live next to the kernel's connection file, in Jupyter's private runtime
-    folder, so other users of the machine cannot reach the kernel (over loopback TCP they
-    could connect, though not without its key), and the kernel has no reason to warn
-    that it runs over TCP without encryption.
+    The connection file and the sockets (``kernel-<uuid>-ipc-<n>``) are in Jupyter's
+    private runtime folder (mode 0700), so other users of the machine cannot reach the
+    kernel (over loopback TCP they could connect, though not without its key), two reports
+    never share a socket, the report's folder gets none, and the kernel has no reason to
+    warn that it runs over TCP without encryption. TCP where there are no Unix sockets
+    (Windows) or their path would be too long.
     """
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import CaselessStrEnum
+    from jupyter_core.utils import ensure_dir_exists
+    from traitlets import CaselessStrEnum, default
 
-    # a Unix socket path holds at most 107 bytes: "<runtime>/kernel-<uuid>-ipc-<port>"
-    if len(os.fsencode(jupyter_runtime_dir())) > 107 - 60:
+    runtime = jupyter_runtime_dir()
+    # a Unix socket path holds at most 107 bytes: "<runtime>/kernel-<uuid>-ipc-<n>"
+    if sys.platform == "win32" or len(os.fsencode(runtime)) > 107 - 60:
         return AsyncKernelManager  # type: ignore[no-any-return]
 
     class LocalKernelManager(AsyncKernelManager):  # type: ignore[misc]
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("connection_file")
+        def _private_connection_file(self) -> str:
+            ensure_dir_exists(runtime, 0o700)
+            return os.path.join(runtime, f"kernel-{uuid.uuid4()}.json")
 
     return LocalKernelManager
 

@@ -25,6 +25,7 @@ from .schema import COUNTER_COMMANDS, EventRows
 
 __all__ = [
     "SESSION_COLUMNS",
+    "AmbiguousLines",
     "RowSessions",
     "row_sessions",
     "same_lines",
@@ -459,11 +460,26 @@ def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | No
     return out[SESSION_COLUMNS]
 
 
+class AmbiguousLines(ValueError):
+    """``source_file`` and ``line_no`` name more than one line of the dataset.
+
+    That happens when one path was ingested with different contents (standard input read
+    twice, a log rewritten in place): then frames loaded apart cannot be matched line by
+    line, and the whole rows must be loaded at once.
+    """
+
+
+#: line numbers take the low 40 bits of a line's key in :func:`same_lines`
+_LINE_BITS = 40
+
+
 def same_lines(events: pd.DataFrame, pick: np.ndarray, other: pd.DataFrame) -> np.ndarray:
     """Positions in ``other`` of the lines at ``pick`` in ``events`` (-1: none or absent).
 
-    Both frames come from one dataset (``source_file`` and ``line_no`` name a line); use it
-    to join frames loaded with different rows or columns.
+    Both frames come from one dataset and window, and ``other`` holds every line that is
+    picked (its rows are a superset of those): use it to join frames loaded with different
+    rows or columns. Raises :class:`AmbiguousLines` if ``(source_file, line_no)`` does not
+    name one line of ``other``.
     """
     files: dict[str, int] = {}
 
@@ -474,13 +490,18 @@ def same_lines(events: pd.DataFrame, pick: np.ndarray, other: pd.DataFrame) -> n
         lines = frame["line_no"].to_numpy(dtype=np.int64, na_value=-1)
         if positions is not None:
             codes, lines = codes[positions], lines[positions]
-        # file rank in the high bits, line number (below 2**40) in the low ones
-        return np.asarray(rank[codes].astype(np.int64) * (1 << 40) + lines)
+        if len(lines) and int(lines.max()) >= 1 << _LINE_BITS:
+            raise AmbiguousLines(f"line numbers from 2**{_LINE_BITS} on do not fit the line key")
+        # file rank in the high bits, line number in the low ones
+        return np.asarray(rank[codes].astype(np.int64) * (1 << _LINE_BITS) + lines)
 
     found = pick >= 0
     out = np.full(len(pick), -1, dtype=np.int64)
     if found.any() and len(other):
-        out[found] = pd.Index(keys(other, None)).get_indexer(keys(events, pick[found]))
+        index = pd.Index(keys(other, None))
+        if not index.is_unique:
+            raise AmbiguousLines("the same file and line number name several lines of the dataset")
+        out[found] = index.get_indexer(keys(events, pick[found]))
     return out
 
 

@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import maillog_forensics as mf
-from maillog_forensics.auth import _bisect_grouped, _merge_dovecot, auth_attempts_from_events
+from maillog_forensics.auth import (
+    POSTFIX_SIDE_ERRORS,
+    _bisect_grouped,
+    _merge_dovecot,
+    account_exists,
+    auth_attempts_from_events,
+)
 from maillog_forensics.credentials import load_or_create_key
 from maillog_forensics.store import load_secrets
 from tests.corpus import corpus_path, jsonl
@@ -207,20 +213,24 @@ def test_cyrus_repeats_are_real_names_and_backend_errors_are_stale(tmp_path: Pat
 _T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 
+def _stamp(seconds: int | None) -> pd.Timestamp:
+    return pd.NaT if seconds is None else _T0 + pd.Timedelta(seconds=seconds)
+
+
 @st.composite
 def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Attempts and Dovecot verdicts from a few addresses, close enough in time to compete."""
     ips = ["192.0.2.1", "192.0.2.2", "198.51.100.7"]
-    names = ["alice", "bob", "?", None]
+    names = ["alice", "bob", "none", "?", None]
     n_att = draw(st.integers(0, 25))
     attempts = pd.DataFrame(
         {
-            "ts": [_T0 + pd.Timedelta(seconds=draw(st.integers(0, 40))) for _ in range(n_att)],
+            "ts": [_stamp(draw(st.one_of(st.integers(0, 40), st.none()))) for _ in range(n_att)],
             "client_ip": [draw(st.sampled_from([*ips, None])) for _ in range(n_att)],
             "session_id": None,
             "service": "smtp",
             "mechanism": "PLAIN",
-            "username": [draw(st.sampled_from(["alice", "Bob", None])) for _ in range(n_att)],
+            "username": [draw(st.sampled_from(["alice", "Bob", "None", None])) for _ in range(n_att)],
             "username_source": None,
             "account_exists": None,
             "outcome": [
@@ -230,7 +240,7 @@ def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Serie
             "reason": pd.Series(
                 [
                     draw(
-                        st.sampled_from([None, "authentication failure", "invalid authentication mechanism"])
+                        st.sampled_from([None, "authentication failure", "Invalid authentication mechanism"])
                     )
                     for _ in range(n_att)
                 ],
@@ -239,11 +249,13 @@ def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Serie
             "evidence": [[{"source_file": "m", "line_no": i}] for i in range(n_att)],
         }
     )
-    attempts["username_source"] = attempts["username"].map(lambda u: "none" if u is None else "sasl_username")
+    attempts["username_source"] = np.where(
+        attempts["username"].notna(), "sasl_username", draw(st.sampled_from(["none", "sasl_username"]))
+    )  # a name-less attempt said to have Postfix's name must still match no nameless line
     n_dov = draw(st.integers(0, 25))
     events = pd.DataFrame(
         {
-            "ts": [_T0 + pd.Timedelta(seconds=draw(st.integers(-5, 60))) for _ in range(n_dov)],
+            "ts": [_stamp(draw(st.one_of(st.integers(-5, 60), st.none()))) for _ in range(n_dov)],
             "daemon": "auth",
             "client_ip": pd.Categorical([draw(st.sampled_from(ips)) for _ in range(n_dov)]),
             "username": pd.Categorical([draw(st.sampled_from(names)) for _ in range(n_dov)]),
@@ -265,6 +277,94 @@ def test_vectorised_pairing_equals_one_by_one(case: tuple[pd.DataFrame, pd.DataF
     fast = _merge_dovecot(attempts, events, kind)
     slow = _merge_dovecot(attempts, events, kind, vectorised=False)
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def _paired_plainly(attempts: pd.DataFrame, events: pd.DataFrame) -> tuple[list[tuple], list[int]]:
+    """The pairing rule written out plainly (the oracle of the test below).
+
+    Failed attempts (in time order) take the first free Dovecot line of their address from
+    5 s before to 3 s after them, preferring one with the name Postfix got; then backend
+    errors do the same up to 120 s after, and take the line's name only if it was the only
+    free line and the only backend error of that address within 2 min. Undated attempts and
+    lines are never paired. Returns per attempt (name, source, account exists, line numbers
+    of its evidence), and the line numbers of the unpaired lines.
+    """
+    sec = pd.Timedelta(seconds=1)
+    lines = []
+    for t, ip, user, result, no in zip(
+        events["ts"],
+        events["client_ip"].astype(object),
+        events["username"].astype(object),
+        events["auth_result"].astype(object),
+        events["line_no"],
+        strict=True,
+    ):
+        name = None if user == "?" or pd.isna(user) else user
+        exists = account_exists(str(result) if pd.notna(result) else "")
+        lines.append({"ts": t, "ip": str(ip), "user": name, "exists": exists, "no": no})
+    att = attempts.to_dict("records")
+    rows = [
+        [a["username"], a["username_source"], a["account_exists"], [e["line_no"] for e in a["evidence"]]]
+        for a in att
+    ]
+    outages = [
+        (a["ts"], str(a["client_ip"])) for a in att if a["outcome"] == "server_error" and pd.notna(a["ts"])
+    ]
+    used: set[int] = set()
+    for outcome, hi, take_name in (("failed", 3, True), ("server_error", 120, False)):
+        todo = [
+            k
+            for k, a in enumerate(att)
+            if a["outcome"] == outcome
+            and pd.notna(a["ts"])
+            and not str(a["reason"] or "").startswith(POSTFIX_SIDE_ERRORS)
+        ]
+        for k in sorted(todo, key=lambda k: att[k]["ts"]):
+            t, ip = att[k]["ts"], str(att[k]["client_ip"])
+            window = [
+                i
+                for i, ln in sorted(
+                    enumerate(lines), key=lambda p: (p[1]["ts"] if pd.notna(p[1]["ts"]) else t, p[0])
+                )
+                if i not in used
+                and ln["ip"] == ip
+                and pd.notna(ln["ts"])
+                and t - 5 * sec <= ln["ts"] <= t + hi * sec
+            ]
+            if not window:
+                continue
+            named = att[k]["username_source"] == "sasl_username" and pd.notna(att[k]["username"])
+            said = str(att[k]["username"]).lower() if named else None
+            same = [
+                i
+                for i in window
+                if said and lines[i]["user"] is not None and str(lines[i]["user"]).lower() == said
+            ]
+            i = same[0] if same else window[0]
+            used.add(i)
+            near = [o for o, oip in outages if oip == ip and abs(o - lines[i]["ts"]) <= 120 * sec]
+            if (take_name or (len(window) == 1 and len(near) == 1)) and lines[i]["user"] is not None:
+                rows[k][:3] = [lines[i]["user"], "dovecot", lines[i]["exists"]]
+            rows[k][3] = [*rows[k][3], lines[i]["no"]]
+    unpaired = sorted(ln["no"] for i, ln in enumerate(lines) if i not in used)
+    return [(r[0], r[1], r[2], tuple(r[3])) for r in rows], unpaired
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pairing_case())
+def test_pairing_follows_the_plain_rule(case: tuple[pd.DataFrame, pd.DataFrame, pd.Series]) -> None:
+    attempts, events, kind = case
+    out = _merge_dovecot(attempts, events, kind)
+    expected_rows, unpaired = _paired_plainly(attempts, events)
+    got = [
+        (u, s, e, tuple(x["line_no"] for x in ev))
+        for u, s, e, ev in zip(
+            out["username"][: len(attempts)], out["username_source"][: len(attempts)],
+            out["account_exists"][: len(attempts)], out["evidence"][: len(attempts)], strict=True,
+        )
+    ]  # fmt: skip
+    assert got == expected_rows
+    assert sorted(ev[0]["line_no"] for ev in out["evidence"][len(attempts) :]) == unpaired
 
 
 def test_pairing_takes_the_named_line_and_leaves_the_rest_as_attempts() -> None:

@@ -472,13 +472,16 @@ def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
 def test_notebook_kernels_use_unix_sockets_not_tcp(tmp_path: Path) -> None:
     import nbformat
     import papermill as pm
+    from jupyter_core.paths import jupyter_runtime_dir
 
     from maillog_forensics.report import _local_kernel_manager
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)"
+            "from ipykernel.kernelapp import IPKernelApp\n"
+            "app = IPKernelApp.instance()\n"
+            "print(app.transport, app.ip)"
         )
     ]
     out = pm.execute_notebook(
@@ -486,6 +489,45 @@ def test_notebook_kernels_use_unix_sockets_not_tcp(tmp_path: Path) -> None:
         str(tmp_path / "t.ipynb"),
         kernel_name="python3",
         progress_bar=False,
+        cwd=str(tmp_path),
         kernel_manager_class=_local_kernel_manager(),
     )
-    assert out.cells[0].outputs[0]["text"].strip() == "ipc"
+    transport, ip = out.cells[0].outputs[0]["text"].split()
+    assert transport == "ipc"
+    # the sockets are in Jupyter's private runtime folder, not in the report's folder
+    runtime = Path(jupyter_runtime_dir()).resolve()
+    assert Path(ip).resolve().parent == runtime
+    assert runtime.stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.ipynb"]
+    assert not [p for p in runtime.iterdir() if p.name.startswith(Path(ip).name)]  # removed at the end
+
+
+def test_tables_of_a_path_ingested_with_two_contents(tmp_path: Path) -> None:
+    # a log rewritten in place and ingested again: (source_file, line_no) names two lines,
+    # so the tables the report builds from frames loaded apart must fall back to whole rows
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics import messages, sessions
+    from maillog_forensics.report import Case
+
+    lines = (REPO / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
+    log, ds = tmp_path / "mail.log", tmp_path / "ds"
+    log.write_text("".join(lines[: len(lines) // 2]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    log.write_text("".join(lines[len(lines) // 2 :]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    smtpd = mf.load_events(ds, columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+    assert smtpd.duplicated(["source_file", "line_no"]).any()
+    with pytest.raises(sessions.AmbiguousLines):
+        sessions.sessions_from_events(
+            mf.load_events(ds, columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
+            disconnects=mf.load_events(
+                ds, columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS
+            ),
+        )
+    case = Case(str(ds))
+    pd.testing.assert_frame_equal(case.sessions, sessions.sessions_from_events(smtpd))
+    whole = mf.load_events(ds, columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+    pd.testing.assert_frame_equal(case.messages, messages.messages_from_events(whole))
+    assert len(case.sessions) > 10 and case.messages["session_id"].notna().sum() > 3

@@ -398,7 +398,7 @@ def _merge_dovecot(
     timeout ("Connection lost to authentication server") its line comes later. Lines are
     paired per address in time order; unpaired Dovecot lines are attempts of their own
     (IMAP/POP3, or SMTP AUTH whose Postfix line is missing), and so are lines without a
-    time stamp (nothing says which attempt they answer). ``vectorised=False`` pairs
+    time stamp or a client address (nothing says which attempt they answer). ``vectorised=False`` pairs
     every attempt one by one (the tests' reference for the vectorised pairing).
     """
     d = events.loc[
@@ -516,10 +516,12 @@ class _DovecotLines:
     """
 
     def __init__(self, dov: pd.DataFrame) -> None:
-        # addresses as text, missing ones included ("nan"), as attempts name them
+        # addresses as text, as attempts name them; a line without one is in no group (-1)
         ip = np.array([str(v) for v in dov["client_ip"].to_numpy().tolist()], dtype=object)
-        self.group_of_ip = {v: k for k, v in enumerate(dict.fromkeys(ip.tolist()))}
-        group = np.fromiter((self.group_of_ip[v] for v in ip.tolist()), dtype=np.int64, count=len(ip))
+        addressed = _has_address(dov["client_ip"])
+        self.group_of_ip = {v: k for k, v in enumerate(dict.fromkeys(ip[addressed].tolist()))}
+        group = np.fromiter((self.group_of_ip.get(v, -1) for v in ip.tolist()), dtype=np.int64, count=len(ip))
+        group[~addressed] = -1
         ns = _ns(dov["ts"])
         # by address, then time, then log order (the order bisection over the lines expects)
         self.order = np.lexsort((np.arange(len(dov)), ns, group))
@@ -571,8 +573,9 @@ class _DovecotLines:
         a_ip = [str(v) for v in pool["client_ip"].astype(str).to_numpy()]
         a_group = np.fromiter((self.group_of_ip.get(v, -1) for v in a_ip), dtype=np.int64, count=len(a_ip))
         # an attempt without a time stamp has no window (and a line without one, sorted
-        # before every dated line of its address, falls in none): neither is paired
-        known = (a_group >= 0) & pool["ts"].notna().to_numpy()
+        # before every dated line of its address, falls in none): neither is paired; nor is
+        # one without a client address (nothing ties it to a line)
+        known = (a_group >= 0) & pool["ts"].notna().to_numpy() & _has_address(pool["client_ip"])
         first = np.zeros(len(pool), dtype=np.int64)
         last = np.zeros(len(pool), dtype=np.int64)
         first[known] = _bisect_grouped(
@@ -678,6 +681,11 @@ def _appended(evidence: np.ndarray, files: np.ndarray, lines: np.ndarray) -> np.
         for ev, f, n in zip(evidence.tolist(), files.tolist(), lines.tolist(), strict=True)
     ]
     return out
+
+
+def _has_address(ip: pd.Series) -> np.ndarray:
+    """Which rows name a client address (not missing, not empty)."""
+    return np.asarray((ip.notna() & (ip.astype(object) != "")).to_numpy(dtype=bool))
 
 
 def _alone(outages: list[int], t_line: int) -> bool:

@@ -257,7 +257,7 @@ def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Serie
         {
             "ts": [_stamp(draw(st.one_of(st.integers(-5, 60), st.none()))) for _ in range(n_dov)],
             "daemon": "auth",
-            "client_ip": pd.Categorical([draw(st.sampled_from(ips)) for _ in range(n_dov)]),
+            "client_ip": pd.Categorical([draw(st.sampled_from([*ips, None])) for _ in range(n_dov)]),
             "username": pd.Categorical([draw(st.sampled_from(names)) for _ in range(n_dov)]),
             "auth_result": pd.Categorical(
                 [draw(st.sampled_from(["unknown user", "Password mismatch", None])) for _ in range(n_dov)]
@@ -285,9 +285,9 @@ def _paired_plainly(attempts: pd.DataFrame, events: pd.DataFrame) -> tuple[list[
     Failed attempts (in time order) take the first free Dovecot line of their address from
     5 s before to 3 s after them, preferring one with the name Postfix got; then backend
     errors do the same up to 120 s after, and take the line's name only if it was the only
-    free line and the only backend error of that address within 2 min. Undated attempts and
-    lines are never paired. Returns per attempt (name, source, account exists, line numbers
-    of its evidence), and the line numbers of the unpaired lines.
+    free line and the only backend error of that address within 2 min. Attempts and lines
+    without a time stamp or an address are never paired. Returns per attempt (name, source,
+    account exists, line numbers of its evidence), and the line numbers of the unpaired lines.
     """
     sec = pd.Timedelta(seconds=1)
     lines = []
@@ -301,7 +301,9 @@ def _paired_plainly(attempts: pd.DataFrame, events: pd.DataFrame) -> tuple[list[
     ):
         name = None if user == "?" or pd.isna(user) else user
         exists = account_exists(str(result) if pd.notna(result) else "")
-        lines.append({"ts": t, "ip": str(ip), "user": name, "exists": exists, "no": no})
+        lines.append(
+            {"ts": t, "ip": str(ip) if pd.notna(ip) else None, "user": name, "exists": exists, "no": no}
+        )
     att = attempts.to_dict("records")
     rows = [
         [a["username"], a["username_source"], a["account_exists"], [e["line_no"] for e in a["evidence"]]]
@@ -317,6 +319,7 @@ def _paired_plainly(attempts: pd.DataFrame, events: pd.DataFrame) -> tuple[list[
             for k, a in enumerate(att)
             if a["outcome"] == outcome
             and pd.notna(a["ts"])
+            and pd.notna(a["client_ip"])
             and not str(a["reason"] or "").startswith(POSTFIX_SIDE_ERRORS)
         ]
         for k in sorted(todo, key=lambda k: att[k]["ts"]):

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .credentials import decode_response, password_facts
 from .schema import EventRows
-from .sessions import PLACEMENT_COLUMNS, RowSessions, row_sessions, sessions_from_events
+from .sessions import PLACEMENT_COLUMNS, RowSessions, has_address, row_sessions, sessions_from_events
 
 __all__ = ["ATTEMPT_COLUMNS", "auth_attempts_from_events"]
 
@@ -444,32 +444,21 @@ def _merge_dovecot(
         exists=np.asarray(attempts["account_exists"], dtype=object).copy(),
         evidence=np.asarray(attempts["evidence"], dtype=object).copy(),
     )
-    # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s)
-    pool = candidates[candidates["outcome"] == "failed"].sort_values("ts", kind="stable")
-    lines.pair(
-        pool,
-        attempts.index,
-        found,
-        lo=-5.0,
-        hi=3.0,
-        take_name=True,
-        outage_times=outage_times,
-        vectorised=vectorised,
-    )
-    # when Dovecot's delay outlasts Postfix's patience ("Connection lost to authentication
-    # server", 454), its verdict comes later: its user name is claimed only when that address
-    # had no other abandoned request then; otherwise the line is kept as evidence only
-    pool = candidates[candidates["outcome"] == "server_error"].sort_values("ts", kind="stable")
-    lines.pair(
-        pool,
-        attempts.index,
-        found,
-        lo=-5.0,
-        hi=120.0,
-        take_name=False,
-        outage_times=outage_times,
-        vectorised=vectorised,
-    )
+    # Dovecot logs its verdict, then holds the reply for auth_failure_delay (2 s). When its
+    # delay outlasts Postfix's patience ("Connection lost to authentication server", 454),
+    # the verdict comes later: its user name is claimed only when that address had no other
+    # abandoned request then; otherwise the line is kept as evidence only
+    for outcome, hi, take_name in (("failed", 3.0, True), ("server_error", 120.0, False)):
+        lines.pair(
+            candidates[candidates["outcome"] == outcome].sort_values("ts", kind="stable"),
+            attempts.index,
+            found,
+            lo=-5.0,
+            hi=hi,
+            take_name=take_name,
+            outage_times=outage_times,
+            vectorised=vectorised,
+        )
     attempts = attempts.assign(
         username=found.user,
         username_source=found.source,
@@ -518,7 +507,7 @@ class _DovecotLines:
     def __init__(self, dov: pd.DataFrame) -> None:
         # addresses as text, as attempts name them; a line without one is in no group (-1)
         ip = np.array([str(v) for v in dov["client_ip"].to_numpy().tolist()], dtype=object)
-        addressed = _has_address(dov["client_ip"])
+        addressed = has_address(dov["client_ip"])
         self.group_of_ip = {v: k for k, v in enumerate(dict.fromkeys(ip[addressed].tolist()))}
         group = np.fromiter((self.group_of_ip.get(v, -1) for v in ip.tolist()), dtype=np.int64, count=len(ip))
         group[~addressed] = -1
@@ -575,7 +564,7 @@ class _DovecotLines:
         # an attempt without a time stamp has no window (and a line without one, sorted
         # before every dated line of its address, falls in none): neither is paired; nor is
         # one without a client address (nothing ties it to a line)
-        known = (a_group >= 0) & pool["ts"].notna().to_numpy() & _has_address(pool["client_ip"])
+        known = (a_group >= 0) & pool["ts"].notna().to_numpy() & has_address(pool["client_ip"])
         first = np.zeros(len(pool), dtype=np.int64)
         last = np.zeros(len(pool), dtype=np.int64)
         first[known] = _bisect_grouped(
@@ -681,11 +670,6 @@ def _appended(evidence: np.ndarray, files: np.ndarray, lines: np.ndarray) -> np.
         for ev, f, n in zip(evidence.tolist(), files.tolist(), lines.tolist(), strict=True)
     ]
     return out
-
-
-def _has_address(ip: pd.Series) -> np.ndarray:
-    """Which rows name a client address (not missing, not empty)."""
-    return np.asarray((ip.notna() & (ip.astype(object) != "")).to_numpy(dtype=bool))
 
 
 def _alone(outages: list[int], t_line: int) -> bool:

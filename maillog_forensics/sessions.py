@@ -219,8 +219,12 @@ def _assign(events: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def _named_ip(events: pd.DataFrame) -> np.ndarray:
     """Lines that name a client address (not missing, not empty)."""
-    ip = events["client_ip"]
-    return (ip.notna() & (ip != "")).to_numpy()
+    return has_address(events["client_ip"])
+
+
+def has_address(ip: pd.Series) -> np.ndarray:
+    """Which values are a client address (not missing, not empty)."""
+    return np.asarray((ip.notna() & (ip != "")).to_numpy(dtype=bool))
 
 
 def hex_ids(frame: pd.DataFrame) -> pa.Array:

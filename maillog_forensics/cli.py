@@ -64,15 +64,20 @@ def _parser() -> argparse.ArgumentParser:
         "export",
         help="write a table of a dataset as csv, jsonl, json or parquet",
         description="Write a table (events, sessions, messages, deliveries, attempts, findings) of a "
-        "dataset. CSV cells that start like a formula are neutralised.",
+        "dataset, or a Timesketch-ready timeline (every dated line and every finding, JSON Lines by "
+        "default). CSV cells that start like a formula are neutralised.",
     )
     exp.add_argument("table", choices=list(TABLES), help="which table")
     exp.add_argument("dataset", metavar="DATASET")
-    exp.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
+    exp.add_argument(
+        "--format",
+        choices=["csv", "jsonl", "json", "parquet"],
+        help="output format (default: csv; jsonl for the timeline, which Timesketch imports as is)",
+    )
     exp.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output)")
     exp.add_argument("--start", help="only events at or after this time (UTC): every table is made of those")
     exp.add_argument("--end", help="only events before this time (UTC)")
-    exp.add_argument("--kind", nargs="+", help="events: only these line kinds")
+    exp.add_argument("--kind", nargs="+", help="events, timeline: only lines of these kinds")
     exp.add_argument(
         "--reveal-passwords",
         action="store_true",
@@ -143,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: the tables ``export`` writes (kept here so ``--help`` needs no pandas import)
-TABLES = ("events", "sessions", "messages", "deliveries", "attempts", "findings")
+TABLES = ("events", "sessions", "messages", "deliveries", "attempts", "findings", "timeline")
 #: tables that do not use the sessions, hence no Dask cluster
 _LOCAL_TABLES = ("events", "messages", "deliveries")
 
@@ -253,6 +258,10 @@ def _export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         args.scheduler = args.dask_workers = None
+    if args.format is None:
+        args.format = "jsonl" if args.table == "timeline" else "csv"
+    if args.table == "timeline":
+        return _export_timeline(args)
     if args.table == "events":
         # a million lines at a time: an export of any size fits in memory
         pieces = iter_events(args.dataset, start=args.start, end=args.end, kinds=args.kind)
@@ -263,6 +272,60 @@ def _export(args: argparse.Namespace) -> int:
     with _case(args, start=args.start, end=args.end, reveal_passwords=args.reveal_passwords) as case:
         df = getattr(case, args.table)
     export_table(df, fmt=args.format, out=args.output)
+    return 0
+
+
+def _export_timeline(args: argparse.Namespace) -> int:
+    """Every dated line (streamed a quarter million at a time), then every finding.
+
+    Findings come first in time only: they are computed before the lines are streamed, so a
+    failing analysis stops the export before it writes anything.
+    """
+    from .export import export_pieces
+    from .memory import release_unused_memory
+    from .store import event_times, iter_events, read_manifest
+    from .timeline import (
+        EVENT_COLUMNS,
+        file_hashes_from_manifest,
+        timeline_from_events,
+        timeline_from_findings,
+        undated_evidence,
+    )
+
+    if not (Path(args.dataset) / "manifest.json").exists():
+        from .store import DatasetError
+
+        raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
+    hashes = file_hashes_from_manifest(read_manifest(args.dataset))
+    with _case(args, start=args.start, end=args.end) as case:
+        found = case.findings
+    del case  # its sessions, attempts and messages: not needed while the lines stream
+    release_unused_memory()
+    findings_rows = timeline_from_findings(
+        found, evidence_times=event_times(args.dataset, undated_evidence(found))
+    )
+    undated = [0]
+
+    def pieces() -> Iterator[Any]:
+        for events in iter_events(
+            args.dataset,
+            start=args.start,
+            end=args.end,
+            kinds=args.kind,
+            columns=list(EVENT_COLUMNS),
+            chunk_lines=250_000,  # a timeline row is several times its line: smaller pieces
+        ):
+            undated[0] += int(events["ts"].isna().sum())
+            yield timeline_from_events(events, file_hashes=hashes)
+        yield findings_rows
+
+    export_pieces(pieces(), fmt=args.format, out=args.output, skip_nulls=True)
+    if undated[0]:
+        print(
+            f"maillog-forensics: note: {undated[0]} lines without a time stamp are not in the timeline "
+            "(`maillog-forensics export events` has them)",
+            file=sys.stderr,
+        )
     return 0
 
 

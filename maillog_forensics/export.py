@@ -11,11 +11,12 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -71,11 +72,14 @@ def export_pieces(
     fmt: str,
     out: str | None = None,
     stdout: TextIO | None = None,
+    skip_nulls: bool = False,
 ) -> int:
     """Write a table that comes in pieces (same columns), one piece in memory at a time.
 
     The output is that of :func:`export_table` on the pieces concatenated: one CSV header,
-    one JSON array, one Parquet file. Returns the number of rows written.
+    one JSON array, one Parquet file. ``skip_nulls`` leaves empty fields out of JSON
+    records (a sparse table, such as the timeline, is then much smaller). Returns the
+    number of rows written.
     """
     if fmt not in ("csv", "jsonl", "json", "parquet"):
         raise ValueError(f"unknown format {fmt!r}: use csv, jsonl, json or parquet")
@@ -86,22 +90,27 @@ def export_pieces(
     stream = stdout or sys.stdout
     text: TextIO = open(out, "w", encoding="utf-8", newline="") if out else stream  # noqa: SIM115
     rows = 0
+    header = True
     try:
         if fmt == "json":
             text.write("[")
-        for df in pieces:
-            if fmt == "csv":
-                _csv_safe_frame(df).to_csv(text, index=False, header=rows == 0)
-            elif fmt == "jsonl":
-                for rec in _json_records(df):
-                    text.write(json.dumps(rec, ensure_ascii=True, default=str) + "\n")
-            else:
-                for rec in _json_records(df):
-                    item = json.dumps(rec, ensure_ascii=True, default=str, indent=1).replace("\n", "\n ")
-                    text.write(("," if rows else "") + "\n " + item)
-                    rows += 1
-                continue
-            rows += len(df)
+        for piece in pieces:
+            if fmt == "csv" and header and piece.empty:
+                _csv_safe_frame(piece).to_csv(text, index=False)
+                header = False
+            for df in _slices(piece):
+                if fmt == "csv":
+                    _csv_safe_frame(df).to_csv(text, index=False, header=header)
+                    header = False
+                elif fmt == "jsonl":
+                    text.write(_json_lines(df, skip_nulls=skip_nulls))
+                else:
+                    for rec in _json_records(df, skip_nulls=skip_nulls):
+                        item = json.dumps(rec, ensure_ascii=True, default=str, indent=1).replace("\n", "\n ")
+                        text.write(("," if rows else "") + "\n " + item)
+                        rows += 1
+                    continue
+                rows += len(df)
         if fmt == "json":
             text.write("\n]\n" if rows else "]\n")
     finally:
@@ -173,10 +182,80 @@ def _cell_text(v: Any) -> str:
     return str(v)
 
 
-def _json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+#: rows converted to text at a time: bounds the memory of an export of a million-row piece
+SLICE_ROWS = 100_000
+
+
+def _slices(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(df), SLICE_ROWS):
+        yield df.iloc[start : start + SLICE_ROWS]
+
+
+def _json_lines(df: pd.DataFrame, *, skip_nulls: bool) -> str:
+    """JSON Lines of ``df``: ISO times in µs, ASCII only, empty fields left out if asked."""
+    if skip_nulls and all(_plain_json(df[c]) for c in df.columns):
+        return _sparse_json_lines(df)
+    return "".join(
+        json.dumps(rec, ensure_ascii=True, default=str) + "\n"
+        for rec in _json_records(df, skip_nulls=skip_nulls)
+    )
+
+
+def _plain_json(col: pd.Series) -> bool:
+    """Text, numbers or booleans: what polars writes to JSON as pandas would."""
+    dtype = col.dtype
+    return (
+        pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_integer_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    ) and not (pd.api.types.is_object_dtype(dtype) and col.map(lambda v: not isinstance(v, str | None)).any())
+
+
+def _sparse_json_lines(df: pd.DataFrame) -> str:
+    """JSON Lines without the empty fields, in row order (polars' writer: 8x pandas').
+
+    Rows are grouped by which fields they have (the rows of a line kind share them); each
+    group is written with just those columns, and the lines are put back in row order.
+    """
+    frame = pl.from_pandas(df)
+    names = frame.columns
+    has = pl.sum_horizontal(
+        [pl.col(c).is_not_null().cast(pl.Int64) * (1 << i) for i, c in enumerate(names)]
+    )  # a bit per column: at most 63 columns
+    if len(names) > 63:
+        raise ValueError("sparse JSON of more than 63 columns")
+    frame = frame.with_columns(has.alias("__has"), pl.int_range(pl.len()).alias("__row"))
+    lines = ["{}"] * frame.height
+    for (mask,), part in frame.partition_by("__has", as_dict=True, maintain_order=True).items():
+        keep = [c for i, c in enumerate(names) if int(mask) >> i & 1]
+        if not keep:
+            continue
+        text = part.select(keep).write_ndjson()
+        for row, line in zip(part.get_column("__row").to_list(), text.split("\n"), strict=False):
+            lines[row] = line
+    out = "\n".join(lines) + "\n" if lines else ""
+    return out if out.isascii() else _NON_ASCII.sub(_json_escape, out)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """``\\uXXXX`` of a character (a surrogate pair above U+FFFF), as ``ensure_ascii`` writes."""
+    code = ord(match.group())
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def _json_records(df: pd.DataFrame, *, skip_nulls: bool = False) -> list[dict[str, Any]]:
     buf = io.StringIO()
     df.to_json(buf, orient="records", date_format="iso", date_unit="us", force_ascii=True)
     records: list[dict[str, Any]] = json.loads(buf.getvalue())
+    if skip_nulls:
+        return [{k: v for k, v in rec.items() if v is not None} for rec in records]
     return records
 
 

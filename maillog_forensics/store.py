@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "DatasetError",
     "DatasetWriter",
     "count_events",
+    "event_times",
     "iter_events",
     "load_events",
     "load_secrets",
@@ -326,6 +327,38 @@ def count_events(
     dset, _ = _event_dataset(Path(dataset))
     expr = window_expression(start, end)
     return int(dset.count_rows() if expr is None else dset.count_rows(filter=expr))
+
+
+def event_times(
+    dataset: str | os.PathLike[str], lines: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], pd.Timestamp]:
+    """The time stamps of some lines of a dataset, by ``(source_file, line_no)``.
+
+    Only the ``ts``, ``source_file`` and ``line_no`` of rows with those line numbers are
+    read (the filter is pushed into the scan). Lines without a time stamp, or not in the
+    dataset, are left out. A path ingested with two contents has two rows per line
+    number: the earlier time is kept.
+    """
+    wanted = set(lines)
+    if not wanted:
+        return {}
+    dset, _ = _event_dataset(Path(dataset))
+    numbers = pa.array(sorted({n for _, n in wanted}), type=pa.int64())
+    table = dset.to_table(
+        columns=["source_file", "line_no", "ts"],
+        filter=ds.field("line_no").isin(numbers) & ds.field("ts").is_valid(),
+    )
+    times: dict[tuple[str, int], pd.Timestamp] = {}
+    for f, n, ts in zip(
+        table.column("source_file").to_pylist(),
+        table.column("line_no").to_pylist(),
+        table.column("ts").to_pylist(),
+        strict=True,
+    ):
+        key = (f, n)
+        if key in wanted and (key not in times or ts < times[key]):
+            times[key] = pd.Timestamp(ts)
+    return times
 
 
 def iter_events(

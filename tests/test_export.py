@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from maillog_forensics.export import csv_safe, export_table, terminal_safe
+from maillog_forensics.export import csv_safe, export_pieces, export_table, terminal_safe
 from tests.corpus import REPO
 
 
@@ -250,3 +252,33 @@ def test_export_events_through_the_cli_streams_every_row(sample_dataset: Path, t
     back = pd.read_parquet(out)
     assert len(back) == len(events)
     assert (back["kind"].astype(str).to_numpy() == events["kind"].astype(str).to_numpy()).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(max_size=12)),
+            st.one_of(st.none(), st.integers(min_value=-(2**62), max_value=2**62)),
+            st.one_of(st.none(), st.sampled_from(["connect", '"q"', "\u2028", "é😀"])),
+        ),
+        max_size=30,
+    )
+)
+def test_sparse_json_lines_are_the_records_without_their_empty_fields(
+    rows: list[tuple[str | None, int | None, str | None]],
+) -> None:
+    df = pd.DataFrame(
+        {
+            "text": pd.array([r[0] for r in rows], dtype="string"),
+            "n": pd.array([r[1] for r in rows], dtype="Int64"),
+            "kind": pd.array([r[2] for r in rows], dtype="string"),
+        }
+    )
+    out = io.StringIO()
+    export_pieces([df], fmt="jsonl", stdout=out, skip_nulls=True)
+    text = out.getvalue()
+    assert text.isascii()
+    got = [json.loads(line) for line in text.splitlines()]
+    want = [{k: v for k, v in zip(("text", "n", "kind"), r, strict=True) if v is not None} for r in rows]
+    assert got == want

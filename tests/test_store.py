@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.store import iter_events
+from maillog_forensics.store import event_times, iter_events
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample" / "mail.log"
@@ -122,6 +122,19 @@ def test_iter_events_follows_load_events_when_a_path_is_read_twice(tmp_path: Pat
     for chunk_lines in (40, 1_000_000):
         got = pd.concat([_plain(p) for p in iter_events(ds, chunk_lines=chunk_lines)], ignore_index=True)
         pd.testing.assert_frame_equal(got, _plain(whole))
+
+
+def test_event_times_gives_the_times_of_the_lines_asked_for(three_inputs: Path) -> None:
+    events = mf.load_events(three_inputs, columns=["ts", "source_file", "line_no"])
+    picked = events.iloc[[0, 5, len(events) - 1]]
+    wanted = {(str(f), int(n)) for f, n in zip(picked["source_file"], picked["line_no"], strict=True)}
+    missing = {(str(picked["source_file"].iloc[0]), 10**9), ("no-such-file", 1)}
+    times = event_times(three_inputs, wanted | missing)
+    assert times == {
+        (str(f), int(n)): ts
+        for f, n, ts in zip(picked["source_file"], picked["line_no"], picked["ts"], strict=True)
+    }
+    assert event_times(three_inputs, []) == {}
 
 
 def test_count_events_counts_what_load_events_gives(three_inputs: Path) -> None:

@@ -282,3 +282,10 @@ def test_sparse_json_lines_are_the_records_without_their_empty_fields(
     got = [json.loads(line) for line in text.splitlines()]
     want = [{k: v for k, v in zip(("text", "n", "kind"), r, strict=True) if v is not None} for r in rows]
     assert got == want
+
+
+def test_csv_of_pieces_has_one_header_when_the_first_piece_is_empty() -> None:
+    df = pd.DataFrame({"a": ["x", "y"], "n": [1, 2]})
+    out = io.StringIO()
+    assert export_pieces([df.iloc[:0], df, df.iloc[:0], df], fmt="csv", stdout=out) == 4
+    assert out.getvalue().splitlines() == ["a,n", "x,1", "y,2", "x,1", "y,2"]

@@ -260,6 +260,8 @@ def _export(args: argparse.Namespace) -> int:
         args.scheduler = args.dask_workers = None
     if args.format is None:
         args.format = "jsonl" if args.table == "timeline" else "csv"
+    if args.format == "parquet" and not args.output:
+        raise ValueError("parquet output needs -o FILE")  # before any table is computed
     if args.table == "timeline":
         return _export_timeline(args)
     if args.table == "events":

@@ -50,7 +50,9 @@ from .ingest import (
     _Progress,
     _queue_id_year_check,
     _record_input,
+    file_note,
     local_zone_name,
+    source_name,
 )
 from .parse import TimeContext, parse_lines
 from .sources import InputFile, LineBatch, expand_inputs, iter_batches
@@ -193,6 +195,7 @@ def parse_chunk(
 class _FileStart:
     inp: InputFile
     prior: dict[str, Any] | None
+    name: str  # the rows' source_file (ingest.source_name)
 
 
 @dataclass
@@ -203,6 +206,7 @@ class _FileEnd:
 @dataclass
 class _Chunk:
     inp: InputFile
+    name: str
     batch: LineBatch
     seq: int
     segment: int  # chunks of one segment share one running year (a file, or files carried by --year)
@@ -258,6 +262,7 @@ def _plan(
                 drain()
             heads.add(head)
         prior = _prior_entry(manifest, inp)
+        name = source_name(manifest, inp, prior)
         skip = int(prior["lines"]) if prior else 0
         running: tuple[int, int | None] | None = carried
         if prior and prior.get("year_end") is not None:
@@ -265,7 +270,7 @@ def _plan(
             segment += 1
         elif carried is None:
             segment += 1
-        yield _FileStart(inp, prior)
+        yield _FileStart(inp, prior, name)
         for batch in iter_batches(inp, skip_lines=skip):
             inferred = None
             if running is None:
@@ -276,6 +281,7 @@ def _plan(
             shift = guess.shift.get(segment, 0)
             yield _Chunk(
                 inp=inp,
+                name=name,
                 batch=batch,
                 seq=seq,
                 segment=segment,
@@ -410,6 +416,7 @@ class _Run:
     carried: TimeContext | None = None
     inference: dict[str, Any] = field(default_factory=dict)
     prior: dict[str, Any] | None = None
+    name: str = ""
     new_lines: int = 0
     done_bytes: int = 0
 
@@ -421,7 +428,7 @@ class _Run:
         return self.client.submit(
             parse_chunk,
             data,
-            path=chunk.inp.path,
+            path=chunk.name,
             seq=chunk.seq,
             tz=self.zone,
             year=year,
@@ -444,6 +451,7 @@ class _Run:
     def _start(self, item: _FileStart) -> None:
         # as ingest(): a file continues the carried context, or its prior entry's
         self.prior = item.prior
+        self.name = item.name
         self.ctx = self.carried
         if item.prior and item.prior.get("year_end") is not None:
             self.ctx = TimeContext(self.zone, int(item.prior["year_end"]), item.prior.get("last_month"))
@@ -499,7 +507,6 @@ class _Run:
             inference.setdefault("source", "--year")
             inference.setdefault("start_year", self.year)
             self.carried = ctx
-        note = "" if self.new_lines or not prior else " (already in the dataset)"
-        note += "".join(f" [warning: {w}]" for w in inp.warnings)
+        note = file_note(inp, self.name, prior, self.new_lines)
         self.stats.files.append({"path": inp.path, "new_lines": self.new_lines, "note": note})
-        _record_input(self.manifest, inp, inference, prior)
+        _record_input(self.manifest, inp, inference, prior, self.name)

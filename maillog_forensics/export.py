@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -193,7 +194,11 @@ def _slices(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
 
 def _json_lines(df: pd.DataFrame, *, skip_nulls: bool) -> str:
     """JSON Lines of ``df``: ISO times in µs, ASCII only, empty fields left out if asked."""
-    if skip_nulls and all(_plain_json(df[c]) for c in df.columns):
+    if (
+        skip_nulls
+        and 0 < len(df.columns) <= _MAX_SPARSE_COLUMNS
+        and all(_plain_json(df[c]) for c in df.columns)
+    ):
         return _sparse_json_lines(df)
     return "".join(
         json.dumps(rec, ensure_ascii=True, default=str) + "\n"
@@ -201,15 +206,23 @@ def _json_lines(df: pd.DataFrame, *, skip_nulls: bool) -> str:
     )
 
 
+#: columns the sparse writer handles: one bit each in an int64 per row
+_MAX_SPARSE_COLUMNS = 63
+
+
 def _plain_json(col: pd.Series) -> bool:
-    """Text, numbers or booleans: what polars writes to JSON as pandas would."""
+    """Text, integers or booleans: what polars writes to JSON as ``json.dumps`` would."""
     dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        return pd.api.types.is_string_dtype(categories.dtype) and all(isinstance(c, str) for c in categories)
+    if pd.api.types.is_object_dtype(dtype):
+        return not col.map(lambda v: not isinstance(v, str | None)).any()
     return (
         pd.api.types.is_string_dtype(dtype)
-        or isinstance(dtype, pd.CategoricalDtype)
         or pd.api.types.is_integer_dtype(dtype)
         or pd.api.types.is_bool_dtype(dtype)
-    ) and not (pd.api.types.is_object_dtype(dtype) and col.map(lambda v: not isinstance(v, str | None)).any())
+    )
 
 
 def _sparse_json_lines(df: pd.DataFrame) -> str:
@@ -218,27 +231,27 @@ def _sparse_json_lines(df: pd.DataFrame) -> str:
     Rows are grouped by which fields they have (the rows of a line kind share them); each
     group is written with just those columns, and the lines are put back in row order.
     """
-    frame = pl.from_pandas(df)
+    frame = pl.from_pandas(df.reset_index(drop=True))
     names = frame.columns
-    has = pl.sum_horizontal(
-        [pl.col(c).is_not_null().cast(pl.Int64) * (1 << i) for i, c in enumerate(names)]
-    )  # a bit per column: at most 63 columns
-    if len(names) > 63:
-        raise ValueError("sparse JSON of more than 63 columns")
-    frame = frame.with_columns(has.alias("__has"), pl.int_range(pl.len()).alias("__row"))
+    has = frame.select(
+        pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int64) * (1 << i) for i, c in enumerate(names)])
+    ).to_series()  # a bit per column
+    masks = has.to_numpy()
     lines = ["{}"] * frame.height
-    for (mask,), part in frame.partition_by("__has", as_dict=True, maintain_order=True).items():
+    for mask in has.unique(maintain_order=True).to_list():
         keep = [c for i, c in enumerate(names) if int(mask) >> i & 1]
         if not keep:
             continue
-        text = part.select(keep).write_ndjson()
-        for row, line in zip(part.get_column("__row").to_list(), text.split("\n"), strict=False):
+        rows = np.flatnonzero(masks == mask)
+        text = frame.select(keep)[rows].write_ndjson()
+        for row, line in zip(rows.tolist(), text.split("\n"), strict=False):
             lines[row] = line
     out = "\n".join(lines) + "\n" if lines else ""
-    return out if out.isascii() else _NON_ASCII.sub(_json_escape, out)
+    return out if out.isascii() and "\x7f" not in out else _NOT_PRINTABLE_ASCII.sub(_json_escape, out)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: what ``json.dumps(ensure_ascii=True)`` escapes beyond the control characters (DEL too)
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
 def _json_escape(match: re.Match[str]) -> str:

@@ -25,7 +25,7 @@ import polars as pl
 from . import __version__, syslog
 from .parse import ParsedBatch, TimeContext, parse_lines
 from .sources import InputFile, LineBatch, content_prefix_sha256, expand_inputs, iter_batches
-from .store import DatasetWriter, read_manifest
+from .store import DatasetWriter, read_manifest, source_names
 
 __all__ = ["IngestStats", "ingest", "local_zone_name"]
 
@@ -227,6 +227,7 @@ def ingest(
     try:
         for inp in inputs:
             prior = _prior_entry(manifest, inp)
+            name = source_name(manifest, inp, prior)
             skip = int(prior["lines"]) if prior else 0
             ctx = carried
             if prior and prior.get("year_end") is not None:
@@ -236,7 +237,7 @@ def ingest(
             for batch in iter_batches(inp, skip_lines=skip):
                 if ctx is None:
                     ctx, inference = _infer_context(batch.lines, inp, zone)
-                parsed = _parse(batch, inp, ctx)
+                parsed = _parse(batch, name, ctx)
                 if inference.get("source") == "mtime" and "queue_id_check" not in inference:
                     check = _queue_id_year_check(parsed.frame)
                     inference["queue_id_check"] = check
@@ -245,7 +246,7 @@ def ingest(
                         ctx.last_month = None
                         inference["start_year"] = ctx.year
                         inference["source"] = "long queue ids"
-                        parsed = _parse(batch, inp, ctx)
+                        parsed = _parse(batch, name, ctx)
                 frame = parsed.frame
                 stats.lines += frame.height
                 new_lines += frame.height
@@ -254,7 +255,7 @@ def ingest(
                     stats.filtered += frame.height - int(keep.sum())
                     frame = frame.filter(keep)
                 _count(stats, frame)
-                secrets = [(inp.path, ln, k, s) for ln, k, s in parsed.secrets]
+                secrets = [(name, ln, k, s) for ln, k, s in parsed.secrets]
                 stats.secrets_redacted += len(secrets)
                 stats.rows_written += frame.height
                 while len(pending) >= 2:
@@ -269,10 +270,9 @@ def ingest(
                 inference.setdefault("source", "--year")
                 inference.setdefault("start_year", year)
                 carried = ctx
-            note = "" if new_lines or not prior else " (already in the dataset)"
-            note += "".join(f" [warning: {w}]" for w in inp.warnings)
+            note = file_note(inp, name, prior, new_lines)
             stats.files.append({"path": inp.path, "new_lines": new_lines, "note": note})
-            _record_input(manifest, inp, inference, prior)
+            _record_input(manifest, inp, inference, prior, name)
         for f in pending:
             f.result()
         stats.seconds = time.perf_counter() - started
@@ -302,10 +302,41 @@ def _commit(manifest: dict[str, Any], writer: DatasetWriter, stats: IngestStats)
     writer.commit(manifest)
 
 
-def _parse(batch: LineBatch, inp: InputFile, ctx: TimeContext) -> ParsedBatch:
+def _parse(batch: LineBatch, name: str, ctx: TimeContext) -> ParsedBatch:
     return parse_lines(
-        batch.lines, source_file=inp.path, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
+        batch.lines, source_file=name, first_line_no=batch.first_line_no, ctx=ctx, flags=batch.flags
     )
+
+
+def source_name(manifest: dict[str, Any], inp: InputFile, prior: dict[str, Any] | None) -> str:
+    """The ``source_file`` of the rows this read of ``inp`` adds: its path, unless that
+    already names rows of another file in the dataset.
+
+    A log rotated between two runs leaves a new file at the old path; its line 1 is not
+    the line 1 read before, so its rows are named ``PATH#2`` (``#3``, ...) and every
+    ``(source_file, line_no)`` still names one line. A read that continues ``prior`` (the
+    same file, grown) keeps the name its rows had.
+    """
+    taken: set[str] = set()
+    for entry in manifest.get("inputs", []):
+        if prior is None or not _same_entry(entry, prior):
+            taken.update(source_names(entry))
+    own = [f"{inp.path}#{k}" for k in range(2, 2 + len(taken) + 1)]
+    if prior and prior.get("source_file") in {inp.path, *own} and prior["source_file"] not in taken:
+        return str(prior["source_file"])
+    return next(n for n in (inp.path, *own) if n not in taken)
+
+
+def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a.get("content_sha256"), a.get("path")) == (b.get("content_sha256"), b.get("path"))
+
+
+def file_note(inp: InputFile, name: str, prior: dict[str, Any] | None, new_lines: int) -> str:
+    """What the closing summary says about an input beyond its line count."""
+    note = "" if new_lines or not prior else " (already in the dataset)"
+    if name != inp.path and new_lines:
+        note += f" (a new file at a path read before: its lines are named {name!r})"
+    return note + "".join(f" [warning: {w}]" for w in inp.warnings)
 
 
 def _count(stats: IngestStats, frame: pl.DataFrame) -> None:
@@ -406,16 +437,24 @@ def _queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 def _record_input(
-    manifest: dict[str, Any], inp: InputFile, inference: dict[str, Any], prior: dict[str, Any] | None
+    manifest: dict[str, Any],
+    inp: InputFile,
+    inference: dict[str, Any],
+    prior: dict[str, Any] | None,
+    name: str,
 ) -> None:
-    entries = [
-        e
-        for e in manifest.get("inputs", [])
-        if prior is None
-        or (e.get("content_sha256"), e.get("path")) != (prior["content_sha256"], prior["path"])
-    ]
+    entries = list(manifest.get("inputs", []))
+    # a file read again keeps its place: the manifest lists files in log order, which is
+    # the order of their rows (a rotated log read again under its new name stays first)
+    place = next(
+        (n for n, e in enumerate(entries) if prior is not None and _same_entry(e, prior)), len(entries)
+    )
+    earlier = source_names(prior) if prior else []
     entry = {
         "path": inp.path,
+        # the rows' name for the lines this read added, and every name of the file's rows
+        "source_file": name,
+        "source_files": [*earlier, *([name] if name not in earlier else [])],
         "compression": inp.compression,
         "format": inp.format,
         "size": inp.size,
@@ -433,7 +472,7 @@ def _record_input(
         ),
         **{k: v for k, v in inference.items()},
     }
-    entries.append(entry)
+    entries[place : place + 1] = [entry]
     manifest["inputs"] = entries
 
 

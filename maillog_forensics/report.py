@@ -32,7 +32,15 @@ from .fingerprint import fingerprint
 from .memory import release_unused_memory
 from .remediate import blocklist, render_blocklist
 from .schema import EVENT_SCHEMA, EventRows
-from .store import count_events, load_events, load_secrets, read_manifest
+from .store import (
+    DatasetError,
+    count_events,
+    load_events,
+    load_secrets,
+    read_manifest,
+    shared_source_names,
+    source_names,
+)
 
 __all__ = ["Case", "analyse", "run_report"]
 
@@ -91,6 +99,13 @@ class Case:
         self.table_cache = table_cache or None
         self.reveal_passwords = reveal_passwords
         self.manifest: dict[str, Any] = read_manifest(dataset)
+        shared = shared_source_names(self.manifest)
+        if shared:
+            raise DatasetError(
+                f"{dataset}: the lines of two different files are both named {shared[0]!r} (a log "
+                "rotated between two ingests, in a dataset written by an earlier version), so a line "
+                "number names two lines; ingest the logs again into a new dataset"
+            )
         self.window = (start or None, end or None)
         self.config = DetectConfig()
         self.valid_users: set[str] | None = None
@@ -166,14 +181,9 @@ class Case:
                 start, end = self.window
                 return sessions_on_cluster(self.dataset, client=self.client, start=start, end=end)
             # the counters apart: as columns of every smtpd line they would double the memory
-            return _apart_or_whole(
-                lambda: sessions.sessions_from_events(
-                    self.load(columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
-                    disconnects=self.load(columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS),
-                ),
-                lambda: sessions.sessions_from_events(
-                    self.load(columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
-                ),
+            return sessions.sessions_from_events(
+                self.load(columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
+                disconnects=self.load(columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS),
             )
 
         return self._table("sessions", build)
@@ -206,14 +216,9 @@ class Case:
         return self._table(
             "messages",
             # the smtpd lines apart, with the few columns that place them in sessions
-            lambda: _apart_or_whole(
-                lambda: messages.messages_from_events(
-                    self.load(columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS),
-                    smtpd_lines=self.load(columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS),
-                ),
-                lambda: messages.messages_from_events(
-                    self.load(columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
-                ),
+            lambda: messages.messages_from_events(
+                self.load(columns=messages.EVENT_COLUMNS, rows=messages.QUEUE_ROWS),
+                smtpd_lines=self.load(columns=sessions.PLACEMENT_COLUMNS, rows=messages.SMTPD_ROWS),
             ),
         )
 
@@ -247,18 +252,6 @@ class Case:
             )
 
         return self._table("findings", build)
-
-
-def _apart_or_whole(apart: Callable[[], pd.DataFrame], whole: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """A table from frames loaded apart, or, where a dataset's lines cannot be matched
-    across frames (one path ingested with two contents), from its rows loaded whole."""
-    from .sessions import AmbiguousLines
-
-    try:
-        return apart()
-    except AmbiguousLines:
-        release_unused_memory()  # what the first attempt loaded
-        return whole()
 
 
 def analyse(
@@ -625,6 +618,8 @@ def inputs_table(case: Case) -> pd.DataFrame:
     rows = [
         {
             "file": i["path"],
+            # what the evidence calls its lines (a path read again after rotation: PATH#2)
+            "named in evidence": ", ".join(source_names(i)),
             "lines": i["lines"],
             "sha256": i["sha256"],
             "time zone": i.get("tz"),

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,8 @@ __all__ = [
     "load_events",
     "load_secrets",
     "read_manifest",
+    "shared_source_names",
+    "source_names",
     "write_part",
 ]
 
@@ -501,10 +503,46 @@ def _in_input_order(table: pa.Table, sources: list[str]) -> pa.Table:
     return table.take(pa.array(order))
 
 
+def source_names(entry: Mapping[str, Any]) -> list[str]:
+    """The ``source_file`` names that rows of a manifest input carry, oldest first.
+
+    Rows are named after the path they were read from. An input that continues an earlier
+    read (a rotated log read again under its new name) also covers the rows of that read,
+    named after its path then; a new file at a path that already names rows of another
+    file gets ``PATH#2`` (``#3``, ...), so ``(source_file, line_no)`` names one line.
+    Manifests written before ``source_files`` was recorded list the earlier paths in
+    ``also_known_as``.
+    """
+    names = entry.get("source_files")
+    if names is None:
+        names = [*entry.get("also_known_as", []), entry["path"]]
+    return [str(n) for n in names]
+
+
+def shared_source_names(manifest: Mapping[str, Any]) -> list[str]:
+    """``source_file`` names that rows of two different files carry (sorted).
+
+    Ingest gives a new file at a path read before a name of its own (``PATH#2``); datasets
+    written before it did can hold both files' rows under one name, so a line number there
+    names two lines.
+    """
+    owner: dict[str, int] = {}
+    shared: set[str] = set()
+    for n, entry in enumerate(manifest.get("inputs", [])):
+        for name in source_names(entry):
+            if owner.setdefault(name, n) != n:
+                shared.add(name)
+    return sorted(shared)
+
+
 def _source_order(dataset: Path) -> list[str]:
-    """Input paths in log order; a path listed more than once (stdin, a file re-read after
-    rotation) takes the place of its last listing."""
-    last = {i["path"]: n for n, i in enumerate(read_manifest(dataset).get("inputs", []))}
+    """Row names (``source_file``) in log order; a name listed more than once (datasets
+    written before names were made unique) takes the place of its last listing."""
+    last = {
+        name: (n, k)
+        for n, entry in enumerate(read_manifest(dataset).get("inputs", []))
+        for k, name in enumerate(source_names(entry))
+    }
     return sorted(last, key=last.__getitem__)
 
 

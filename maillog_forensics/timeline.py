@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from .store import shared_source_names, source_names
+
 __all__ = [
     "EVENT_COLUMNS",
     "LINE_FIELDS",
@@ -83,16 +85,21 @@ LAST_SEEN_DESC = "Finding Last Seen"
 
 
 def file_hashes_from_manifest(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """The SHA-256 of each input path of a dataset manifest.
+    """The SHA-256 of the file each ``source_file`` name of a dataset's rows was read from.
 
-    A path read more than once (a log that grew, or was rotated and re-read) maps to the
-    hash of its latest read.
+    A file read more than once (a log that grew, or was rotated and read again under its
+    new name) maps to the hash of its latest read, which holds every line read before. A
+    name that two different files share (datasets written before names were made unique)
+    maps to no hash: it cannot say which file a line came from.
     """
-    hashes: dict[str, str] = {}
-    for entry in manifest.get("inputs", []):
-        if entry.get("path") and entry.get("sha256"):
-            hashes[str(entry["path"])] = str(entry["sha256"])
-    return hashes
+    shared = set(shared_source_names(manifest))
+    return {
+        name: str(entry["sha256"])
+        for entry in manifest.get("inputs", [])
+        if entry.get("sha256")
+        for name in source_names(entry)
+        if name not in shared
+    }
 
 
 def timeline_from_events(
@@ -206,10 +213,12 @@ def timeline_from_findings(
             "evidence_count": len(evidence),
         }
         first, last = f["first_seen"], f["last_seen"]
-        if pd.isna(first) and evidence_times:
+        if pd.isna(first) and pd.isna(last) and evidence_times:
             known = [evidence_times[k] for k in map(_key, evidence) if k is not None and k in evidence_times]
             if known:
                 first, last = min(known), max(known)
+        if pd.isna(first):
+            first = last
         if pd.isna(first):
             continue
         rows.append({**common, "ts": pd.Timestamp(first), "timestamp_desc": FIRST_SEEN_DESC})

@@ -260,7 +260,7 @@ def test_export_events_through_the_cli_streams_every_row(sample_dataset: Path, t
         st.tuples(
             st.one_of(st.none(), st.text(max_size=12)),
             st.one_of(st.none(), st.integers(min_value=-(2**62), max_value=2**62)),
-            st.one_of(st.none(), st.sampled_from(["connect", '"q"', "\u2028", "é😀"])),
+            st.one_of(st.none(), st.sampled_from(["connect", '"q"', "\u2028", "é😀", "del\x7f"])),
         ),
         max_size=30,
     )
@@ -272,13 +272,14 @@ def test_sparse_json_lines_are_the_records_without_their_empty_fields(
         {
             "text": pd.array([r[0] for r in rows], dtype="string"),
             "n": pd.array([r[1] for r in rows], dtype="Int64"),
-            "kind": pd.array([r[2] for r in rows], dtype="string"),
+            "kind": pd.Categorical([r[2] for r in rows]),
         }
     )
     out = io.StringIO()
     export_pieces([df], fmt="jsonl", stdout=out, skip_nulls=True)
     text = out.getvalue()
     assert text.isascii()
+    assert "\x7f" not in text  # escaped, as json.dumps does
     got = [json.loads(line) for line in text.splitlines()]
     want = [{k: v for k, v in zip(("text", "n", "kind"), r, strict=True) if v is not None} for r in rows]
     assert got == want
@@ -289,3 +290,14 @@ def test_csv_of_pieces_has_one_header_when_the_first_piece_is_empty() -> None:
     out = io.StringIO()
     assert export_pieces([df.iloc[:0], df, df.iloc[:0], df], fmt="csv", stdout=out) == 4
     assert out.getvalue().splitlines() == ["a,n", "x,1", "y,2", "x,1", "y,2"]
+
+
+def test_sparse_json_of_many_or_no_columns_falls_back_to_the_plain_writer() -> None:
+    wide = pd.DataFrame({f"c{i}": pd.array([i, None], dtype="Int64") for i in range(70)})
+    out = io.StringIO()
+    export_pieces([wide], fmt="jsonl", stdout=out, skip_nulls=True)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first == {f"c{i}": i for i in range(70)} and second == {}
+    out = io.StringIO()
+    export_pieces([pd.DataFrame(index=range(2))], fmt="jsonl", stdout=out, skip_nulls=True)  # no error
+    assert all(json.loads(line) == {} for line in out.getvalue().splitlines())

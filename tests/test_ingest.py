@@ -99,6 +99,54 @@ def test_rotated_and_gzipped_copy_is_recognised(tmp_path: Path) -> None:
     assert len(mf.load_events(ds)) == 5
 
 
+NEW_DAY = [
+    "Nov 28 00:00:01 mail postfix/smtpd[7]: connect from unknown[192.0.2.9]",
+    "Nov 28 00:00:02 mail postfix/smtpd[7]: disconnect from unknown[192.0.2.9] commands=0/0",
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_log_rotated_between_runs_keeps_one_name_per_file(tmp_path: Path, threads: int) -> None:
+    # the nightly run: yesterday's mail.log was ingested, then logrotate moved it to
+    # mail.log.1 (after one more line) and a new mail.log started at line 1
+    ds = tmp_path / "ds"
+    log = tmp_path / "mail.log"
+    write(log, LINES[:3])
+    mf.ingest([str(log)], ds, tz="UTC", threads=threads)
+    log.rename(tmp_path / "mail.log.1")
+    write(tmp_path / "mail.log.1", LINES)
+    write(log, NEW_DAY[:1])
+    stats = mf.ingest([str(log)], ds, tz="UTC", threads=threads)
+    assert "named" in stats.files[0]["note"] and f"{log}#2" in stats.files[0]["note"]
+    write(log, NEW_DAY)  # the next night: the new file grew, and the rotated one is read too
+    mf.ingest([str(tmp_path / "mail.log.1"), str(log)], ds, tz="UTC", threads=threads)
+
+    df = mf.load_events(ds, columns=["source_file", "line_no", "message"])
+    assert not df.duplicated(["source_file", "line_no"]).any()
+    got = list(zip(df["source_file"], df["line_no"], strict=True))
+    # rows in log order: the old file (its first read, then its last line), then the new one
+    assert got == [
+        (str(log), 1),
+        (str(log), 2),
+        (str(log), 3),
+        (str(tmp_path / "mail.log.1"), 4),
+        (f"{log}#2", 1),
+        (f"{log}#2", 2),
+    ]
+    inputs = read_manifest(ds)["inputs"]
+    assert [i["source_files"] for i in inputs] == [[str(log), str(tmp_path / "mail.log.1")], [f"{log}#2"]]
+    assert [i["path"] for i in inputs] == [str(tmp_path / "mail.log.1"), str(log)]
+
+
+def test_standard_input_read_twice_gets_two_names(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    for text in (LINES[0], NEW_DAY[0]):
+        res = run_cli("ingest", "-", "-o", str(ds), "--tz", "UTC", stdin=(text + "\n").encode())
+        assert res.returncode == 0, res.stderr
+    df = mf.load_events(ds)
+    assert list(zip(df["source_file"], df["line_no"], strict=True)) == [("-", 1), ("-#2", 1)]
+
+
 def test_year_rolls_over_inside_a_file(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
     log.write_text(

@@ -502,9 +502,9 @@ def test_notebook_kernels_use_unix_sockets_not_tcp(tmp_path: Path) -> None:
     assert not [p for p in runtime.iterdir() if p.name.startswith(Path(ip).name)]  # removed at the end
 
 
-def test_tables_of_a_path_ingested_with_two_contents(tmp_path: Path) -> None:
-    # a log rewritten in place and ingested again: (source_file, line_no) names two lines,
-    # so the tables the report builds from frames loaded apart must fall back to whole rows
+def test_a_log_rewritten_in_place_gets_a_name_of_its_own_and_every_table(tmp_path: Path) -> None:
+    # a log rewritten in place and ingested again: its new lines are "mail.log#2", so
+    # (source_file, line_no) still names one line and the tables loaded apart are whole
     import pandas as pd
 
     import maillog_forensics as mf
@@ -518,16 +518,37 @@ def test_tables_of_a_path_ingested_with_two_contents(tmp_path: Path) -> None:
     log.write_text("".join(lines[len(lines) // 2 :]))
     mf.ingest([str(log)], ds, tz="UTC", year=2026)
     smtpd = mf.load_events(ds, columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
-    assert smtpd.duplicated(["source_file", "line_no"]).any()
-    with pytest.raises(sessions.AmbiguousLines):
-        sessions.sessions_from_events(
-            mf.load_events(ds, columns=sessions.LINE_COLUMNS, rows=sessions.EVENT_ROWS),
-            disconnects=mf.load_events(
-                ds, columns=sessions.DISCONNECT_COLUMNS, rows=sessions.DISCONNECT_ROWS
-            ),
-        )
+    assert set(smtpd["source_file"]) == {str(log), f"{log}#2"}
+    assert not smtpd.duplicated(["source_file", "line_no"]).any()
     case = Case(str(ds))
     pd.testing.assert_frame_equal(case.sessions, sessions.sessions_from_events(smtpd))
     whole = mf.load_events(ds, columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
     pd.testing.assert_frame_equal(case.messages, messages.messages_from_events(whole))
     assert len(case.sessions) > 10 and case.messages["session_id"].notna().sum() > 3
+    assert case.attempts["session_id"].notna().all() and len(case.findings) > 5
+
+
+def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # datasets written before a new file at a read path got its own name
+    import importlib
+
+    import maillog_forensics as mf
+    from maillog_forensics.cli import main
+    from maillog_forensics.report import Case
+    from maillog_forensics.store import DatasetError
+
+    lines = (REPO / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
+    log, ds = tmp_path / "mail.log", tmp_path / "ds"
+    log.write_text("".join(lines[:300]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
+    log.write_text("".join(lines[300:]))
+    ingest_module = importlib.import_module("maillog_forensics.ingest")  # the package exports ingest()
+    monkeypatch.setattr(ingest_module, "source_name", lambda manifest, inp, prior: inp.path)
+    mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
+    with pytest.raises(DatasetError, match="ingest the logs again"):
+        Case(str(ds))
+    assert main(["findings", str(ds)]) == 2
+    assert "both named" in capsys.readouterr().err
+    assert len(mf.load_events(ds)) == len(lines)  # its events are still all there

@@ -186,3 +186,16 @@ def test_a_batch_across_midnight_is_split_by_utc_date(tmp_path: Path) -> None:
     events = mf.load_events(tmp_path / "ds")
     assert events["line_no"].tolist() == [1, 2, 3]
     assert events["kind"].tolist() == ["connect", "unparsed", "disconnect"]
+
+
+def test_source_names_read_old_and_new_manifests() -> None:
+    from maillog_forensics.store import shared_source_names, source_names
+
+    new = {"path": "mail.log.1", "source_files": ["mail.log", "mail.log.1"]}
+    old = {"path": "mail.log.1", "also_known_as": ["mail.log"]}
+    assert source_names(new) == source_names(old) == ["mail.log", "mail.log.1"]
+    rotated = {"inputs": [new, {"path": "mail.log", "source_files": ["mail.log#2"]}]}
+    assert shared_source_names(rotated) == []
+    # written before a new file at a read path got its own name: two files, one name
+    before = {"inputs": [{"path": "mail.log"}, {"path": "mail.log"}, {"path": "other.log"}]}
+    assert shared_source_names(before) == ["mail.log"]

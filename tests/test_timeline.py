@@ -124,8 +124,10 @@ def test_a_finding_is_placed_at_its_first_and_last_sighting() -> None:
 def test_a_finding_seen_once_has_one_row_and_an_undated_one_none() -> None:
     once = _finding(last_seen=pd.Timestamp("2026-02-03 10:00", tz="UTC"))
     undated = _finding(finding_id="f2", first_seen=pd.NaT, last_seen=pd.NaT)
-    out = timeline_from_findings(pd.DataFrame([once, undated]))
-    assert out["finding_id"].tolist() == ["f1"]
+    last_only = _finding(finding_id="f3", first_seen=pd.NaT)
+    out = timeline_from_findings(pd.DataFrame([once, undated, last_only]))
+    assert out["finding_id"].tolist() == ["f1", "f3"]
+    assert out["datetime"].tolist()[1] == "2026-02-03T11:00:00.000000+00:00"
     assert list(out.columns) == list(TIMELINE_COLUMNS)
 
 
@@ -218,3 +220,20 @@ def test_a_settings_finding_is_placed_at_the_times_of_its_evidence() -> None:
     ]
     assert out["kind"].tolist() == ["config_tls_loglevel"] * 2
     assert timeline_from_findings(pd.DataFrame([config]), evidence_times={}).empty
+
+
+def test_each_name_gets_the_hash_of_the_file_that_holds_its_lines() -> None:
+    manifest = {
+        "inputs": [
+            {"path": "mail.log.1", "sha256": "a" * 64, "source_files": ["mail.log", "mail.log.1"]},
+            {"path": "mail.log", "sha256": "b" * 64, "source_files": ["mail.log#2"]},
+        ]
+    }
+    assert file_hashes_from_manifest(manifest) == {
+        "mail.log": "a" * 64,
+        "mail.log.1": "a" * 64,
+        "mail.log#2": "b" * 64,
+    }
+    # a name two files share (older datasets) cannot say which file a line is in
+    shared = {"inputs": [{"path": "x", "sha256": "a" * 64}, {"path": "x", "sha256": "b" * 64}]}
+    assert file_hashes_from_manifest(shared) == {}

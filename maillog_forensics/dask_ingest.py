@@ -253,6 +253,7 @@ def _plan(
     segment = 0
     carried: tuple[int, int | None] | None = (year, None) if year is not None else None
     heads: set[str] = set()
+    claimed: set[str] = set()  # names given to this run's files (the manifest lags behind)
     for inp in inputs:
         if not inp.is_stdin:
             head = _first_line_hash(inp)
@@ -262,7 +263,8 @@ def _plan(
                 drain()
             heads.add(head)
         prior = _prior_entry(manifest, inp)
-        name = source_name(manifest, inp, prior)
+        name = source_name(manifest, inp, prior, claimed=claimed)
+        claimed.add(name)
         skip = int(prior["lines"]) if prior else 0
         running: tuple[int, int | None] | None = carried
         if prior and prior.get("year_end") is not None:
@@ -509,4 +511,4 @@ class _Run:
             self.carried = ctx
         note = file_note(inp, self.name, prior, self.new_lines)
         self.stats.files.append({"path": inp.path, "new_lines": self.new_lines, "note": note})
-        _record_input(self.manifest, inp, inference, prior, self.name)
+        _record_input(self.manifest, inp, inference, prior, self.name, self.new_lines)

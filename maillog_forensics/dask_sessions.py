@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 
 from .schema import EVENT_SCHEMA
 from .sessions import EVENT_COLUMNS, SESSION_COLUMNS, _postscreen, sessions_from_events
-from .store import DatasetError, _int_mapper, _source_order, read_manifest, window_expression
+from .store import DatasetError, _int_mapper, _source_ranks, read_manifest, window_expression
 
 __all__ = ["load_part", "sessions_on_cluster"]
 
@@ -142,7 +142,7 @@ def sessions_on_cluster(
     files = [str(root / f) for f in manifest.get("files", [])]
     if not files:
         return sessions_from_events(pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS}))
-    rank = {name: i for i, name in enumerate(_source_order(root))}
+    rank = _source_ranks(root)
     window = window_expression(start, end)
     smtpd = (ds.field("daemon") == "smtpd") & ds.field("instance").is_valid()
     if window is not None:

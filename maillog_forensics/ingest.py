@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -272,7 +272,7 @@ def ingest(
                 carried = ctx
             note = file_note(inp, name, prior, new_lines)
             stats.files.append({"path": inp.path, "new_lines": new_lines, "note": note})
-            _record_input(manifest, inp, inference, prior, name)
+            _record_input(manifest, inp, inference, prior, name, new_lines)
         for f in pending:
             f.result()
         stats.seconds = time.perf_counter() - started
@@ -308,16 +308,24 @@ def _parse(batch: LineBatch, name: str, ctx: TimeContext) -> ParsedBatch:
     )
 
 
-def source_name(manifest: dict[str, Any], inp: InputFile, prior: dict[str, Any] | None) -> str:
+def source_name(
+    manifest: dict[str, Any],
+    inp: InputFile,
+    prior: dict[str, Any] | None,
+    *,
+    claimed: Collection[str] = (),
+) -> str:
     """The ``source_file`` of the rows this read of ``inp`` adds: its path, unless that
     already names rows of another file in the dataset.
 
     A log rotated between two runs leaves a new file at the old path; its line 1 is not
     the line 1 read before, so its rows are named ``PATH#2`` (``#3``, ...) and every
     ``(source_file, line_no)`` still names one line. A read that continues ``prior`` (the
-    same file, grown) keeps the name its rows had.
+    same file, grown) keeps the name its rows had. ``claimed``: names given to earlier
+    inputs of this run that the manifest does not list yet (the pipelined reader plans
+    ahead of the manifest).
     """
-    taken: set[str] = set()
+    taken = set(claimed) - set(source_names(prior) if prior else ())
     for entry in manifest.get("inputs", []):
         if prior is None or not _same_entry(entry, prior):
             taken.update(source_names(entry))
@@ -335,7 +343,8 @@ def file_note(inp: InputFile, name: str, prior: dict[str, Any] | None, new_lines
     """What the closing summary says about an input beyond its line count."""
     note = "" if new_lines or not prior else " (already in the dataset)"
     if name != inp.path and new_lines:
-        note += f" (a new file at a path read before: its lines are named {name!r})"
+        what = "its new lines" if prior else "a new file at a path read before: its lines"
+        note += f" ({what} are named {name!r})"
     return note + "".join(f" [warning: {w}]" for w in inp.warnings)
 
 
@@ -442,6 +451,7 @@ def _record_input(
     inference: dict[str, Any],
     prior: dict[str, Any] | None,
     name: str,
+    new_lines: int,
 ) -> None:
     entries = list(manifest.get("inputs", []))
     # a file read again keeps its place: the manifest lists files in log order, which is
@@ -454,7 +464,8 @@ def _record_input(
         "path": inp.path,
         # the rows' name for the lines this read added, and every name of the file's rows
         "source_file": name,
-        "source_files": [*earlier, *([name] if name not in earlier else [])],
+        # (a read that added no line names nothing: an empty file keeps no name from the next)
+        "source_files": [*earlier, *([name] if new_lines and name not in earlier else [])],
         "compression": inp.compression,
         "format": inp.format,
         "size": inp.size,

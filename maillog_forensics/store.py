@@ -313,7 +313,7 @@ def load_events(
     """
     path = Path(dataset)
     dset, _ = _event_dataset(path)
-    return _read(dset, _source_order(path), _filter(start, end, kinds, rows), columns)
+    return _read(dset, _source_ranks(path), _filter(start, end, kinds, rows), columns)
 
 
 def count_events(
@@ -383,7 +383,8 @@ def iter_events(
         raise ValueError(f"chunk_lines must be at least 1, not {chunk_lines}")
     path = Path(dataset)
     dset, _ = _event_dataset(path)
-    order = _source_order(path)
+    groups = _source_groups(path)
+    ranks = {name: n for n, group in enumerate(groups) for name in group}
     base = _filter(start, end, kinds, None)
     # the line numbers each input has in the dataset (not the manifest's line count: a path
     # re-read after rotation or copytruncate holds the lines of both files)
@@ -398,21 +399,22 @@ def iter_events(
             last_line[f] = max(n, last_line.get(f, 0))
     del seen
     yielded = False
-    for source in order:
-        for first in range(1, last_line.get(source, 0) + 1, chunk_lines):
+    for group in groups:  # one file: its names share the line numbers
+        top = max(last_line.get(name, 0) for name in group)
+        for first in range(1, top + 1, chunk_lines):
             piece = (
-                ds.field("source_file").isin(pa.array([source], type=pa.string()))
+                ds.field("source_file").isin(pa.array(group, type=pa.string()))
                 & (ds.field("line_no") >= first)
                 & (ds.field("line_no") < first + chunk_lines)
             )
-            df = _read(dset, order, piece if base is None else base & piece, columns)
+            df = _read(dset, ranks, piece if base is None else base & piece, columns)
             if len(df):
                 yielded = True
                 yield df
     # rows of an input the manifest does not list (a damaged manifest): never lose them;
     # with no row at all, one empty frame still says which columns there are
-    stray = ~ds.field("source_file").isin(pa.array(order, type=pa.string()))
-    df = _read(dset, order, stray if base is None else base & stray, columns)
+    stray = ~ds.field("source_file").isin(pa.array(list(ranks), type=pa.string()))
+    df = _read(dset, ranks, stray if base is None else base & stray, columns)
     if len(df) or not yielded:
         yield df
 
@@ -434,13 +436,13 @@ def _filter(
 
 
 def _read(
-    dset: ds.Dataset, order: list[str], expr: ds.Expression | None, columns: Sequence[str] | None
+    dset: ds.Dataset, ranks: Mapping[str, int], expr: ds.Expression | None, columns: Sequence[str] | None
 ) -> pd.DataFrame:
     """Scan with filter and projection; rows in input order, typed for pandas."""
     # source_file and line_no are read in any case: they give the input order
     cols = None if columns is None else list(dict.fromkeys([*columns, "source_file", "line_no"]))
     table = dset.to_table(columns=cols, filter=expr)
-    table = _in_input_order(table, order)
+    table = _in_input_order(table, ranks)
     # self_destruct frees each Arrow column once converted: the peak stays near one frame
     df: pd.DataFrame = table.to_pandas(
         types_mapper=_int_mapper, ignore_metadata=True, self_destruct=True, split_blocks=True
@@ -474,25 +476,28 @@ def _rows_expression(rows: EventRows) -> ds.Expression:
     return cond
 
 
-def _in_input_order(table: pa.Table, sources: list[str]) -> pa.Table:
-    """Rows in input order (``source_file`` as listed in the manifest, then ``line_no``).
+def _in_input_order(table: pa.Table, source_ranks: Mapping[str, int]) -> pa.Table:
+    """Rows in input order (the place of their ``source_file`` in the manifest, then
+    ``line_no``); names the manifest does not know come last.
 
     Part files are usually read in that order already: then nothing is copied.
     """
     if table.num_rows < 2:
         return table
-    known = pa.array(sources, type=pa.string())
+    known = pa.array(list(source_ranks), type=pa.string())
+    unknown = max(source_ranks.values(), default=-1) + 1
+    place = pa.array([*source_ranks.values(), unknown], type=pa.int64())
+
+    def rank_of(names: pa.Array) -> np.ndarray:
+        index = pc.fill_null(pc.index_in(names.cast(pa.string()), value_set=known), len(known))
+        return np.asarray(pc.take(place, index).to_numpy(zero_copy_only=False))
+
     ranks = []
     for chunk in table.column("source_file").chunks:
         if pa.types.is_dictionary(chunk.type):  # rank the few distinct names, not every row
-            by_code = pc.fill_null(
-                pc.index_in(chunk.dictionary.cast(pa.string()), value_set=known), len(sources)
-            )
-            ranks.append(pc.take(by_code, chunk.indices).to_numpy(zero_copy_only=False))
+            ranks.append(rank_of(chunk.dictionary)[chunk.indices.to_numpy(zero_copy_only=False)])
         else:
-            ranks.append(
-                pc.fill_null(pc.index_in(chunk.cast(pa.string()), value_set=known), len(sources)).to_numpy()
-            )
+            ranks.append(rank_of(chunk))
     rank = np.concatenate(ranks).astype(np.int64) if ranks else np.zeros(0, dtype=np.int64)
     line_no = table.column("line_no").to_numpy().astype(np.int64)
     if len(rank) and np.all(np.diff(rank) >= 0):
@@ -535,15 +540,25 @@ def shared_source_names(manifest: Mapping[str, Any]) -> list[str]:
     return sorted(shared)
 
 
-def _source_order(dataset: Path) -> list[str]:
-    """Row names (``source_file``) in log order; a name listed more than once (datasets
-    written before names were made unique) takes the place of its last listing."""
-    last = {
-        name: (n, k)
-        for n, entry in enumerate(read_manifest(dataset).get("inputs", []))
-        for k, name in enumerate(source_names(entry))
-    }
-    return sorted(last, key=last.__getitem__)
+def _source_groups(dataset: Path) -> list[list[str]]:
+    """Row names (``source_file``) in log order, grouped by file: the names of one file
+    (its path, then the path it was read under after a rotation) share its place, and its
+    rows are ordered by line number across them. A name listed under several files
+    (datasets written before names were made unique) takes the place of its last listing."""
+    last: dict[str, int] = {}
+    inputs = read_manifest(dataset).get("inputs", [])
+    for n, entry in enumerate(inputs):
+        for name in source_names(entry):
+            last[name] = n
+    groups: list[list[str]] = [[] for _ in inputs]
+    for name, n in last.items():
+        groups[n].append(name)
+    return [g for g in groups if g]
+
+
+def _source_ranks(dataset: Path) -> dict[str, int]:
+    """Each row name's place in log order (:func:`_source_groups`)."""
+    return {name: n for n, group in enumerate(_source_groups(dataset)) for name in group}
 
 
 def load_secrets(dataset: str | os.PathLike[str]) -> pd.DataFrame:

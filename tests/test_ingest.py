@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.store import read_manifest
+from maillog_forensics.store import iter_events, read_manifest
 from tests.corpus import REPO, corpus_path
 
 LINES = [
@@ -136,6 +136,63 @@ def test_a_log_rotated_between_runs_keeps_one_name_per_file(tmp_path: Path, thre
     inputs = read_manifest(ds)["inputs"]
     assert [i["source_files"] for i in inputs] == [[str(log), str(tmp_path / "mail.log.1")], [f"{log}#2"]]
     assert [i["path"] for i in inputs] == [str(tmp_path / "mail.log.1"), str(log)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_file_named_like_a_second_name_gets_one_of_its_own_in_one_run(tmp_path: Path, threads: int) -> None:
+    # the pipelined reader names files before the manifest lists the run's earlier ones
+    ds, logs = tmp_path / "ds", tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "mail.log", LINES[:2])
+    mf.ingest([str(logs / "mail.log")], ds, tz="UTC", threads=threads)
+    (logs / "mail.log").rename(logs / "mail.log.1")
+    write(logs / "mail.log", NEW_DAY[:1])
+    write(logs / "mail.log#2", NEW_DAY[1:])
+    paths = [str(logs / n) for n in ("mail.log.1", "mail.log", "mail.log#2")]
+    mf.ingest(paths, ds, tz="UTC", threads=threads)
+    df = mf.load_events(ds, columns=["source_file", "line_no"])
+    assert not df.duplicated(["source_file", "line_no"]).any()
+    # the first mail.log, the new one (#2), and the file literally named mail.log#2 (#2#2)
+    assert set(df["source_file"]) == {paths[1], f"{paths[1]}#2", f"{paths[2]}#2"}
+    from maillog_forensics.report import Case
+
+    assert len(Case(str(ds)).sessions) >= 1
+
+
+def test_an_empty_read_takes_no_name(tmp_path: Path) -> None:
+    # copytruncate, then an ingest before the first new line: the next lines are #2, not #3
+    ds, log = tmp_path / "ds", tmp_path / "mail.log"
+    write(log, LINES[:2])
+    mf.ingest([str(log)], ds, tz="UTC")
+    log.write_text("")
+    mf.ingest([str(log)], ds, tz="UTC")
+    write(log, NEW_DAY)
+    mf.ingest([str(log)], ds, tz="UTC")
+    df = mf.load_events(ds, columns=["source_file", "line_no"])
+    assert list(zip(df["source_file"], df["line_no"], strict=True)) == [
+        (str(log), 1),
+        (str(log), 2),
+        (f"{log}#2", 1),
+        (f"{log}#2", 2),
+    ]
+
+
+def test_one_file_read_under_two_spellings_keeps_its_line_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds, logs = tmp_path / "ds", tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.chdir(tmp_path)
+    lines = [
+        f"Nov 27 19:{m:02d}:00 mail postfix/smtpd[{m}]: connect from unknown[192.0.2.{m}]" for m in range(6)
+    ]
+    for n, spelling in ((2, "logs/mail.log"), (4, str(logs / "mail.log")), (6, "logs/mail.log")):
+        write(logs / "mail.log", lines[:n])
+        mf.ingest([spelling], ds, tz="UTC")
+    df = mf.load_events(ds, columns=["ts", "source_file", "line_no"])
+    assert list(df["line_no"]) == [1, 2, 3, 4, 5, 6] and df["ts"].is_monotonic_increasing
+    pieces = list(iter_events(ds, columns=["line_no"], chunk_lines=2))
+    assert [list(p["line_no"]) for p in pieces] == [[1, 2], [3, 4], [5, 6]]
 
 
 def test_standard_input_read_twice_gets_two_names(tmp_path: Path) -> None:

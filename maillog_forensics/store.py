@@ -495,7 +495,8 @@ def _in_input_order(table: pa.Table, source_ranks: Mapping[str, int]) -> pa.Tabl
     ranks = []
     for chunk in table.column("source_file").chunks:
         if pa.types.is_dictionary(chunk.type):  # rank the few distinct names, not every row
-            ranks.append(rank_of(chunk.dictionary)[chunk.indices.to_numpy(zero_copy_only=False)])
+            by_code = pa.array(rank_of(chunk.dictionary), type=pa.int64())
+            ranks.append(pc.fill_null(pc.take(by_code, chunk.indices), unknown).to_numpy())
         else:
             ranks.append(rank_of(chunk))
     rank = np.concatenate(ranks).astype(np.int64) if ranks else np.zeros(0, dtype=np.int64)

@@ -294,15 +294,11 @@ def _export_timeline(args: argparse.Namespace) -> int:
         undated_evidence,
     )
 
-    if not (Path(args.dataset) / "manifest.json").exists():
-        from .store import DatasetError
-
-        raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
-    hashes = file_hashes_from_manifest(read_manifest(args.dataset))
-    with _case(args, start=args.start, end=args.end) as case:
+    with _case(args, start=args.start, end=args.end) as case:  # refuses a folder that is no dataset
         found = case.findings
     del case  # its sessions, attempts and messages: not needed while the lines stream
     release_unused_memory()
+    hashes = file_hashes_from_manifest(read_manifest(args.dataset))
     findings_rows = timeline_from_findings(
         found, evidence_times=event_times(args.dataset, undated_evidence(found))
     )

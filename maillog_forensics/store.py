@@ -384,7 +384,7 @@ def iter_events(
     path = Path(dataset)
     dset, _ = _event_dataset(path)
     groups = _source_groups(path)
-    ranks = {name: n for n, group in enumerate(groups) for name in group}
+    ranks = _ranks(groups)
     base = _filter(start, end, kinds, None)
     # the line numbers each input has in the dataset (not the manifest's line count: a path
     # re-read after rotation or copytruncate holds the lines of both files)
@@ -488,17 +488,15 @@ def _in_input_order(table: pa.Table, source_ranks: Mapping[str, int]) -> pa.Tabl
     unknown = max(source_ranks.values(), default=-1) + 1
     place = pa.array([*source_ranks.values(), unknown], type=pa.int64())
 
-    def rank_of(names: pa.Array) -> np.ndarray:
-        index = pc.fill_null(pc.index_in(names.cast(pa.string()), value_set=known), len(known))
-        return np.asarray(pc.take(place, index).to_numpy(zero_copy_only=False))
+    def rank_of(names: pa.Array) -> pa.Array:
+        return pc.take(place, pc.fill_null(pc.index_in(names.cast(pa.string()), value_set=known), len(known)))
 
     ranks = []
     for chunk in table.column("source_file").chunks:
         if pa.types.is_dictionary(chunk.type):  # rank the few distinct names, not every row
-            by_code = pa.array(rank_of(chunk.dictionary), type=pa.int64())
-            ranks.append(pc.fill_null(pc.take(by_code, chunk.indices), unknown).to_numpy())
+            ranks.append(pc.fill_null(pc.take(rank_of(chunk.dictionary), chunk.indices), unknown).to_numpy())
         else:
-            ranks.append(rank_of(chunk))
+            ranks.append(rank_of(chunk).to_numpy())
     rank = np.concatenate(ranks).astype(np.int64) if ranks else np.zeros(0, dtype=np.int64)
     line_no = table.column("line_no").to_numpy().astype(np.int64)
     if len(rank) and np.all(np.diff(rank) >= 0):
@@ -559,7 +557,11 @@ def _source_groups(dataset: Path) -> list[list[str]]:
 
 def _source_ranks(dataset: Path) -> dict[str, int]:
     """Each row name's place in log order (:func:`_source_groups`)."""
-    return {name: n for n, group in enumerate(_source_groups(dataset)) for name in group}
+    return _ranks(_source_groups(dataset))
+
+
+def _ranks(groups: list[list[str]]) -> dict[str, int]:
+    return {name: n for n, group in enumerate(groups) for name in group}
 
 
 def load_secrets(dataset: str | os.PathLike[str]) -> pd.DataFrame:

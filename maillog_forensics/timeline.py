@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from .export import _cell_text
 from .store import shared_source_names, source_names
 
 __all__ = [
@@ -155,11 +156,7 @@ def undated_evidence(findings: pd.DataFrame) -> set[tuple[str, int]]:
     lines: set[tuple[str, int]] = set()
     for first, evidence in zip(findings["first_seen"], findings["evidence"], strict=True):
         if pd.isna(first):
-            lines.update(
-                (str(e["source_file"]), int(e["line_no"]))
-                for e in (evidence or [])
-                if isinstance(e, Mapping) and "source_file" in e and "line_no" in e
-            )
+            lines.update(k for k in map(_key, evidence or []) if k is not None)
     return lines
 
 
@@ -194,7 +191,7 @@ def timeline_from_findings(
     rows: list[dict[str, Any]] = []
     for f in findings.to_dict("records"):
         evidence = list(f.get("evidence") or [])
-        refs = [_reference(e) for e in evidence[:evidence_limit]]
+        refs = [_cell_text(e) for e in evidence[:evidence_limit]]
         if len(evidence) > evidence_limit:
             refs.append(f"… {len(evidence) - evidence_limit} more")
         common = {
@@ -235,18 +232,14 @@ def timeline_from_findings(
 
 def _syslog_text(events: pd.DataFrame) -> pd.Series:
     """``host program[pid]: message``, leaving out the parts a line does not have."""
-    msg = _text(events["message"]).fillna("")
-    host = _text(events["host"]) if "host" in events else pd.Series(pd.NA, index=events.index, dtype="string")
-    prog = (
-        _text(events["program"])
-        if "program" in events
-        else pd.Series(pd.NA, index=events.index, dtype="string")
-    )
-    pid = (
-        events["pid"].astype("Int64").astype("string")
-        if "pid" in events
-        else pd.Series(pd.NA, index=events.index, dtype="string")
-    )
+
+    def part(name: str) -> pd.Series:
+        if name not in events:
+            return pd.Series(pd.NA, index=events.index, dtype="string")
+        col = events[name]
+        return _text(col.astype("Int64") if name == "pid" else col)
+
+    msg, host, prog, pid = part("message").fillna(""), part("host"), part("program"), part("pid")
     tag = (prog + "[" + pid + "]").fillna(prog)
     head = (host + " " + tag).fillna(tag).fillna(host)
     return (head + ": " + msg).fillna(msg)
@@ -272,12 +265,6 @@ def _key(evidence: Any) -> tuple[str, int] | None:
     if isinstance(evidence, Mapping) and "source_file" in evidence and "line_no" in evidence:
         return (str(evidence["source_file"]), int(evidence["line_no"]))
     return None
-
-
-def _reference(evidence: Any) -> str:
-    if isinstance(evidence, Mapping) and "source_file" in evidence and "line_no" in evidence:
-        return f"{evidence['source_file']}:{evidence['line_no']}"
-    return str(evidence)
 
 
 def _conform(df: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check maillog_forensics tests scripts notebooks
 	$(VENV)/bin/ruff format --check maillog_forensics tests scripts notebooks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) scripts/bench_ingest.py --lines 1000000

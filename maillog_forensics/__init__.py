@@ -1,4 +1,13 @@
-"""maillog-forensics: Postfix and Dovecot mail logs turned into evidence.
+"""maillog-forensics: Postfix, Dovecot and Cyrus mail logs turned into evidence.
+
+The package is laid out in the order the data flows, each stage importing only the ones
+before it (an import-linter contract in ``pyproject.toml`` holds it)::
+
+    ingest/    raw logs → Parquet event dataset (+ manifest)
+    tables/    events → sessions, messages, credentials, attempts, fingerprint
+    findings/  tables → findings, blocklists and advice, plain-word explanations
+    report/    findings and tables → notebooks, HTML, exports, timelines
+    cli.py     the ``maillog-forensics`` command
 
 >>> import maillog_forensics as mf
 >>> stats = mf.ingest(["data/sample/mail.log"], "datasets/sample")   # doctest: +SKIP
@@ -10,18 +19,24 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from types import ModuleType
 
-from .auth import auth_attempts_from_events
-from .credentials import load_or_create_key
-from .detect import DetectConfig, findings
-from .explain import explain_lines
-from .fingerprint import fingerprint
+from ._moved import MOVED, install
+from .common.version import __version__
+
+# the sub-packages ``ingest`` and ``findings`` are imported first, then the functions of
+# the same names bound over them: ``mf.ingest(...)`` and ``mf.findings(...)`` stay calls
+from .findings import DetectConfig, findings
+from .findings.explain import explain_lines
+from .findings.remediate import blocklist
 from .ingest import IngestStats, ingest
-from .messages import deliveries_from_events, messages_from_events
-from .remediate import blocklist
-from .sessions import sessions_from_events
-from .store import load_events, load_secrets
+from .ingest.store import load_events, load_secrets
+from .tables.auth import auth_attempts_from_events
+from .tables.credentials import load_or_create_key
+from .tables.fingerprint import fingerprint
+from .tables.messages import deliveries_from_events, messages_from_events
+from .tables.sessions import sessions_from_events
 
 __all__ = [
     "DetectConfig",
@@ -40,3 +55,12 @@ __all__ = [
     "messages_from_events",
     "sessions_from_events",
 ]
+
+install(__name__)
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``mf.store`` and the other flat module names of before the sub-packages."""
+    if name in MOVED:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .common.version import __version__
 
 __all__ = ["main"]
 
@@ -172,15 +172,15 @@ def _cluster_options(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def _case(args: argparse.Namespace, **options: Any) -> Iterator[Any]:
     """The dataset's ``report.Case``, its sessions on a Dask cluster when asked for."""
-    from .report import Case
-    from .store import DatasetError
+    from .ingest.store import DatasetError
+    from .report.case import Case
 
     if not (Path(args.dataset) / "manifest.json").exists():
         raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
     if args.scheduler is None and args.dask_workers is None:
         yield Case(args.dataset, **options)
         return
-    from .cluster import cluster_client
+    from .common.cluster import cluster_client
 
     with cluster_client(scheduler=args.scheduler, workers=args.dask_workers) as client:
         yield Case(args.dataset, client=client, **options)
@@ -213,10 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("maillog-forensics: interrupted; the dataset was left as it was", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line, never a traceback, for expected failures
-        from .cluster import DaskMissingError
-        from .export import terminal_safe
-        from .sources import InputError
-        from .store import DatasetError
+        from .common.cluster import DaskMissingError
+        from .common.safe_text import terminal_safe
+        from .ingest.sources import InputError
+        from .ingest.store import DatasetError
 
         if isinstance(exc, InputError | DatasetError | DaskMissingError | ValueError | OSError):
             print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest
+    from .ingest.run import ingest
 
     stats = ingest(
         args.logs,
@@ -248,8 +248,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_pieces, export_table
-    from .store import iter_events
+    from .ingest.store import iter_events
+    from .report.export import export_pieces, export_table
 
     if args.table in _LOCAL_TABLES and (args.scheduler is not None or args.dask_workers is not None):
         print(
@@ -283,10 +283,10 @@ def _export_timeline(args: argparse.Namespace) -> int:
     Findings come first in time only: they are computed before the lines are streamed, so a
     failing analysis stops the export before it writes anything.
     """
-    from .export import export_pieces
-    from .memory import release_unused_memory
-    from .store import event_times, iter_events, read_manifest
-    from .timeline import (
+    from .common.memory import release_unused_memory
+    from .ingest.store import event_times, iter_events, read_manifest
+    from .report.export import export_pieces
+    from .report.timeline import (
         EVENT_COLUMNS,
         file_hashes_from_manifest,
         timeline_from_events,
@@ -331,7 +331,7 @@ def _config(settings: list[str]) -> Any:
     """A DetectConfig with ``NAME=VALUE`` overrides (integers)."""
     import dataclasses
 
-    from .detect import DetectConfig
+    from .findings.detect import DetectConfig
 
     names = {f.name for f in dataclasses.fields(DetectConfig)}
     values: dict[str, int] = {}
@@ -354,8 +354,9 @@ def _analyse(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _findings(args: argparse.Namespace) -> int:
-    from .detect import SEVERITIES
-    from .export import export_table, terminal_safe
+    from .common.safe_text import terminal_safe
+    from .findings.detect import SEVERITIES
+    from .report.export import export_table
 
     found, _ = _analyse(args)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -379,8 +380,8 @@ def _findings(args: argparse.Namespace) -> int:
 
 
 def _blocklist(args: argparse.Namespace) -> int:
-    from .export import terminal_safe
-    from .remediate import blocklist, render_blocklist
+    from .common.safe_text import terminal_safe
+    from .findings.remediate import blocklist, render_blocklist
 
     found, attempts = _analyse(args)
     bl = blocklist(found, attempts, min_severity=args.min_severity)
@@ -391,7 +392,7 @@ def _blocklist(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import DEFAULT_NOTEBOOKS, notebook_parameters, parameters_from_text, run_report
+    from .report.runner import DEFAULT_NOTEBOOKS, notebook_parameters, parameters_from_text, run_report
 
     notebooks = tuple(args.notebooks or DEFAULT_NOTEBOOKS)
     # typed and checked before anything runs: a typo must not cost a 10-minute ingest
@@ -411,7 +412,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .explain import explain_lines
+    from .findings.explain import explain_lines
 
     first = args.lines[0]
     if len(args.lines) == 1 and first == "-":
@@ -427,8 +428,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .export import terminal_safe
-    from .store import DatasetError, read_manifest
+    from .common.safe_text import terminal_safe
+    from .ingest.store import DatasetError, read_manifest
 
     if not (Path(args.dataset) / "manifest.json").exists():
         raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")

@@ -30,7 +30,7 @@ table_cache: str = ""  # folder where the notebooks of one report share tables (
 
 # %%
 from maillog_forensics import report
-from maillog_forensics.plots import attempts_over_time, session_spans
+from maillog_forensics.report.plots import attempts_over_time, session_spans
 
 case = report.analyse(
     dataset,

@@ -34,7 +34,7 @@ table_cache: str = ""  # folder where the notebooks of one report share tables (
 import pandas as pd
 
 from maillog_forensics import report
-from maillog_forensics.plots import attempts_over_time
+from maillog_forensics.report.plots import attempts_over_time
 
 pd.set_option("display.max_colwidth", 120)
 case = report.analyse(

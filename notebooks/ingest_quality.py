@@ -27,7 +27,7 @@ valid_users_file: str = ""  # unused here
 
 # %%
 from maillog_forensics import report
-from maillog_forensics.plots import kinds_bar, lines_over_time
+from maillog_forensics.report.plots import kinds_bar, lines_over_time
 
 case = report.analyse(dataset, logs=logs, start=start, end=end)
 

@@ -32,7 +32,7 @@ table_cache: str = ""  # folder where the notebooks of one report share tables (
 
 # %%
 from maillog_forensics import report
-from maillog_forensics.plots import usernames_heatmap
+from maillog_forensics.report.plots import usernames_heatmap
 
 case = report.analyse(
     dataset,

@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 import maillog_forensics as mf
-from maillog_forensics.cluster import cluster_client
-from maillog_forensics.dask_ingest import ingest_on_cluster
-from maillog_forensics.dask_sessions import sessions_on_cluster
-from maillog_forensics.store import read_manifest
+from maillog_forensics.common.cluster import cluster_client
+from maillog_forensics.ingest.pipeline import ingest_on_cluster
+from maillog_forensics.ingest.store import read_manifest
+from maillog_forensics.tables.dask_sessions import sessions_on_cluster
 
 
 def main() -> int:

@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 
 import maillog_forensics as mf
-from maillog_forensics import detect
-from maillog_forensics.auth import auth_attempts_from_events
-from maillog_forensics.detect import findings
-from maillog_forensics.fingerprint import fingerprint
+from maillog_forensics.findings import detect
+from maillog_forensics.findings.detect import findings
+from maillog_forensics.tables.auth import auth_attempts_from_events
+from maillog_forensics.tables.fingerprint import fingerprint
 
 
 def timed(label: str, work: Callable[[], Any]) -> Any:

@@ -14,9 +14,9 @@ import sys
 import time
 
 import maillog_forensics as mf
-from maillog_forensics.messages import EVENT_COLUMNS as MESSAGE_COLUMNS
-from maillog_forensics.messages import messages_from_events
-from maillog_forensics.sessions import EVENT_COLUMNS, sessions_from_events
+from maillog_forensics.tables.messages import EVENT_COLUMNS as MESSAGE_COLUMNS
+from maillog_forensics.tables.messages import messages_from_events
+from maillog_forensics.tables.sessions import EVENT_COLUMNS, sessions_from_events
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ if os.environ.get("CI"):
 def dask_client() -> Iterator[Any]:
     """A real ``distributed.LocalCluster`` (2 worker processes, 1 thread each) for the session."""
     pytest.importorskip("distributed")
-    from maillog_forensics.cluster import cluster_client
+    from maillog_forensics.common.cluster import cluster_client
 
     with cluster_client(workers=2) as client:
         yield client

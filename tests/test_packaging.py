@@ -49,3 +49,47 @@ def test_readme_opens_with_the_two_commands() -> None:
     text = (REPO / "README.md").read_text()
     first_block = text.split("```", 2)[1]
     assert "make report" in first_block and "make test" in first_block
+
+
+def test_stages_import_one_way() -> None:
+    # the import-linter contracts of pyproject.toml (also run by ``make lint``)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    done = subprocess.run([str(lint_imports)], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_old_flat_module_names_still_import() -> None:
+    import importlib
+
+    from maillog_forensics._moved import MOVED
+
+    for old, new in MOVED.items():
+        module = importlib.import_module(f"maillog_forensics.{old}")
+        assert module is importlib.import_module(f"maillog_forensics.{new}")
+        assert getattr(maillog_forensics, old) is module
+    # the two functions named like their sub-packages stay functions
+    assert callable(maillog_forensics.ingest) and callable(maillog_forensics.findings)
+    assert (
+        maillog_forensics.store.iter_events
+        is importlib.import_module("maillog_forensics.ingest.store").iter_events
+    )
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "maillog_forensics").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("maillog")):
+                offenders += [
+                    f"{path.relative_to(REPO)}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and a.name != "__version__"
+                ]
+    assert offenders == []

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.auth import auth_attempts_from_events
-from maillog_forensics.detect import findings
-from maillog_forensics.messages import messages_from_events
-from maillog_forensics.sessions import sessions_from_events
-from maillog_forensics.store import load_secrets
+from maillog_forensics.findings.detect import findings
+from maillog_forensics.ingest.store import load_secrets
+from maillog_forensics.tables.auth import auth_attempts_from_events
+from maillog_forensics.tables.messages import messages_from_events
+from maillog_forensics.tables.sessions import sessions_from_events
 from tests.e2e.attack import Driver, read_truth
 from tests.e2e.server import ServerConfig, ensure_packages, running, stop_leftovers
 

@@ -1,0 +1,1 @@
+"""What every stage may use: the version, safe text for terminals and CSV, memory, Dask set-up."""

@@ -1,0 +1,40 @@
+"""Text from log lines made safe for the places it goes: spreadsheets, terminals, one cell.
+
+Every string that came from a log line is attacker-controlled. These helpers are shared by
+every stage that writes such text out (the ingest progress line, explain, the exports).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["cell_text", "csv_safe", "terminal_safe"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a CSV cell that a spreadsheet would treat as a formula.
+
+    >>> csv_safe('=HYPERLINK("http://x")')
+    '\\'=HYPERLINK("http://x")'
+    >>> csv_safe("alice@example.com")
+    'alice@example.com'
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def terminal_safe(text: str) -> str:
+    """Replace control characters (escape sequences, bidi overrides) with ``?``."""
+    return _CONTROL.sub("?", text)
+
+
+def cell_text(v: Any) -> str:
+    """A list element as CSV text: evidence ``{source_file, line_no}`` as ``file:line``."""
+    if isinstance(v, dict) and "source_file" in v and "line_no" in v:
+        return f"{v['source_file']}:{v['line_no']}"
+    return str(v)

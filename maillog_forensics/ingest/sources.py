@@ -1,0 +1,489 @@
+"""Opening inputs: files, folders, globs, stdin, compression, journald JSON; line batches.
+
+Input files are only ever opened for reading. Each file is read in fixed-size blocks and
+cut into batches of whole lines (a line ends at ``\\n``; a last line without one still
+counts), so memory stays bounded whatever the file size. Anomalies never stop a read:
+invalid UTF-8 is replaced (and flagged), a CR before the LF is removed (flagged), NUL
+bytes are kept (flagged by the parser), over-long lines are cut at ``max_line_bytes``
+(flagged) and the rest of such a line is skipped without holding it in memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from .schema import FLAG_BITS
+
+__all__ = [
+    "InputError",
+    "InputFile",
+    "LineBatch",
+    "content_prefix_sha256",
+    "expand_inputs",
+    "file_sha256",
+    "iter_batches",
+    "read_line",
+]
+
+try:  # zstd is optional at run time: only .zst inputs need it
+    from zstandard import ZstdError as _ZstdError
+except ImportError:  # pragma: no cover
+    _ZstdError = OSError  # type: ignore[misc, assignment]
+
+#: what a damaged or truncated compressed stream raises
+DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error, _ZstdError)
+
+BLOCK_BYTES = 8 << 20
+READ_STEP = 64 << 10
+MAX_LINE_BYTES = 64 << 10
+
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bz2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+_ROTATION = re.compile(r"^(?P<base>.*?)(?:[.-](?P<n>[0-9]{1,3})|-(?P<date>[0-9]{8}(?:-[0-9]{6})?))?$")
+_COMPRESSED_EXT = (".gz", ".bz2", ".xz", ".zst")
+
+
+class InputError(Exception):
+    """An input cannot be used (missing, empty folder, not a log). The message says why."""
+
+
+@dataclass
+class InputFile:
+    """One input: a path (or ``-`` for stdin) and what was learned while reading it."""
+
+    path: str
+    compression: str = "none"
+    format: str = "syslog"  # or "journald-json"
+    size: int = 0
+    mtime: datetime | None = None
+    sha256: str = ""  # of the bytes as stored (compressed if compressed)
+    content_sha256: str = ""  # of the decompressed text
+    content_bytes: int = 0
+    lines: int = 0
+    head_sha256: str = ""  # of the first line, to recognise the same log under a new name
+    warnings: list[str] = field(default_factory=list)  # problems met while reading
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this input is standard input."""
+        return self.path == "-"
+
+
+@dataclass
+class LineBatch:
+    """A batch of consecutive lines of one input."""
+
+    lines: pl.Series
+    flags: pl.Series
+    first_line_no: int
+    bytes_read: int = 0  # raw bytes of the input consumed so far (for progress)
+
+
+def expand_inputs(paths: Sequence[str]) -> list[InputFile]:
+    """Expand files, folders and globs into an ordered list of inputs.
+
+    Rotated sets are ordered oldest first (``mail.log.2.gz``, ``mail.log.1``,
+    ``mail.log``; dated suffixes by date). Raises :class:`InputError` for a missing
+    path, a folder with no files, or a file that is not a text log.
+    """
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+            continue
+        if any(ch in p for ch in "*?[") and not os.path.exists(p):
+            matches = sorted(m for m in glob.glob(p) if os.path.isfile(m))
+            if not matches:
+                raise InputError(f"no files match {p!r}")
+            out.extend(_rotation_order(matches))
+        elif os.path.isdir(p):
+            files = sorted(str(f) for f in Path(p).iterdir() if f.is_file() and not f.name.startswith("."))
+            if not files:
+                raise InputError(f"folder {p!r} holds no log files")
+            out.extend(_rotation_order(files))
+        elif os.path.isfile(p):
+            out.append(p)
+        elif os.path.exists(p):
+            raise InputError(f"{p!r} is not a regular file")
+        else:
+            raise InputError(f"no such file: {p!r}")
+    seen: set[str] = set()
+    inputs = []
+    for p in out:
+        if p in seen:
+            continue
+        seen.add(p)
+        inputs.append(_describe(p))
+    return inputs
+
+
+def _rotation_key(path: str) -> tuple[str, int, str, str]:
+    name = os.path.basename(path)
+    for ext in _COMPRESSED_EXT:
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+            break
+    m = _ROTATION.match(name)
+    assert m is not None  # the pattern matches any string
+    base = m["base"]
+    if m["n"] is not None:
+        # mail.log.3 is older than mail.log.1, which is older than mail.log
+        return (os.path.join(os.path.dirname(path), base), -int(m["n"]), "", path)
+    if m["date"] is not None:
+        return (os.path.join(os.path.dirname(path), base), -1000, m["date"], path)
+    return (os.path.join(os.path.dirname(path), base), 0, "", path)
+
+
+def _rotation_order(paths: list[str]) -> list[str]:
+    return [k[3] for k in sorted(_rotation_key(p) for p in paths)]
+
+
+def _describe(path: str) -> InputFile:
+    if path == "-":
+        return InputFile(path="-", mtime=datetime.now(UTC))
+    st = os.stat(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    compression = next((c for m, c in _MAGIC.items() if magic.startswith(m)), "none")
+    inp = InputFile(
+        path=path,
+        compression=compression,
+        size=st.st_size,
+        mtime=datetime.fromtimestamp(st.st_mtime, UTC),
+    )
+    sample = _sample(inp)
+    if sample and not _looks_like_text(sample):
+        raise InputError(f"{path!r} is not a text log (binary content)")
+    if sample.lstrip()[:1] == b"{" and _is_journald_json(sample):
+        inp.format = "journald-json"
+    return inp
+
+
+def _sample(inp: InputFile, n: int = 65536) -> bytes:
+    out = b""
+    try:
+        with open(inp.path, "rb") as raw, open_decompressed(inp, raw) as fh:
+            while len(out) < n:
+                try:
+                    data = fh.read(min(READ_STEP, n - len(out)))
+                except DECOMPRESS_ERRORS:  # damaged: sample what is there
+                    break
+                if not data:
+                    break
+                out += data
+            return out
+    except DECOMPRESS_ERRORS as exc:
+        raise InputError(f"{inp.path!r} cannot be read: {exc}") from exc
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    arr = np.frombuffer(sample, dtype=np.uint8)
+    control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13)
+    return bool(control.mean() < 0.10)
+
+
+def _is_journald_json(sample: bytes) -> bool:
+    first = sample.split(b"\n", 1)[0]
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and ("MESSAGE" in obj or "__REALTIME_TIMESTAMP" in obj)
+
+
+class _HashingReader(io.RawIOBase):
+    """Wraps a binary file and hashes every byte read from it (the stored bytes)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.hasher = hashlib.sha256()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(b))
+        n = len(data)
+        b[:n] = data
+        self.hasher.update(data)
+        self.count += n
+        return n
+
+
+def open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes]:
+    if raw is None:
+        raw = sys.stdin.buffer if inp.is_stdin else open(inp.path, "rb")  # noqa: SIM115
+    if inp.compression == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if inp.compression == "bz2":
+        return bz2.BZ2File(raw, "rb")
+    if inp.compression == "xz":
+        return lzma.LZMAFile(raw, "rb")
+    if inp.compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+    return raw
+
+
+def iter_batches(
+    inp: InputFile,
+    *,
+    skip_lines: int = 0,
+    block_bytes: int = BLOCK_BYTES,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Iterator[LineBatch]:
+    """Yield batches of whole lines of ``inp``; fill in its hashes and line count.
+
+    ``skip_lines`` lines at the start are read (and hashed) but not yielded: they were
+    ingested before. Journald JSON exports are turned into RFC 3339 syslog lines.
+    """
+    if inp.is_stdin:
+        raw_fh: IO[bytes] = sys.stdin.buffer
+        owned = False
+    else:
+        raw_fh = open(inp.path, "rb")  # noqa: SIM115
+        owned = True
+    hashing = _HashingReader(raw_fh)
+    content_hash = hashlib.sha256()
+    buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
+    if inp.is_stdin:
+        head = buffered.peek(6)[:6]
+        inp.compression = next((c for m, c in _MAGIC.items() if head.startswith(m)), "none")
+    fh = open_decompressed(inp, buffered)
+    line_no = 0
+    content_bytes = 0
+    first_line: bytes | None = None
+    try:
+        counter = [0]
+        for block, first_truncated in _blocks(
+            fh, block_bytes, max_line_bytes, content_hash, counter, inp.warnings
+        ):
+            content_bytes = counter[0]
+            if first_line is None:
+                first_line = block.split(b"\n", 1)[0]
+            lines, flags = _split_block(block, max_line_bytes, first_truncated)
+            n = len(lines)
+            start = line_no
+            line_no += n
+            if line_no <= skip_lines:
+                continue
+            if start < skip_lines:
+                lines = lines.slice(skip_lines - start)
+                flags = flags.slice(skip_lines - start)
+                start = skip_lines
+            if inp.format == "journald-json":
+                lines = _journald_lines(lines)
+            yield LineBatch(lines, flags, start + 1, hashing.count)
+        # drain what the decompressor did not need (e.g. trailing garbage) so the hash is complete
+        while buffered.read(1 << 20):
+            pass
+        content_bytes = counter[0]
+    except DECOMPRESS_ERRORS as exc:
+        raise InputError(f"{inp.path!r}: read error after line {line_no}: {exc}") from exc
+    finally:
+        if owned:
+            raw_fh.close()
+    inp.sha256 = hashing.hasher.hexdigest()
+    inp.content_sha256 = content_hash.hexdigest()
+    inp.content_bytes = content_bytes
+    inp.lines = line_no
+    inp.head_sha256 = hashlib.sha256(first_line or b"").hexdigest()
+    if inp.is_stdin:
+        inp.size = hashing.count
+
+
+def _blocks(
+    fh: IO[bytes], block_bytes: int, max_line: int, hasher: Any, counter: list[int], warnings: list[str]
+) -> Iterator[tuple[bytes, bool]]:
+    """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
+
+    Every byte read is fed to ``hasher`` and counted in ``counter[0]`` before any
+    change. Yields ``(block, first_line_truncated)``.
+    """
+    carry = b""
+    carry_truncated = False
+    skipping = False
+    # read1: one decompressor call per read, so a damaged stream loses nothing before it
+    read = getattr(fh, "read1", fh.read)
+    ended = False
+    while not ended:
+        # read in modest steps: a decompressor that meets a cut-off stream raises and
+        # drops the output of that one call only
+        parts: list[bytes] = []
+        got = 0
+        while got < block_bytes:
+            try:
+                piece = read(min(READ_STEP, block_bytes - got))
+            except DECOMPRESS_ERRORS as exc:
+                # a compressed stream cut short or damaged: keep what it held
+                warnings.append(f"compressed data ends early or is damaged ({exc}): read up to that point")
+                ended = True
+                break
+            if not piece:
+                ended = True
+                break
+            parts.append(piece)
+            got += len(piece)
+        data = b"".join(parts)
+        if not data:
+            break
+        hasher.update(data)
+        counter[0] += len(data)
+        if skipping:
+            nl = data.find(b"\n")
+            if nl < 0:
+                continue
+            data = data[nl:]
+            skipping = False
+        buf = carry + data if carry else data
+        last = buf.rfind(b"\n")
+        if last < 0:
+            carry = buf
+            if len(carry.removesuffix(b"\r")) > max_line:
+                carry = carry[:max_line]
+                carry_truncated = True
+                skipping = True
+            continue
+        yield buf[: last + 1], carry_truncated
+        carry_truncated = False
+        carry = buf[last + 1 :]
+        if len(carry.removesuffix(b"\r")) > max_line:
+            carry = carry[:max_line]
+            carry_truncated = True
+            skipping = True
+    if carry:
+        yield carry + b"\n", carry_truncated
+
+
+def _split_block(block: bytes, max_line: int, first_truncated: bool) -> tuple[pl.Series, pl.Series]:
+    """Cut a block of ``\\n``-terminated lines into a string series and per-line flags."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    n = len(nl)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = nl + 1
+    flags = np.zeros(n, dtype=np.uint8)
+    if first_truncated and n:
+        flags[0] |= FLAG_BITS["truncated"]
+    lengths = np.diff(offsets) - 1
+    has_cr = np.zeros(n, dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = arr[nl[nonempty] - 1] == 13
+    flags[has_cr] |= FLAG_BITS["crlf"]
+    too_long = lengths - has_cr > max_line
+    arrow = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(block))
+    try:
+        arrow.validate(full=True)
+        series = pl.Series("line", arrow, dtype=pl.String)
+    except pa.ArrowInvalid:
+        texts = []
+        for i, raw in enumerate(block[:-1].split(b"\n")):
+            try:
+                texts.append(raw.decode("utf-8") + "\n")
+            except UnicodeDecodeError:
+                texts.append(raw.decode("utf-8", "replace") + "\n")
+                flags[i] |= FLAG_BITS["invalid_utf8"]
+        series = pl.Series("line", texts, dtype=pl.String)
+    series = series.str.strip_suffix("\n")
+    if has_cr.any():
+        series = series.str.strip_suffix("\r")
+    if too_long.any():
+        flags[too_long] |= FLAG_BITS["truncated"]
+        texts = series.to_list()
+        for i in np.flatnonzero(too_long).tolist():
+            cut = texts[i].encode("utf-8")[:max_line]
+            texts[i] = cut.decode("utf-8", "ignore")
+        series = pl.Series("line", texts, dtype=pl.String)
+    return series, pl.Series("flags", flags)
+
+
+def _journald_lines(lines: pl.Series) -> pl.Series:
+    """Turn ``journalctl -o json`` records into RFC 3339 (UTC) syslog lines."""
+    out = []
+    for text in lines.to_list():
+        out.append(_journald_line(text))
+    return pl.Series("line", out, dtype=pl.String)
+
+
+def _journald_line(text: str) -> str:
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(rec, dict):
+        return text
+    msg = rec.get("MESSAGE", "")
+    if isinstance(msg, list):  # binary payloads are exported as byte arrays
+        msg = bytes(b & 0xFF for b in msg if isinstance(b, int)).decode("utf-8", "replace")
+    msg = str(msg).replace("\n", "?")
+    ts_us = rec.get("_SOURCE_REALTIME_TIMESTAMP") or rec.get("__REALTIME_TIMESTAMP")
+    try:
+        ts = datetime.fromtimestamp(int(str(ts_us)) / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return text
+    host = str(rec.get("_HOSTNAME") or "-").replace(" ", "_")
+    ident = str(rec.get("SYSLOG_IDENTIFIER") or rec.get("_COMM") or "-").replace(" ", "_")
+    pid = rec.get("SYSLOG_PID") or rec.get("_PID")
+    tag = f"{ident}[{pid}]" if pid and str(pid).isdigit() else ident
+    return f"{ts} {host} {tag}: {msg}"
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's stored bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_line(path: str, line_no: int) -> str | None:
+    """Return line ``line_no`` (1-based) of a log file, decompressing as needed (evidence)."""
+    inp = _describe(path)
+    for batch in iter_batches(inp):
+        last = batch.first_line_no + len(batch.lines) - 1
+        if batch.first_line_no <= line_no <= last:
+            return str(batch.lines[line_no - batch.first_line_no])
+    return None
+
+
+def content_prefix_sha256(inp: InputFile, nbytes: int) -> str | None:
+    """SHA-256 of the first ``nbytes`` decompressed bytes (``None`` if shorter)."""
+    if inp.is_stdin:
+        return None
+    h = hashlib.sha256()
+    left = nbytes
+    with open(inp.path, "rb") as raw, open_decompressed(inp, raw) as fh:
+        while left > 0:
+            data = fh.read(min(left, 1 << 20))
+            if not data:
+                return None
+            h.update(data)
+            left -= len(data)
+    return h.hexdigest()

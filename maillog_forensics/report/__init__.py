@@ -1,0 +1,69 @@
+"""Stage 4, findings and tables → what people read: the ``Case`` of one dataset
+(:mod:`.case`), the pieces the notebooks show (:mod:`.pieces`), figures (:mod:`.plots`),
+the notebook runner (:mod:`.runner`), the shared table cache, exports and the
+Timesketch timeline.
+
+The notebooks call ``report.X`` for each cell; those names are the ones below.
+"""
+
+from .case import ANALYSIS_COLUMNS, Case, analyse
+from .pieces import (
+    ATTACK_KINDS,
+    ROLE_ACCOUNTS,
+    actions,
+    answer,
+    attack_rates,
+    compromise_mail_times,
+    compromised_table,
+    dictionary_shape,
+    figure,
+    findings_table,
+    inputs_table,
+    kinds_table,
+    mechanisms_table,
+    password_facts_table,
+    summary,
+    time_coverage,
+    unparsed_examples,
+    usernames_table,
+    write_summary,
+)
+from .runner import (
+    DEFAULT_NOTEBOOKS,
+    NOTEBOOKS_DIR,
+    NotebookResult,
+    notebook_parameters,
+    parameters_from_text,
+    run_report,
+)
+
+__all__ = [
+    "ANALYSIS_COLUMNS",
+    "ATTACK_KINDS",
+    "DEFAULT_NOTEBOOKS",
+    "NOTEBOOKS_DIR",
+    "ROLE_ACCOUNTS",
+    "Case",
+    "NotebookResult",
+    "actions",
+    "analyse",
+    "answer",
+    "attack_rates",
+    "compromise_mail_times",
+    "compromised_table",
+    "dictionary_shape",
+    "figure",
+    "findings_table",
+    "inputs_table",
+    "kinds_table",
+    "mechanisms_table",
+    "notebook_parameters",
+    "parameters_from_text",
+    "password_facts_table",
+    "run_report",
+    "summary",
+    "time_coverage",
+    "unparsed_examples",
+    "usernames_table",
+    "write_summary",
+]

@@ -1,0 +1,97 @@
+"""Figures: labelled axes in the display zone, markers where they belong, no crash when empty."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from maillog_forensics.report.plots import (
+    attempts_over_time,
+    kinds_bar,
+    lines_over_time,
+    png,
+    session_spans,
+    usernames_heatmap,
+)
+
+ATTEMPTS = pd.DataFrame(
+    {
+        "ts": pd.to_datetime(["2026-07-01 10:00:00", "2026-07-01 10:00:05", "2026-07-01 10:03:00"], utc=True),
+        "client_ip": ["192.0.2.1", "192.0.2.1", "192.0.2.1"],
+        "outcome": ["failed", "failed", "succeeded"],
+        "username": ["alice", "bob", "alice"],
+    }
+)
+
+
+def test_attempts_over_time_zone_and_markers() -> None:
+    mail = pd.Series(pd.to_datetime(["2026-07-01 10:04:00"], utc=True))
+    fig = attempts_over_time(ATTEMPTS, tz="Europe/Berlin", mail=mail)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (Europe/Berlin)" and ax.get_ylabel().startswith("attempts per")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "successful login" in labels and "mail sent by a compromised account" in labels
+    assert any(lbl.startswith("failed: 192.0.2.1") for lbl in labels)
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
+    import matplotlib.dates as mdates
+
+    attacks = pd.DataFrame(
+        {
+            "kind": ["brute_force_ip", "brute_force_network", "auth_failures"],
+            "source": ["192.0.2.1", "198.51.100.0/24", "203.0.113.9"],
+            "start (UTC)": pd.to_datetime(
+                ["2026-07-01 10:00", "2026-07-01 10:01", "2026-07-01 10:02"], utc=True
+            ),
+            "end (UTC)": pd.to_datetime(
+                ["2026-07-01 10:00:05", "2026-07-01 10:02:00", "2026-07-01 10:02:00"], utc=True
+            ),
+            "unsuccessful attempts": [2, 40, 1],
+        }
+    )
+    fig = attempts_over_time(ATTEMPTS, tz="Europe/Berlin", attacks=attacks, max_attacks=2)
+    lanes, ax = fig.axes
+    assert ax.get_xlabel() == "time (Europe/Berlin)"
+    spans = [p for p in lanes.patches if p.get_gid() == "attack-span"]
+    assert len(spans) == 2  # the two with the most attempts, busiest first
+    names = [t.get_text() for t in lanes.get_yticklabels()]
+    assert names == ["198.51.100.0/24 (brute force network)", "192.0.2.1 (brute force ip)"]
+    # the /24's bar runs 12:01-12:02 Berlin time (UTC+2) on the shared axis
+    first = spans[0]
+    left = mdates.num2date(first.get_x()).replace(tzinfo=None)
+    right = mdates.num2date(first.get_x() + first.get_width()).replace(tzinfo=None)
+    assert (left, right) == (
+        pd.Timestamp("2026-07-01 12:01").to_pydatetime(),
+        pd.Timestamp("2026-07-01 12:02").to_pydatetime(),
+    )
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_other_figures_and_empty_inputs() -> None:
+    sessions = pd.DataFrame(
+        {
+            "client_ip": ["192.0.2.1"],
+            "start": ATTEMPTS["ts"][:1].to_numpy(),
+            "end": ATTEMPTS["ts"][1:2].to_numpy(),
+        }
+    )
+    assert session_spans(sessions, ATTEMPTS, tz="UTC").axes[0].get_xlabel() == "time (UTC)"
+    assert usernames_heatmap(ATTEMPTS).axes[0].get_xlabel() == "user name"
+    assert kinds_bar({"connect": 10, "disconnect": 9}).axes[0].get_xlabel().startswith("lines")
+    assert (
+        lines_over_time(pd.DataFrame({"ts": ATTEMPTS["ts"]}), tz="UTC").axes[0].get_xlabel() == "time (UTC)"
+    )
+    empty = ATTEMPTS.iloc[:0]
+    for fig in (attempts_over_time(empty), usernames_heatmap(empty)):
+        assert not fig.axes[0].axison and len(png(fig)) > 1000
+
+
+def test_figure_is_a_png_for_reports_and_a_zoomable_canvas_in_jupyterlab() -> None:
+    from maillog_forensics.report import figure
+
+    static = figure(attempts_over_time(ATTEMPTS))
+    assert static.data[:8] == b"\x89PNG\r\n\x1a\n"
+    live = figure(attempts_over_time(ATTEMPTS), interactive=True)
+    bundle = live._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle

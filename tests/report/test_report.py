@@ -1,0 +1,555 @@
+"""Reports: every notebook runs on the sample, the answer comes first, log text is escaped."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maillog_forensics.report import DEFAULT_NOTEBOOKS, run_report
+from tests.corpus import REPO
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report([sample], str(out), tz="UTC", year=2026, quiet=True)
+    assert [(r.name, r.error) for r in results] == [(n, None) for n in DEFAULT_NOTEBOOKS]
+    return out
+
+
+def pngs_of(html: str) -> list[bytes]:
+    return [base64.b64decode(p) for p in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
+
+
+def test_summary_and_incident_report(sample_report: Path) -> None:
+    summary = json.loads((sample_report / "summary.json").read_text())
+    assert summary["compromised_accounts"] == ["alice@lab.example"]
+    assert summary["attempts"] == 195 and summary["attempts_by_outcome"]["succeeded"] == 5
+    assert "127.0.1.0/24" in summary["blocklist"] and "127.0.0.10" not in summary["blocklist"]
+    html = (sample_report / "incident_report.html").read_text()
+    assert html.index("Was any account compromised?") < html.index("Findings, most severe first")
+    assert "YES: 1 account(s) were taken over: alice@lab.example." in html
+    assert "import pandas" not in html  # no code cells in the exported report
+    for name in DEFAULT_NOTEBOOKS:
+        text = (sample_report / f"{name}.ipynb").read_text() + (sample_report / f"{name}.html").read_text()
+        assert "Spring2024!" not in text  # the lab's planted password
+
+
+@pytest.mark.parametrize(
+    ("name", "figures"),
+    [("incident_report", 1), ("attack_timeline", 2), ("username_guesses", 1), ("ingest_quality", 2)],
+)
+def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures: int) -> None:
+    html = (sample_report / f"{name}.html").read_text()
+    pngs = pngs_of(html)
+    assert len(pngs) == figures and all(len(p) > 5_000 for p in pngs)
+    assert "Traceback" not in html
+    assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
+
+
+def incident_report_of_usernames(
+    tmp_path: Path, usernames: list[str], *, mechanism: str, network: str, hour: int
+) -> Path:
+    """Run incident_report on a log where each user name fails six logins from its own address."""
+    lines = []
+    for k, user in enumerate(usernames):
+        ip, pid = f"{network}.{10 + k}", 100 * (hour - 9) + k
+        lines += [
+            f"Nov 27 {hour}:00:0{k} mail postfix/smtpd[{pid}]: connect from unknown[{ip}]",
+            f"Nov 27 {hour}:00:0{k} mail postfix/smtpd[{pid}]: warning: unknown[{ip}]: "
+            f"SASL {mechanism} authentication failed: (reason unavailable), sasl_username={user}",
+        ] * 6
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    results = run_report(
+        [str(log)], str(out), tz="UTC", year=2026, quiet=True, notebooks=("incident_report",)
+    )
+    assert [r.error for r in results] == [None]
+    return out
+
+
+def test_attacker_text_is_escaped(tmp_path: Path) -> None:
+    evil = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "javascript:alert(3)",
+        '=HYPERLINK("http://example.com")',
+    ]
+    out = incident_report_of_usernames(tmp_path, evil, mechanism="LOGIN", network="192.0.2", hour=10)
+    html = (out / "incident_report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "<img src=x onerror" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "javascript:alert(3)" not in re.findall(r'href="([^"]*)"', html)
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample],
+        str(tmp_path),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report", "attack_timeline"),
+        parameters={"top_addresses": "not a number"},
+    )
+    by_name = {r.name: r for r in results}
+    assert by_name["incident_report"].error is None
+    assert by_name["attack_timeline"].error is not None and "cell" in by_name["attack_timeline"].error
+    assert "failed" in (tmp_path / "index.html").read_text()
+
+
+def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
+    """Headless Chromium loads the report built from a log full of HTML/JS payloads."""
+    import os
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        message = "chromium is not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    payloads = [
+        "<script>document.body.setAttribute('data-pwned','script')</script>",
+        "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
+        "<svg/onload=document.body.setAttribute('data-pwned','svg')>",
+    ]
+    out = incident_report_of_usernames(tmp_path, payloads, mechanism="PLAIN", network="198.51.100", hour=11)
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            (out / "incident_report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "Was any account compromised?" in dom  # the page did load
+    assert (
+        "document.body.setAttribute(&#39;data-pwned&#39;" in dom
+        or "document.body.setAttribute('data-pwned'" in dom
+    )
+    assert not re.search(r"<body[^>]*data-pwned", dom), "a planted script ran"
+
+
+def test_time_window_and_valid_users_parameters(tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("# real accounts\nalice@lab.example\nbob@lab.example\n")
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    out = tmp_path / "out"
+    results = run_report(
+        [sample],
+        str(out),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report", "username_guesses"),
+        parameters={
+            "start": "2026-11-27 19:08:00",
+            "end": "2026-11-27 19:08:40",
+            "valid_users_file": str(users),
+        },
+    )
+    assert [r.error for r in results] == [None, None]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["compromised_accounts"] == [] and 0 < summary["attempts"] < 195  # the takeover came later
+    html = (out / "username_guesses.html").read_text()
+    assert "in valid users file" in html
+
+
+def test_notebook_ingests_its_logs_and_takes_thresholds(tmp_path: Path) -> None:
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(REPO / "notebooks" / "incident_report.py")
+    params = {
+        "dataset": str(tmp_path / "ds"),  # does not exist: the notebook ingests `logs` into it
+        "logs": [str(REPO / "data" / "sample" / "mail.log")],
+        "output_dir": str(tmp_path),
+        "thresholds": {"brute_force_min_failures": 25},
+    }
+    pm.execute_notebook(
+        nb, str(tmp_path / "out.ipynb"), parameters=params, kernel_name="python3", progress_bar=False
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["findings_by_kind"]["brute_force_ip"] == 1  # only 127.0.0.2 made 25 failures or more
+    assert summary["compromised_accounts"] == ["alice@lab.example"]
+
+
+def test_command_line_parameters_are_typed_by_what_the_notebooks_declare() -> None:
+    from maillog_forensics.report import notebook_parameters, parameters_from_text
+
+    declared = notebook_parameters()
+    assert declared["top_addresses"] == "int" and declared["thresholds"] == "dict"
+    assert declared["start"] == "str" and declared["interactive"] == "bool"
+    typed = parameters_from_text(
+        [
+            ("top_addresses", "20"),
+            ("thresholds", '{"brute_force_min_failures": 10}'),
+            ("reveal_passwords", "false"),
+            ("start", "2026"),
+        ],
+        declared,
+    )
+    assert typed == {
+        "top_addresses": 20,
+        "thresholds": {"brute_force_min_failures": 10},
+        "reveal_passwords": False,
+        "start": "2026",
+    }
+    for bad in ([("top_adresses", "5")], [("top_addresses", "many")], [("thresholds", "[1]")]):
+        with pytest.raises(ValueError, match="parameter"):
+            parameters_from_text(bad, declared)
+
+
+def test_report_command_rejects_a_bad_parameter_before_ingesting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maillog_forensics.cli import main
+
+    out = tmp_path / "r"
+    code = main(
+        ["report", str(REPO / "data" / "sample" / "mail.log"), "-o", str(out), "-p", "top_adresses", "5"]
+    )
+    assert code == 2 and not out.exists()
+    assert "unknown parameter 'top_adresses'" in capsys.readouterr().err
+
+
+def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
+    import math
+
+    import pandas as pd
+
+    from maillog_forensics.report import analyse, attack_rates
+
+    case = analyse(str(sample_report / "dataset"))
+    rates = attack_rates(case)
+    assert {"brute_force_ip", "brute_force_network"} <= set(rates["kind"])
+    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    ts = pd.to_datetime(failed["ts"], utc=True)
+    for r in rates[rates["kind"] == "brute_force_ip"].itertuples(index=False):
+        start, end = r[2], r[3]
+        n = int(((failed["client_ip"] == r.source) & (ts >= start) & (ts <= end)).sum())
+        assert r[4] == n > 0
+        minutes = math.ceil((end - start).total_seconds() / 60) + 1  # calendar minutes touched
+        peak = r[6]
+        assert n / minutes <= peak <= n  # the busiest minute holds at least the average
+    net = rates[rates["kind"] == "brute_force_network"].iloc[0]
+    assert net["unsuccessful attempts"] >= net["per minute (peak)"] > 0
+
+
+def _attack_rates_by_scanning(case: Any) -> Any:
+    """The first implementation (every finding scans every failed attempt): the oracle."""
+    import pandas as pd
+
+    from maillog_forensics.findings.detect import network_of
+    from maillog_forensics.report import ATTACK_KINDS
+
+    f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
+    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    ts, ips = failed["ts"], failed["client_ip"]
+    minute = ts.dt.floor("min")
+    network = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    rows = []
+    for r in f.itertuples(index=False):
+        if isinstance(r.subject_ip, str):
+            mine, subject = ips == r.subject_ip, r.subject_ip
+        else:
+            subject = str(r.subject_network)
+            mine = network == subject
+        first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
+        mine = mine & ts.between(first, last)
+        n = int(mine.sum())
+        span_min = max((last - first).total_seconds() / 60, 1.0)
+        peak = int(minute[mine].value_counts().max()) if n else 0
+        rows.append([r.kind, subject, n, round(n / span_min, 1), peak, round(n / span_min * 60, 1)])
+    return rows
+
+
+@pytest.mark.parametrize("source", ["sample", "generated"])
+def test_attack_rates_equal_scanning_every_attempt(sample_report: Path, tmp_path: Path, source: str) -> None:
+    import maillog_forensics as mf
+    from maillog_forensics.report import analyse, attack_rates
+    from tests.ingest.test_dask_ingest import generated
+
+    if source == "sample":
+        dataset = str(sample_report / "dataset")
+    else:
+        log = generated(tmp_path / "mail.log", lines=40000, start="2026-03-01T23:20:00", mtime=1772582400)
+        dataset = str(tmp_path / "ds")
+        mf.ingest([str(log)], dataset, tz="UTC")
+    case = analyse(dataset)
+    rates = attack_rates(case)
+    got = [[r[0], r[1], r[4], r[5], r[6], r[7]] for r in rates.itertuples(index=False)]
+    want = _attack_rates_by_scanning(case)
+    assert got == want
+    assert len(want) > 3 and sum(r[2] for r in want) > 100
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        ("data/sample/mail.log",),
+        ("corpus:postfix-lab/mail.postlogd.log", "corpus:postfix-lab/dovecot.native.log"),
+        ("corpus:postfix-logsums-helga/mail.log.gz",),
+    ],
+)
+def test_analysis_columns_give_the_same_tables_as_the_full_frame(
+    tmp_path: Path, logs: tuple[str, ...]
+) -> None:
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics.findings.detect import findings
+    from maillog_forensics.ingest.store import load_secrets
+    from maillog_forensics.report import ANALYSIS_COLUMNS
+    from maillog_forensics.tables.auth import auth_attempts_from_events
+    from tests.corpus import corpus_path
+
+    paths = [
+        str(corpus_path(*p.removeprefix("corpus:").split("/"))) if p.startswith("corpus:") else str(REPO / p)
+        for p in logs
+    ]
+    ds = tmp_path / "ds"
+    mf.ingest(paths, ds, tz="UTC", year=2026)
+    full = mf.load_events(ds)
+    slim = mf.load_events(ds, columns=ANALYSIS_COLUMNS)
+    assert "message" not in slim.columns and "ts_raw" not in slim.columns
+    assert slim.memory_usage(deep=True).sum() < 0.85 * full.memory_usage(deep=True).sum()
+
+    def tables(ev: pd.DataFrame) -> list[pd.DataFrame]:
+        s = mf.sessions_from_events(ev)
+        key = mf.load_or_create_key(ds)
+        a = auth_attempts_from_events(ev, sessions=s, secrets=load_secrets(ds), hmac_key=key)
+        m = mf.messages_from_events(ev)
+        return [s, a, m, findings(ev, sessions=s, attempts=a, messages=m)]
+
+    for got, want in zip(tables(slim), tables(full), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        ("data/sample/mail.log",),
+        ("corpus:postfix-lab/mail.postlogd.log", "corpus:postfix-lab/dovecot.native.log"),
+        ("corpus:postfix-logsums-helga/mail.log.gz",),
+        ("given-passwords",),
+    ],
+)
+def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
+    tmp_path: Path, logs: tuple[str, ...]
+) -> None:
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics.findings import detect
+    from maillog_forensics.ingest.store import load_secrets
+    from maillog_forensics.report import Case
+    from maillog_forensics.tables import auth, messages, sessions
+    from maillog_forensics.tables.fingerprint import EVENT_COLUMNS as FP_COLUMNS
+    from maillog_forensics.tables.fingerprint import EVENT_ROWS as FP_ROWS
+    from maillog_forensics.tables.fingerprint import fingerprint
+    from tests.corpus import corpus_path
+
+    if logs == ("given-passwords",):
+        # Dovecot's auth_verbose_passwords: the findings read these lines' own columns
+        given = tmp_path / "mail.log"
+        given.write_text(
+            (REPO / "data/sample/mail.log").read_text()
+            + "Nov 27 23:00:04 mail dovecot: auth: passwd-file(victim@example.com,192.0.2.50): "
+            "Password mismatch (given password: Secret-1)\n"
+        )
+        paths = [str(given)]
+    else:
+        paths = [
+            str(corpus_path(*p.removeprefix("corpus:").split("/")))
+            if p.startswith("corpus:")
+            else str(REPO / p)
+            for p in logs
+        ]
+    ds = tmp_path / "ds"
+    mf.ingest(paths, ds, tz="UTC", year=2026)
+    full = mf.load_events(ds)
+    s = mf.sessions_from_events(full)
+    a = auth.auth_attempts_from_events(
+        full, sessions=s, secrets=load_secrets(ds), hmac_key=mf.load_or_create_key(ds)
+    )
+    m = mf.messages_from_events(full)
+    f = detect.findings(full, sessions=s, attempts=a, messages=m)
+
+    case = Case(str(ds))
+    assert "events" not in vars(case)  # nothing loaded up front
+    d = mf.deliveries_from_events(full)
+    got_tables = [case.sessions, case.attempts, case.messages, case.deliveries, case.findings]
+    for got, want in zip(got_tables, [s, a, m, d, f], strict=True):
+        pd.testing.assert_frame_equal(got, want)
+    if logs == ("given-passwords",):
+        assert f["summary"].str.contains("auth_verbose_passwords").any()
+    assert "events" not in vars(case)  # no step needed every event at once
+    assert "timestamps" not in vars(case)  # counting the lines needs no column of every row
+    assert case.event_count == len(case.timestamps) == len(full)
+    for mod in (sessions, auth, messages, detect):
+        part = case.load(columns=mod.EVENT_COLUMNS, rows=mod.EVENT_ROWS)
+        assert len(part) < len(full)
+        assert list(part.columns) == list(dict.fromkeys(mod.EVENT_COLUMNS))
+    subset = case.load(columns=FP_COLUMNS, rows=FP_ROWS)
+    assert fingerprint(subset, log_lines=len(full)) == fingerprint(full)
+
+
+def test_load_events_rows_keep_any_of_daemon_kind_or_queue_id(tmp_path: Path) -> None:
+    import maillog_forensics as mf
+    from maillog_forensics.ingest.schema import EventRows
+
+    ds = tmp_path / "ds"
+    mf.ingest([str(REPO / "data/sample/mail.log")], ds, tz="UTC", year=2026)
+    full = mf.load_events(ds, columns=["daemon", "kind", "queue_id"])
+    rows = EventRows(daemons=("smtpd",), kinds=("daemon_started",), queue_id=True)
+    got = mf.load_events(ds, columns=["daemon", "kind", "queue_id"], rows=rows)
+    want = full[
+        (full["daemon"] == "smtpd").fillna(False)
+        | (full["kind"] == "daemon_started").fillna(False)
+        | full["queue_id"].notna()
+    ].reset_index(drop=True)
+    assert 0 < len(got) < len(full)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, want, check_categorical=False)
+    assert len(mf.load_events(ds, columns=["kind"], rows=EventRows())) == 0
+
+
+def test_the_notebooks_share_tables_through_a_folder_the_run_removes(sample_report: Path) -> None:
+    assert not (sample_report / ".tables").exists()
+    for name in DEFAULT_NOTEBOOKS:
+        nb = json.loads((sample_report / f"{name}.ipynb").read_text())
+        injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        source = "".join(injected[0]["source"])
+        # only the notebooks that declare it get it (ingest_quality builds no table)
+        assert ("table_cache = " in source) == (name != "ingest_quality")
+
+
+def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
+    keep = tmp_path / "tables"
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    for name in ("incident_report", "attack_timeline"):
+        results = run_report(
+            [sample] if name == "incident_report" else [str(tmp_path / "out" / "dataset")],
+            str(tmp_path / "out"),
+            tz="UTC",
+            year=2026,
+            quiet=True,
+            notebooks=(name,),
+            parameters={"table_cache": str(keep)},
+        )
+        assert [r.error for r in results] == [None]
+        files = sorted(keep.iterdir())
+        stored = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
+        if name == "incident_report":
+            first = stored
+    assert sorted(p.name.split("-")[0] for p in files) == ["attempts", "findings", "messages", "sessions"]
+    assert stored == first  # the second notebook read them; it wrote none again
+
+
+def test_notebook_kernels_use_unix_sockets_not_tcp(tmp_path: Path) -> None:
+    import nbformat
+    import papermill as pm
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    from maillog_forensics.report.runner import local_kernel_manager
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from ipykernel.kernelapp import IPKernelApp\n"
+            "app = IPKernelApp.instance()\n"
+            "print(app.transport, app.ip)"
+        )
+    ]
+    out = pm.execute_notebook(
+        nb,
+        str(tmp_path / "t.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+        kernel_manager_class=local_kernel_manager(),
+    )
+    transport, ip = out.cells[0].outputs[0]["text"].split()
+    assert transport == "ipc"
+    # the sockets are in Jupyter's private runtime folder, not in the report's folder
+    runtime = Path(jupyter_runtime_dir()).resolve()
+    assert Path(ip).resolve().parent == runtime
+    assert runtime.stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.ipynb"]
+    assert not [p for p in runtime.iterdir() if p.name.startswith(Path(ip).name)]  # removed at the end
+
+
+def test_a_log_rewritten_in_place_gets_a_name_of_its_own_and_every_table(tmp_path: Path) -> None:
+    # a log rewritten in place and ingested again: its new lines are "mail.log#2", so
+    # (source_file, line_no) still names one line and the tables loaded apart are whole
+    import pandas as pd
+
+    import maillog_forensics as mf
+    from maillog_forensics.report import Case
+    from maillog_forensics.tables import messages, sessions
+
+    lines = (REPO / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
+    log, ds = tmp_path / "mail.log", tmp_path / "ds"
+    log.write_text("".join(lines[: len(lines) // 2]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    log.write_text("".join(lines[len(lines) // 2 :]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    smtpd = mf.load_events(ds, columns=sessions.EVENT_COLUMNS, rows=sessions.EVENT_ROWS)
+    assert set(smtpd["source_file"]) == {str(log), f"{log}#2"}
+    assert not smtpd.duplicated(["source_file", "line_no"]).any()
+    case = Case(str(ds))
+    pd.testing.assert_frame_equal(case.sessions, sessions.sessions_from_events(smtpd))
+    whole = mf.load_events(ds, columns=messages.EVENT_COLUMNS, rows=messages.EVENT_ROWS)
+    pd.testing.assert_frame_equal(case.messages, messages.messages_from_events(whole))
+    assert len(case.sessions) > 10 and case.messages["session_id"].notna().sum() > 3
+    assert case.attempts["session_id"].notna().all() and len(case.findings) > 5
+
+
+def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # datasets written before a new file at a read path got its own name
+    import importlib
+
+    import maillog_forensics as mf
+    from maillog_forensics.cli import main
+    from maillog_forensics.ingest.store import DatasetError
+    from maillog_forensics.report import Case
+
+    lines = (REPO / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
+    log, ds = tmp_path / "mail.log", tmp_path / "ds"
+    log.write_text("".join(lines[:300]))
+    mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
+    log.write_text("".join(lines[300:]))
+    ingest_module = importlib.import_module("maillog_forensics.ingest.run")  # the sequential loop
+    monkeypatch.setattr(ingest_module, "source_name", lambda manifest, inp, prior: inp.path)
+    mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
+    with pytest.raises(DatasetError, match="ingest the logs again"):
+        Case(str(ds))
+    assert main(["findings", str(ds)]) == 2
+    assert "both named" in capsys.readouterr().err
+    assert len(mf.load_events(ds)) == len(lines)  # its events are still all there

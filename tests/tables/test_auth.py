@@ -1,0 +1,434 @@
+"""Authentication attempts against the lab's ground truth, and password redaction."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import maillog_forensics as mf
+from maillog_forensics.ingest.store import load_secrets
+from maillog_forensics.tables.auth import (
+    POSTFIX_SIDE_ERRORS,
+    _bisect_grouped,
+    _merge_dovecot,
+    account_exists,
+    auth_attempts_from_events,
+)
+from maillog_forensics.tables.credentials import load_or_create_key
+from tests.corpus import corpus_path, jsonl
+
+# ground-truth outcome → ours
+OUTCOME = {
+    "success": {"succeeded"},
+    "fail": {"failed"},
+    "tempfail": {"server_error", "rate_limited"},
+    "rejected": {"rejected", "aborted"},
+}
+LAB_PASSWORDS = ["Spring2024!", "info@2024"]  # planted in the lab's attack: must never show by default
+
+
+def lab(tmp_path_factory: pytest.TempPathFactory, *logs: str) -> Path:
+    ds = tmp_path_factory.mktemp("lab") / "ds"
+    mf.ingest([str(corpus_path("postfix-lab", log)) for log in logs], ds, tz="UTC", year=2026)
+    return ds
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        (("mail.syslog-traditional.log",), "syslog"),
+        (("mail.postlogd.log", "dovecot.native.log"), "postlogd"),  # Postfix's own log + Dovecot's
+    ],
+)
+def lab_case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    logs, phase = request.param
+    return lab(tmp_path_factory, *logs), phase
+
+
+def attempts_of(ds: Path, **kw: object) -> pd.DataFrame:
+    return auth_attempts_from_events(
+        mf.load_events(ds), secrets=load_secrets(ds), hmac_key=load_or_create_key(ds), **kw
+    )
+
+
+def test_every_ground_truth_attempt_is_one_row(lab_case: tuple[Path, str]) -> None:
+    ds, phase = lab_case
+    truth = [
+        r for r in jsonl(corpus_path("postfix-lab", f"ground-truth.{phase}.jsonl")) if r["event"] == "auth"
+    ]
+    a = attempts_of(ds)
+    assert len(a) == len(truth) == 195
+    assert isinstance(a["ts"].dtype, pd.DatetimeTZDtype) and str(a["ts"].dtype.tz) == "UTC"
+    # per address: the same number of attempts of each outcome class
+    want = Counter((t["src_ip"], t["outcome"]) for t in truth)
+    got: Counter[tuple[str, str]] = Counter()
+    for ip, outcome, reason in zip(a["client_ip"], a["outcome"], a["reason"].fillna(""), strict=True):
+        cls = next(k for k, v in OUTCOME.items() if outcome in v)
+        if reason.startswith("too many errors"):
+            cls = "tempfail"  # the lab counts the 421 error-limit reply as a temporary failure
+        got[(ip, cls)] += 1
+    assert got == want
+    # per address: mechanisms, where the log names one
+    named = a[a["mechanism"].notna()]
+    want_mech = Counter((t["src_ip"], t["mechanism"]) for t in truth)
+    got_mech = Counter(zip(named["client_ip"], named["mechanism"], strict=True))
+    assert all(got_mech[k] <= want_mech[k] for k in got_mech), got_mech - want_mech
+    assert len(named) >= 180
+    # user names: never a guess; each one is a name that address really tried
+    tried = Counter((t["src_ip"], t["username"].lower()) for t in truth)
+    known = a[a["username_source"] != "none"]
+    wrong = Counter(zip(known["client_ip"], known["username"].str.lower(), strict=True)) - tried
+    assert not wrong, wrong
+    # ... and every attempt whose name the logs do carry (a Dovecot line; a success) has it
+    aligned = list(jsonl(corpus_path("postfix-lab", f"alignment.{phase}.jsonl")))
+    carried = sum(1 for r in aligned if r["dovecot_line"]) + sum(
+        1 for t in truth if t["outcome"] == "success"
+    )
+    assert (a["username_source"] != "none").sum() >= carried
+
+
+def test_compromise_and_account_oracle(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    ok = a[a["outcome"] == "succeeded"]
+    assert Counter(ok["username"].dropna()) == Counter(
+        {"alice@lab.example": 3, "bob@lab.example": 1, "carol@lab.example": 1}
+    )
+    dov = a[a["username_source"] == "dovecot"]
+    assert set(dov.loc[dov["account_exists"] == True, "username"]) <= {  # noqa: E712
+        "alice@lab.example",
+        "bob@lab.example",
+        "carol@lab.example",
+        "postmaster@lab.example",
+        "abuse@lab.example",
+    }
+    assert (dov["account_exists"] == False).sum() > 50  # noqa: E712
+    assert (a["outcome"] == "server_error").sum() == (
+        a["reason"] == "Connection lost to authentication server"
+    ).sum()
+
+
+def test_decoded_dialogue_without_clear_passwords(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    seed = a[a["client_ip"].isin(["127.0.0.13", "127.0.0.14", "127.0.0.9"])]
+    assert len(seed) == 5 and seed["password_hmac"].notna().all()
+    assert seed["password"].isna().all()
+    cut = seed[seed["password_truncated"] == True]  # noqa: E712
+    assert len(cut) == 2 and (cut["password_length_max"] > cut["password_length_min"]).all()
+    text = a.astype(str).to_csv()
+    assert not any(p in text for p in LAB_PASSWORDS)
+
+
+def test_reveal_passwords_is_explicit_and_warns(lab_case: tuple[Path, str]) -> None:
+    with pytest.warns(UserWarning, match="clear text"):
+        a = attempts_of(lab_case[0], reveal_passwords=True)
+    shown = a["password"].dropna()
+    assert len(shown) == 5 and shown.str.endswith("…").sum() == 2
+
+
+def test_same_password_same_hmac(lab_case: tuple[Path, str]) -> None:
+    a = attempts_of(lab_case[0])
+    with pytest.warns(UserWarning):
+        clear = attempts_of(lab_case[0], reveal_passwords=True)
+    pairs = clear.dropna(subset=["password"]).assign(h=a["password_hmac"])
+    for _, grp in pairs.groupby("password"):
+        assert grp["h"].nunique() == 1
+
+
+def test_seed_excerpt(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    mf.ingest([str(corpus_path("seed", "mail.log"))], ds, tz="UTC", year=2026)
+    (row,) = attempts_of(ds).to_dict("records")
+    assert (row["mechanism"], row["username"], row["username_source"], row["outcome"]) == (
+        "PLAIN",
+        "admin@fipick.com",
+        "decoded",
+        "failed",
+    )
+    assert (row["password_length_min"], row["password_length_max"], row["password_truncated"]) == (4, 6, True)
+    assert row["client_ip"] == "" and len(row["evidence"]) >= 2
+    assert row["tls"] == "TLSv1.2" and row["credentials_logged"]
+
+
+def test_dovecot_24_format_and_worker_duplicate(tmp_path: Path) -> None:
+    log = tmp_path / "dovecot.log"
+    log.write_text(
+        "Jun 23 00:10:49 auth-worker(info@example.com,192.0.2.4)<4001084><CvN+E95Uf4e7eEnj>: request [12]: "
+        "Info: sql: Password mismatch (given password: Xx-planted-9)\n"
+        "Jun 23 00:10:49 auth(info@example.com,192.0.2.4,sasl:login)<CvN+E95Uf4e7eEnj>: Info: sql: "
+        "Password mismatch (given password: Xx-planted-9)\n"
+        "Jun 23 00:10:52 auth(nobody@example.com,192.0.2.4,sasl:plain)<AbC+E95Uf4e7eEnj>: Info: passwd-file: "
+        "unknown user\n"
+        "Jun 23 00:11:05 imap-login: Info: Login aborted: Connection closed "
+        "(auth failed, 3 attempts in 16 secs) "
+        "(auth_failed): user=<info@example.com>, method=PLAIN, rip=192.0.2.4, lip=198.51.100.5, TLS, "
+        "session=<CvN+E95Uf4e7eEnj>\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    a = attempts_of(ds)
+    passdb = a[a["service"] == "dovecot"]
+    assert list(passdb["username"]) == [
+        "info@example.com",
+        "nobody@example.com",
+    ]  # the worker copy is dropped
+    assert list(passdb["account_exists"]) == [True, False]
+    imap = a[a["service"] == "imap"]
+    assert len(imap) == 3 and set(imap["username"]) == {"info@example.com"}
+    assert "Xx-planted-9" not in a.astype(str).to_csv()
+
+
+def test_cyrus_repeats_are_real_names_and_backend_errors_are_stale(tmp_path: Path) -> None:
+    # Cyrus names the attempted user on every failure: two guesses for one account in one
+    # session are two named attempts (found by tests/e2e against a real Postfix + Cyrus).
+    # After "Connection lost to authentication server" Postfix repeats the previous name.
+    log = tmp_path / "mail.log"
+    sd = "Nov 27 22:19:39 mail postfix/smtpd[12611]:"
+    log.write_text(
+        f"{sd} connect from unknown[192.0.2.2]\n"
+        f"{sd} warning: SASL authentication failure: Password verification failed\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL PLAIN authentication failed: authentication failure, "
+        "sasl_username=admin@example.com\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: authentication failure, "
+        "sasl_username=admin@example.com\n"
+        f"{sd} warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: Connection lost to "
+        "authentication server, sasl_username=admin@example.com\n"
+        f"{sd} disconnect from unknown[192.0.2.2] ehlo=1 auth=0/3 quit=1 commands=2/5\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    a = attempts_of(ds)
+    assert list(a["username"].fillna("-")) == ["admin@example.com", "admin@example.com", "-"]
+    assert list(a["outcome"]) == ["failed", "failed", "server_error"]
+
+
+# --------------------------------------------------------------- pairing with Dovecot's lines
+
+_T0 = pd.Timestamp("2026-03-01", tz="UTC")
+
+
+def _stamp(seconds: int | None) -> pd.Timestamp:
+    return pd.NaT if seconds is None else _T0 + pd.Timedelta(seconds=seconds)
+
+
+@st.composite
+def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Attempts and Dovecot verdicts from a few addresses, close enough in time to compete."""
+    ips = ["192.0.2.1", "192.0.2.2", "198.51.100.7"]
+    names = ["alice", "bob", "none", "?", None]
+    n_att = draw(st.integers(0, 25))
+    attempts = pd.DataFrame(
+        {
+            "ts": [_stamp(draw(st.one_of(st.integers(0, 40), st.none()))) for _ in range(n_att)],
+            "client_ip": [draw(st.sampled_from([*ips, None])) for _ in range(n_att)],
+            "session_id": None,
+            "service": "smtp",
+            "mechanism": "PLAIN",
+            "username": [draw(st.sampled_from(["alice", "Bob", "None", None])) for _ in range(n_att)],
+            "username_source": None,
+            "account_exists": None,
+            "outcome": [
+                draw(st.sampled_from(["failed", "failed", "server_error", "aborted"])) for _ in range(n_att)
+            ],
+            "stage": None,
+            "reason": pd.Series(
+                [
+                    draw(
+                        st.sampled_from([None, "authentication failure", "Invalid authentication mechanism"])
+                    )
+                    for _ in range(n_att)
+                ],
+                dtype=object,
+            ),
+            "evidence": [[{"source_file": "m", "line_no": i}] for i in range(n_att)],
+        }
+    )
+    attempts["username_source"] = np.where(
+        attempts["username"].notna(), "sasl_username", draw(st.sampled_from(["none", "sasl_username"]))
+    )  # a name-less attempt said to have Postfix's name must still match no nameless line
+    n_dov = draw(st.integers(0, 25))
+    events = pd.DataFrame(
+        {
+            "ts": [_stamp(draw(st.one_of(st.integers(-5, 60), st.none()))) for _ in range(n_dov)],
+            "daemon": "auth",
+            "client_ip": pd.Categorical([draw(st.sampled_from([*ips, None])) for _ in range(n_dov)]),
+            "username": pd.Categorical([draw(st.sampled_from(names)) for _ in range(n_dov)]),
+            "auth_result": pd.Categorical(
+                [draw(st.sampled_from(["unknown user", "Password mismatch", None])) for _ in range(n_dov)]
+            ),
+            "source_file": "d",
+            "line_no": range(n_dov),
+        }
+    )
+    kind = pd.Series(pd.Categorical(["dovecot_auth"] * n_dov), index=events.index)
+    return attempts, events, kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pairing_case())
+def test_vectorised_pairing_equals_one_by_one(case: tuple[pd.DataFrame, pd.DataFrame, pd.Series]) -> None:
+    attempts, events, kind = case
+    fast = _merge_dovecot(attempts, events, kind)
+    slow = _merge_dovecot(attempts, events, kind, vectorised=False)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def _paired_plainly(attempts: pd.DataFrame, events: pd.DataFrame) -> tuple[list[tuple], list[int]]:
+    """The pairing rule written out plainly (the oracle of the test below).
+
+    Failed attempts (in time order) take the first free Dovecot line of their address from
+    5 s before to 3 s after them, preferring one with the name Postfix got; then backend
+    errors do the same up to 120 s after, and take the line's name only if it was the only
+    free line and the only backend error of that address within 2 min. Attempts and lines
+    without a time stamp or an address are never paired. Returns per attempt (name, source,
+    account exists, line numbers of its evidence), and the line numbers of the unpaired lines.
+    """
+    sec = pd.Timedelta(seconds=1)
+    lines = []
+    for t, ip, user, result, no in zip(
+        events["ts"],
+        events["client_ip"].astype(object),
+        events["username"].astype(object),
+        events["auth_result"].astype(object),
+        events["line_no"],
+        strict=True,
+    ):
+        name = None if user == "?" or pd.isna(user) else user
+        exists = account_exists(str(result) if pd.notna(result) else "")
+        lines.append(
+            {"ts": t, "ip": str(ip) if pd.notna(ip) else None, "user": name, "exists": exists, "no": no}
+        )
+    att = attempts.to_dict("records")
+    rows = [
+        [a["username"], a["username_source"], a["account_exists"], [e["line_no"] for e in a["evidence"]]]
+        for a in att
+    ]
+    outages = [
+        (a["ts"], str(a["client_ip"])) for a in att if a["outcome"] == "server_error" and pd.notna(a["ts"])
+    ]
+    used: set[int] = set()
+    for outcome, hi, take_name in (("failed", 3, True), ("server_error", 120, False)):
+        todo = [
+            k
+            for k, a in enumerate(att)
+            if a["outcome"] == outcome
+            and pd.notna(a["ts"])
+            and pd.notna(a["client_ip"])
+            and not str(a["reason"] or "").startswith(POSTFIX_SIDE_ERRORS)
+        ]
+        for k in sorted(todo, key=lambda k: att[k]["ts"]):
+            t, ip = att[k]["ts"], str(att[k]["client_ip"])
+            window = [
+                i
+                for i, ln in sorted(
+                    enumerate(lines), key=lambda p: (p[1]["ts"] if pd.notna(p[1]["ts"]) else t, p[0])
+                )
+                if i not in used
+                and ln["ip"] == ip
+                and pd.notna(ln["ts"])
+                and t - 5 * sec <= ln["ts"] <= t + hi * sec
+            ]
+            if not window:
+                continue
+            named = att[k]["username_source"] == "sasl_username" and pd.notna(att[k]["username"])
+            said = str(att[k]["username"]).lower() if named else None
+            same = [
+                i
+                for i in window
+                if said and lines[i]["user"] is not None and str(lines[i]["user"]).lower() == said
+            ]
+            i = same[0] if same else window[0]
+            used.add(i)
+            near = [o for o, oip in outages if oip == ip and abs(o - lines[i]["ts"]) <= 120 * sec]
+            if (take_name or (len(window) == 1 and len(near) == 1)) and lines[i]["user"] is not None:
+                rows[k][:3] = [lines[i]["user"], "dovecot", lines[i]["exists"]]
+            rows[k][3] = [*rows[k][3], lines[i]["no"]]
+    unpaired = sorted(ln["no"] for i, ln in enumerate(lines) if i not in used)
+    return [(r[0], r[1], r[2], tuple(r[3])) for r in rows], unpaired
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pairing_case())
+def test_pairing_follows_the_plain_rule(case: tuple[pd.DataFrame, pd.DataFrame, pd.Series]) -> None:
+    attempts, events, kind = case
+    out = _merge_dovecot(attempts, events, kind)
+    expected_rows, unpaired = _paired_plainly(attempts, events)
+    got = [
+        (u, s, e, tuple(x["line_no"] for x in ev))
+        for u, s, e, ev in zip(
+            out["username"][: len(attempts)], out["username_source"][: len(attempts)],
+            out["account_exists"][: len(attempts)], out["evidence"][: len(attempts)], strict=True,
+        )
+    ]  # fmt: skip
+    assert got == expected_rows
+    assert sorted(ev[0]["line_no"] for ev in out["evidence"][len(attempts) :]) == unpaired
+
+
+def test_pairing_takes_the_named_line_and_leaves_the_rest_as_attempts() -> None:
+    t = [_T0 + pd.Timedelta(seconds=s) for s in (0, 1, 30)]
+    # bob's attempt comes first, but alice's line is logged first
+    attempts = pd.DataFrame(
+        {
+            "ts": [t[0], t[1]],
+            "client_ip": ["192.0.2.1", "192.0.2.1"],
+            "session_id": None,
+            "service": "smtp",
+            "mechanism": "LOGIN",
+            "username": ["bob", None],
+            "username_source": ["sasl_username", "none"],
+            "account_exists": None,
+            "outcome": "failed",
+            "stage": None,
+            "reason": "authentication failure",
+            "evidence": [[], []],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "ts": t,
+            "daemon": "auth",
+            "client_ip": pd.Categorical(["192.0.2.1"] * 3),
+            "username": pd.Categorical(["alice", "bob", "carol"]),
+            "auth_result": pd.Categorical(["unknown user", "Password mismatch", "unknown user"]),
+            "source_file": "d",
+            "line_no": [1, 2, 3],
+        }
+    )
+    kind = pd.Series(pd.Categorical(["dovecot_auth"] * 3))
+    for vectorised in (True, False):
+        out = _merge_dovecot(attempts, events, kind, vectorised=vectorised)
+        # the name Postfix got picks bob's line for the first attempt; the second gets alice's
+        assert list(out["username"]) == ["bob", "alice", "carol"]
+        assert [e[-1]["line_no"] for e in out["evidence"]] == [2, 1, 3]
+        assert list(out["account_exists"]) == [True, False, False]
+        assert list(out["service"]) == ["smtp", "smtp", "dovecot"]  # carol's line is 30 s later: its own
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20)), max_size=30),
+    st.lists(st.tuples(st.integers(-1, 4), st.integers(-2, 22)), max_size=20),
+    st.sampled_from(["left", "right"]),
+)
+def test_bisect_grouped_is_bisect_within_each_group(
+    lines: list[tuple[int, int]], queries: list[tuple[int, int]], side: str
+) -> None:
+    lines = sorted(lines)
+    groups = np.array([g for g, _ in lines], dtype=np.int64)
+    times = np.array([t for _, t in lines], dtype=np.int64)
+    got = _bisect_grouped(
+        groups,
+        times,
+        np.array([g for g, _ in queries], dtype=np.int64),
+        np.array([t for _, t in queries], dtype=np.int64),
+        side,
+    )
+    # (group, time ± ½) falls between the lines exactly where bisect_left/right put (group, time)
+    shift = -0.5 if side == "left" else 0.5
+    assert got.tolist() == [bisect.bisect_left(lines, (g, t + shift)) for g, t in queries]

@@ -3,11 +3,14 @@
 The package is laid out in the order the data flows, each stage importing only the ones
 before it (an import-linter contract in ``pyproject.toml`` holds it)::
 
-    ingest/    raw logs → Parquet event dataset (+ manifest)
-    tables/    events → sessions, messages, credentials, attempts, fingerprint
-    findings/  tables → findings, blocklists and advice, plain-word explanations
-    report/    findings and tables → notebooks, HTML, exports, timelines
-    cli.py     the ``maillog-forensics`` command
+    events/     raw logs → Parquet event dataset (+ manifest): the ingest
+    tables/     events → sessions, messages, credentials, attempts, fingerprint
+    detection/  tables → findings, blocklists and advice, plain-word explanations
+    report/     findings and tables → notebooks, HTML, exports, timelines
+    cli.py      the ``maillog-forensics`` command
+
+(The stages are not named ``ingest`` and ``findings``: those are the functions below, and a
+sub-package of the same name would hide them from ``import maillog_forensics.x.y``.)
 
 >>> import maillog_forensics as mf
 >>> stats = mf.ingest(["data/sample/mail.log"], "datasets/sample")   # doctest: +SKIP
@@ -24,14 +27,11 @@ from types import ModuleType
 
 from ._moved import MOVED, install
 from .common.version import __version__
-
-# the sub-packages ``ingest`` and ``findings`` are imported first, then the functions of
-# the same names bound over them: ``mf.ingest(...)`` and ``mf.findings(...)`` stay calls
-from .findings import DetectConfig, findings
-from .findings.explain import explain_lines
-from .findings.remediate import blocklist
-from .ingest import IngestStats, ingest
-from .ingest.store import load_events, load_secrets
+from .detection import DetectConfig, findings
+from .detection.explain import explain_lines
+from .detection.remediate import blocklist
+from .events import IngestStats, ingest
+from .events.store import load_events, load_secrets
 from .tables.auth import auth_attempts_from_events
 from .tables.credentials import load_or_create_key
 from .tables.fingerprint import fingerprint

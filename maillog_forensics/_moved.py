@@ -1,7 +1,7 @@
 """Today's modules under the names they had before the stage sub-packages.
 
 ``import maillog_forensics.store`` (and the other flat names the README and users' scripts
-know) gives the module now at ``maillog_forensics.ingest.store``: the same module object,
+know) gives the module now at ``maillog_forensics.events.store``: the same module object,
 imported when first asked for.
 """
 
@@ -21,26 +21,26 @@ __all__ = ["MOVED", "install"]
 MOVED: dict[str, str] = {
     "attempt_stats": "tables.attempt_stats",
     "auth": "tables.auth",
-    "catalog": "ingest.catalog",
+    "catalog": "events.catalog",
     "cluster": "common.cluster",
     "credentials": "tables.credentials",
-    "dask_ingest": "ingest.pipeline",
+    "dask_ingest": "events.pipeline",
     "dask_sessions": "tables.dask_sessions",
-    "detect": "findings.detect",
-    "explain": "findings.explain",
+    "detect": "detection.detect",
+    "explain": "detection.explain",
     "export": "report.export",
     "fingerprint": "tables.fingerprint",
     "memory": "common.memory",
     "messages": "tables.messages",
-    "parse": "ingest.parse",
+    "parse": "events.parse",
     "plots": "report.plots",
-    "redact": "ingest.redact",
-    "remediate": "findings.remediate",
-    "schema": "ingest.schema",
+    "redact": "events.redact",
+    "remediate": "detection.remediate",
+    "schema": "events.schema",
     "sessions": "tables.sessions",
-    "sources": "ingest.sources",
-    "store": "ingest.store",
-    "syslog": "ingest.syslog",
+    "sources": "events.sources",
+    "store": "events.store",
+    "syslog": "events.syslog",
     "table_cache": "report.table_cache",
     "timeline": "report.timeline",
 }

@@ -172,7 +172,7 @@ def _cluster_options(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def _case(args: argparse.Namespace, **options: Any) -> Iterator[Any]:
     """The dataset's ``report.Case``, its sessions on a Dask cluster when asked for."""
-    from .ingest.store import DatasetError
+    from .events.store import DatasetError
     from .report.case import Case
 
     if not (Path(args.dataset) / "manifest.json").exists():
@@ -215,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one clear line, never a traceback, for expected failures
         from .common.cluster import DaskMissingError
         from .common.safe_text import terminal_safe
-        from .ingest.sources import InputError
-        from .ingest.store import DatasetError
+        from .events.sources import InputError
+        from .events.store import DatasetError
 
         if isinstance(exc, InputError | DatasetError | DaskMissingError | ValueError | OSError):
             print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .ingest.run import ingest
+    from .events.run import ingest
 
     stats = ingest(
         args.logs,
@@ -248,7 +248,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .ingest.store import iter_events
+    from .events.store import iter_events
     from .report.export import export_pieces, export_table
 
     if args.table in _LOCAL_TABLES and (args.scheduler is not None or args.dask_workers is not None):
@@ -284,7 +284,7 @@ def _export_timeline(args: argparse.Namespace) -> int:
     failing analysis stops the export before it writes anything.
     """
     from .common.memory import release_unused_memory
-    from .ingest.store import event_times, iter_events, read_manifest
+    from .events.store import event_times, iter_events, read_manifest
     from .report.export import export_pieces
     from .report.timeline import (
         EVENT_COLUMNS,
@@ -331,7 +331,7 @@ def _config(settings: list[str]) -> Any:
     """A DetectConfig with ``NAME=VALUE`` overrides (integers)."""
     import dataclasses
 
-    from .findings.detect import DetectConfig
+    from .detection.detect import DetectConfig
 
     names = {f.name for f in dataclasses.fields(DetectConfig)}
     values: dict[str, int] = {}
@@ -355,7 +355,7 @@ def _analyse(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _findings(args: argparse.Namespace) -> int:
     from .common.safe_text import terminal_safe
-    from .findings.detect import SEVERITIES
+    from .detection.detect import SEVERITIES
     from .report.export import export_table
 
     found, _ = _analyse(args)
@@ -381,7 +381,7 @@ def _findings(args: argparse.Namespace) -> int:
 
 def _blocklist(args: argparse.Namespace) -> int:
     from .common.safe_text import terminal_safe
-    from .findings.remediate import blocklist, render_blocklist
+    from .detection.remediate import blocklist, render_blocklist
 
     found, attempts = _analyse(args)
     bl = blocklist(found, attempts, min_severity=args.min_severity)
@@ -412,7 +412,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .findings.explain import explain_lines
+    from .detection.explain import explain_lines
 
     first = args.lines[0]
     if len(args.lines) == 1 and first == "-":
@@ -429,11 +429,20 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from .common.safe_text import terminal_safe
-    from .ingest.store import DatasetError, read_manifest
+    from .events.store import DatasetError, read_manifest
 
     if not (Path(args.dataset) / "manifest.json").exists():
         raise DatasetError(f"{args.dataset} is not a maillog-forensics dataset (no manifest.json)")
     m = read_manifest(args.dataset)
+    kinds = m.get("kind_counts", {})
+    with _case(args) as case:
+        attempts = case.attempts
+    from .events.coverage import input_coverage
+
+    problem = input_coverage(kinds, attempts=len(attempts)).problem
+    if problem:
+        # first, before any number: no answer is not an all-clear
+        print(f"CANNOT TELL: {problem}")
     print(
         f"dataset {terminal_safe(args.dataset)}: {m.get('rows', 0):,} events "
         f"from {len(m.get('inputs', []))} input(s)"
@@ -443,10 +452,7 @@ def _summary(args: argparse.Namespace) -> int:
             f"  {terminal_safe(i['path'])}  {i['lines']:,} lines  sha256 {i['sha256'][:16]}…  "
             f"tz {i.get('tz')}  year {i.get('start_year')} ({i.get('source')})"
         )
-    kinds = m.get("kind_counts", {})
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
-    with _case(args) as case:
-        attempts = case.attempts
     for line in _auth_summary(attempts):
         print(terminal_safe(line))
     return 0

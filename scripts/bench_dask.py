@@ -23,8 +23,8 @@ import pandas as pd
 
 import maillog_forensics as mf
 from maillog_forensics.common.cluster import cluster_client
-from maillog_forensics.ingest.pipeline import ingest_on_cluster
-from maillog_forensics.ingest.store import read_manifest
+from maillog_forensics.events.pipeline import ingest_on_cluster
+from maillog_forensics.events.store import read_manifest
 from maillog_forensics.tables.dask_sessions import sessions_on_cluster
 
 

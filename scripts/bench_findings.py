@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 import maillog_forensics as mf
-from maillog_forensics.findings import detect
-from maillog_forensics.findings.detect import findings
+from maillog_forensics.detection import detect
+from maillog_forensics.detection.detect import findings
 from maillog_forensics.tables.auth import auth_attempts_from_events
 from maillog_forensics.tables.fingerprint import fingerprint
 

@@ -39,8 +39,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from maillog_forensics.ingest import parse, sources, store
-from maillog_forensics.ingest.parse import TimeContext
+from maillog_forensics.events import parse, sources, store
+from maillog_forensics.events.parse import TimeContext
 
 #: columns every row has whatever its kind (provenance and syslog envelope)
 CORE_COLUMNS = [

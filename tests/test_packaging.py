@@ -72,11 +72,11 @@ def test_old_flat_module_names_still_import() -> None:
         module = importlib.import_module(f"maillog_forensics.{old}")
         assert module is importlib.import_module(f"maillog_forensics.{new}")
         assert getattr(maillog_forensics, old) is module
-    # the two functions named like their sub-packages stay functions
+    # the two public functions stay functions
     assert callable(maillog_forensics.ingest) and callable(maillog_forensics.findings)
     assert (
         maillog_forensics.store.iter_events
-        is importlib.import_module("maillog_forensics.ingest.store").iter_events
+        is importlib.import_module("maillog_forensics.events.store").iter_events
     )
 
 
@@ -93,3 +93,18 @@ def test_no_private_name_is_imported_across_modules() -> None:
                     if a.name.startswith("_") and a.name != "__version__"
                 ]
     assert offenders == []
+
+
+def test_every_module_imports_by_its_dotted_name() -> None:
+    # ``import maillog_forensics.a.b as m`` walks attributes: no stage may be hidden by a
+    # public function of the same name (``mf.ingest``, ``mf.findings``)
+    import importlib
+
+    for path in sorted((REPO / "maillog_forensics").rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        module = importlib.import_module(dotted)
+        walked = maillog_forensics
+        for part in dotted.split(".")[1:]:
+            walked = getattr(walked, part)
+        assert walked is module, dotted

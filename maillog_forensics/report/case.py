@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from ..common.memory import release_unused_memory
-from ..findings.detect import DetectConfig, findings
-from ..ingest.schema import EVENT_SCHEMA, EventRows
-from ..ingest.store import (
+from ..detection.detect import DetectConfig, findings
+from ..events.schema import EVENT_SCHEMA, EventRows
+from ..events.store import (
     DatasetError,
     count_events,
     load_events,
@@ -33,7 +33,7 @@ __all__ = ["ANALYSIS_COLUMNS", "Case", "analyse"]
 
 
 def _analysis_columns() -> list[str]:
-    from ..findings import detect
+    from ..detection import detect
     from ..tables import auth, messages, sessions
 
     # what each step declares it reads (one list per module), and a few typed fields that
@@ -223,7 +223,7 @@ class Case:
     @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
-        from ..findings import detect
+        from ..detection import detect
 
         def build() -> pd.DataFrame:
             events = self.load(columns=detect.EVENT_COLUMNS, rows=detect.EVENT_ROWS)
@@ -263,7 +263,7 @@ def analyse(
     build (:mod:`maillog_forensics.report.table_cache`; not used when passwords are revealed).
     """
     if logs and not (Path(dataset) / "manifest.json").exists():
-        from ..ingest.run import ingest
+        from ..events.run import ingest
 
         ingest(logs, dataset, quiet=True)
     client = None

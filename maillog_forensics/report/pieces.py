@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..findings.detect import SEVERITIES, network_of
-from ..findings.remediate import blocklist, render_blocklist
-from ..ingest.store import (
+from ..detection.detect import SEVERITIES, network_of
+from ..detection.remediate import blocklist, render_blocklist
+from ..events.coverage import InputCoverage, input_coverage
+from ..events.store import (
     load_events,
     source_names,
 )
+from ..tables.auth import FAILED_OUTCOMES
 from .case import Case
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "attack_rates",
     "compromise_mail_times",
     "compromised_table",
+    "coverage",
     "dictionary_shape",
     "figure",
     "findings_table",
@@ -41,15 +44,23 @@ __all__ = [
 ]
 
 
+def coverage(case: Case) -> InputCoverage:
+    """How much of the case's logs the tool understood (see :mod:`maillog_forensics.events.coverage`)."""
+    return input_coverage(case.manifest.get("kind_counts", {}), attempts=len(case.attempts))
+
+
 def answer(case: Case) -> str:
     """The answer first: was any account compromised, in plain sentences."""
     c = case.findings[case.findings["kind"] == "account_compromised"]
     if c.empty:
-        failed = int(case.attempts["outcome"].isin(["failed", "rejected", "aborted", "rate_limited"]).sum())
-        return (
-            f"No. No account shows a suspicious successful login. {failed} failed login(s) from "
-            f"{case.attempts['client_ip'].nunique()} address(es) are listed below."
-        )
+        a = case.attempts
+        failed = a[a["outcome"].isin(list(FAILED_OUTCOMES))]
+        tried = f"{len(failed)} failed login(s) from {failed['client_ip'].nunique()} address(es)"
+        problem = coverage(case).problem
+        if problem is not None:
+            # no all-clear the logs have not earned
+            return f"CANNOT TELL: {problem}." + (f" {tried} are listed below." if len(failed) else "")
+        return f"No. No account shows a suspicious successful login. {tried} are listed below."
     users = sorted(c["subject_username"].dropna().unique())
     lines = [f"YES: {len(users)} account(s) were taken over: {', '.join(users)}."]
     lines += [f"- {s}" for s in c["summary"]]
@@ -373,8 +384,13 @@ def summary(case: Case) -> dict[str, Any]:
     """Key figures for ``summary.json`` (no passwords)."""
     a = case.attempts
     f = case.findings
+    cov = coverage(case)
     return {
         "dataset": case.dataset,
+        # whether an answer can be given at all (``problem`` says why not)
+        "answerable": cov.answerable,
+        "problem": cov.problem,
+        "unknown_share": round(cov.unknown_share, 4),
         "events": case.event_count,
         "sessions": len(case.sessions),
         "messages": len(case.messages),

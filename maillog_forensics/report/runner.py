@@ -120,7 +120,7 @@ def run_report(
     if len(inputs) == 1 and (Path(inputs[0]) / "manifest.json").exists():
         dataset = inputs[0]
     else:
-        from ..ingest.run import ingest
+        from ..events.run import ingest
 
         dataset = str(out / "dataset")
         ingest(inputs, dataset, tz=tz, year=year, quiet=True)

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..common.safe_text import cell_text
-from ..ingest.store import shared_source_names, source_names
+from ..events.store import shared_source_names, source_names
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -171,7 +171,7 @@ def timeline_from_findings(
     Parameters
     ----------
     findings
-        The findings table (``maillog_forensics.findings``).
+        The findings table (``maillog_forensics.detection``).
     evidence_times
         Times of evidence lines (``store.event_times`` of :func:`undated_evidence`): a
         finding without ``first_seen`` / ``last_seen`` is placed at the earliest and the

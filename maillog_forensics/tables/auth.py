@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ingest.schema import EventRows
+from ..events.schema import EventRows
 from .credentials import decode_response, password_facts
 from .sessions import PLACEMENT_COLUMNS, RowSessions, has_address, row_sessions, sessions_from_events
 

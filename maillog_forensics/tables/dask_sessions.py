@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from ..ingest.schema import EVENT_SCHEMA
-from ..ingest.store import DatasetError, int_mapper, read_manifest, source_ranks, window_expression
+from ..events.schema import EVENT_SCHEMA
+from ..events.store import DatasetError, int_mapper, read_manifest, source_ranks, window_expression
 from .sessions import EVENT_COLUMNS, SESSION_COLUMNS, postscreen_verdicts, sessions_from_events
 
 __all__ = ["load_part", "sessions_on_cluster"]
@@ -107,7 +107,7 @@ def sessions_on_cluster(
     Parameters
     ----------
     dataset
-        Dataset folder written by :func:`maillog_forensics.ingest`; the workers must see it
+        Dataset folder written by :func:`maillog_forensics.events`; the workers must see it
         at the same path.
     client
         A ``distributed.Client`` (see :func:`maillog_forensics.common.cluster.cluster_client`).

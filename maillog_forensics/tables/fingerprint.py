@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ingest.schema import EventRows
+from ..events.schema import EventRows
 
 __all__ = ["ServerFingerprint", "fingerprint"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ingest.schema import EventRows
+from ..events.schema import EventRows
 from .sessions import (
     group_lists,
     group_numbers,

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..ingest.schema import COUNTER_COMMANDS, EventRows
+from ..events.schema import COUNTER_COMMANDS, EventRows
 
 __all__ = [
     "EVENT_COLUMNS",

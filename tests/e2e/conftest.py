@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.findings.detect import findings
-from maillog_forensics.ingest.store import load_secrets
+from maillog_forensics.detection.detect import findings
+from maillog_forensics.events.store import load_secrets
 from maillog_forensics.tables.auth import auth_attempts_from_events
 from maillog_forensics.tables.messages import messages_from_events
 from maillog_forensics.tables.sessions import sessions_from_events

@@ -262,7 +262,7 @@ def _attack_rates_by_scanning(case: Any) -> Any:
     """The first implementation (every finding scans every failed attempt): the oracle."""
     import pandas as pd
 
-    from maillog_forensics.findings.detect import network_of
+    from maillog_forensics.detection.detect import network_of
     from maillog_forensics.report import ATTACK_KINDS
 
     f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
@@ -290,7 +290,7 @@ def _attack_rates_by_scanning(case: Any) -> Any:
 def test_attack_rates_equal_scanning_every_attempt(sample_report: Path, tmp_path: Path, source: str) -> None:
     import maillog_forensics as mf
     from maillog_forensics.report import analyse, attack_rates
-    from tests.ingest.test_dask_ingest import generated
+    from tests.events.test_dask_ingest import generated
 
     if source == "sample":
         dataset = str(sample_report / "dataset")
@@ -320,8 +320,8 @@ def test_analysis_columns_give_the_same_tables_as_the_full_frame(
     import pandas as pd
 
     import maillog_forensics as mf
-    from maillog_forensics.findings.detect import findings
-    from maillog_forensics.ingest.store import load_secrets
+    from maillog_forensics.detection.detect import findings
+    from maillog_forensics.events.store import load_secrets
     from maillog_forensics.report import ANALYSIS_COLUMNS
     from maillog_forensics.tables.auth import auth_attempts_from_events
     from tests.corpus import corpus_path
@@ -363,8 +363,8 @@ def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
     import pandas as pd
 
     import maillog_forensics as mf
-    from maillog_forensics.findings import detect
-    from maillog_forensics.ingest.store import load_secrets
+    from maillog_forensics.detection import detect
+    from maillog_forensics.events.store import load_secrets
     from maillog_forensics.report import Case
     from maillog_forensics.tables import auth, messages, sessions
     from maillog_forensics.tables.fingerprint import EVENT_COLUMNS as FP_COLUMNS
@@ -419,7 +419,7 @@ def test_case_reads_each_tables_rows_only_and_gets_the_tables_of_the_full_frame(
 
 def test_load_events_rows_keep_any_of_daemon_kind_or_queue_id(tmp_path: Path) -> None:
     import maillog_forensics as mf
-    from maillog_forensics.ingest.schema import EventRows
+    from maillog_forensics.events.schema import EventRows
 
     ds = tmp_path / "ds"
     mf.ingest([str(REPO / "data/sample/mail.log")], ds, tz="UTC", year=2026)
@@ -537,7 +537,7 @@ def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
 
     import maillog_forensics as mf
     from maillog_forensics.cli import main
-    from maillog_forensics.ingest.store import DatasetError
+    from maillog_forensics.events.store import DatasetError
     from maillog_forensics.report import Case
 
     lines = (REPO / "data" / "sample" / "mail.log").read_text().splitlines(keepends=True)
@@ -545,7 +545,7 @@ def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
     log.write_text("".join(lines[:300]))
     mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
     log.write_text("".join(lines[300:]))
-    ingest_module = importlib.import_module("maillog_forensics.ingest.run")  # the sequential loop
+    ingest_module = importlib.import_module("maillog_forensics.events.run")  # the sequential loop
     monkeypatch.setattr(ingest_module, "source_name", lambda manifest, inp, prior: inp.path)
     mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
     with pytest.raises(DatasetError, match="ingest the logs again"):

@@ -168,7 +168,7 @@ def test_a_second_case_reads_the_tables_the_first_stored(sample_dataset: Path, t
 
 
 def test_other_thresholds_or_window_build_their_own_findings(sample_dataset: Path, tmp_path: Path) -> None:
-    from maillog_forensics.findings.detect import DetectConfig
+    from maillog_forensics.detection.detect import DetectConfig
 
     default = Case(str(sample_dataset), table_cache=str(tmp_path)).findings
     strict = Case(str(sample_dataset), table_cache=str(tmp_path))

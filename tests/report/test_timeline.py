@@ -11,7 +11,7 @@ import pytest
 
 import maillog_forensics as mf
 from maillog_forensics.cli import main
-from maillog_forensics.ingest.store import read_manifest
+from maillog_forensics.events.store import read_manifest
 from maillog_forensics.report.export import export_pieces
 from maillog_forensics.report.timeline import (
     TIMELINE_COLUMNS,

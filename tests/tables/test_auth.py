@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import maillog_forensics as mf
-from maillog_forensics.ingest.store import load_secrets
+from maillog_forensics.events.store import load_secrets
 from maillog_forensics.tables.auth import (
     POSTFIX_SIDE_ERRORS,
     _bisect_grouped,

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.ingest import sources
+from maillog_forensics.events import sources
 from maillog_forensics.tables.attempt_stats import attempt_counts, username_stats
 from maillog_forensics.tables.dask_sessions import sessions_on_cluster
 from tests.corpus import corpus_path
-from tests.ingest.test_dask_ingest import generated
+from tests.events.test_dask_ingest import generated
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from maillog_forensics.ingest.parse import TimeContext, parse_lines
+from maillog_forensics.events.parse import TimeContext, parse_lines
 from maillog_forensics.tables.fingerprint import fingerprint
 from tests.corpus import corpus_path, read_lines
 

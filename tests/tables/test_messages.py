@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.ingest.parse import TimeContext, parse_lines
+from maillog_forensics.events.parse import TimeContext, parse_lines
 from maillog_forensics.tables import messages, sessions
 from maillog_forensics.tables.messages import deliveries_from_events, messages_from_events
 from tests.corpus import corpus_path

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.ingest.parse import TimeContext, parse_lines
-from maillog_forensics.ingest.schema import COUNTER_COMMANDS
+from maillog_forensics.events.parse import TimeContext, parse_lines
+from maillog_forensics.events.schema import COUNTER_COMMANDS
 from maillog_forensics.tables import sessions
 from maillog_forensics.tables.sessions import group_numbers, sessions_from_events, text_column, value_codes
 from tests.corpus import corpus_path, jsonl

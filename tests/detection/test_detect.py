@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.findings.detect import DetectConfig, findings
-from maillog_forensics.ingest.store import load_secrets
+from maillog_forensics.detection.detect import DetectConfig, findings
+from maillog_forensics.events.store import load_secrets
 from maillog_forensics.tables.auth import auth_attempts_from_events
 from tests.corpus import corpus_path, jsonl
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maillog_forensics.ingest.parse import ParsedBatch, TimeContext, parse_lines, reference_parse
-from maillog_forensics.ingest.syslog import TS_RE
+from maillog_forensics.events.parse import ParsedBatch, TimeContext, parse_lines, reference_parse
+from maillog_forensics.events.syslog import TS_RE
 from tests.corpus import REPO, corpus_path, jsonl, read_lines
 
 CORPUS_FILES = [

@@ -296,7 +296,7 @@ def load_events(
     Parameters
     ----------
     dataset
-        Dataset folder written by :func:`maillog_forensics.ingest`.
+        Dataset folder written by :func:`maillog_forensics.events`.
     start, end
         Keep events with ``start <= ts < end`` (UTC; strings are parsed by pandas). The
         filter is pushed into the Parquet scan.

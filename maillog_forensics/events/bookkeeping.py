@@ -77,8 +77,11 @@ class IngestStats:
     def summary(self) -> str:
         """A short human summary (attacker text already made terminal-safe)."""
         from ..common.safe_text import terminal_safe
+        from .coverage import input_coverage
 
-        out = [
+        problem = input_coverage(self.kinds).format_problem
+        out = [f"WARNING: {problem}"] if problem else []
+        out += [
             f"ingested {self.lines:,} lines from {len(self.files)} file(s) into {self.dataset} "
             f"in {self.seconds:.1f} s ({self.lines_per_second:,.0f} lines/s)",
             f"rows written {self.rows_written:,}; parsed {self.parsed_fraction:.2%}; "

@@ -75,7 +75,7 @@ def ingest(
         No progress bar.
     scheduler
         Address of a Dask scheduler (``tcp://HOST:PORT``): parse on that cluster's workers
-        (see :func:`maillog_forensics.ingest.pipeline.ingest_on_cluster`; needs the ``dask``
+        (see :func:`maillog_forensics.events.pipeline.ingest_on_cluster`; needs the ``dask``
         extra, and workers must reach the dataset folder at the same path).
     dask_workers
         Parse on a local Dask cluster of this many worker processes instead.

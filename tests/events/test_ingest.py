@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.ingest.store import iter_events, read_manifest
+from maillog_forensics.events.store import iter_events, read_manifest
 from tests.corpus import REPO, corpus_path
 
 LINES = [
@@ -363,8 +363,8 @@ def test_real_lab_log_end_to_end(tmp_path: Path) -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from maillog_forensics.ingest.parse import TimeContext, parse_lines  # noqa: E402
-from maillog_forensics.ingest.sources import expand_inputs, iter_batches  # noqa: E402
+from maillog_forensics.events.parse import TimeContext, parse_lines  # noqa: E402
+from maillog_forensics.events.sources import expand_inputs, iter_batches  # noqa: E402
 
 LOGLIKE = st.sampled_from(
     [b"Nov 27 19:08:30 mail postfix/smtpd[1]: ", b"\xff\xfe", b"\x00", b"\r", b"\n", b"\r\n"]
@@ -449,8 +449,8 @@ def test_parse_threads_give_the_sequential_dataset(tmp_path: Path, monkeypatch: 
     import subprocess
     import sys
 
-    from maillog_forensics.ingest import sources
-    from maillog_forensics.ingest.store import load_secrets, read_manifest
+    from maillog_forensics.events import sources
+    from maillog_forensics.events.store import load_secrets, read_manifest
     from tests.corpus import REPO
 
     defaults = dict(sources.iter_batches.__kwdefaults__ or {})
@@ -479,7 +479,7 @@ def test_a_failing_parse_thread_leaves_no_staged_files(
     import threading
     import time
 
-    from maillog_forensics.ingest import pipeline, sources
+    from maillog_forensics.events import pipeline, sources
 
     defaults = dict(sources.iter_batches.__kwdefaults__ or {})
     monkeypatch.setattr(sources.iter_batches, "__kwdefaults__", {**defaults, "block_bytes": 16 << 10})

@@ -1,6 +1,6 @@
 """Ingest on a Dask cluster: the client reads, the workers parse and write, the client commits.
 
-The same dataset as :func:`maillog_forensics.ingest` (same rows, same part files per batch,
+The same dataset as :func:`maillog_forensics.events` (same rows, same part files per batch,
 same provenance, same manifest), with the expensive step (``parse.parse_lines``, about 90 %
 of the time) spread over the workers:
 
@@ -318,13 +318,13 @@ def ingest_on_cluster(
 ) -> IngestStats:
     """Parse raw mail logs into a Parquet event dataset on a Dask cluster.
 
-    Same inputs, options and result as :func:`maillog_forensics.ingest` (which calls this
+    Same inputs, options and result as :func:`maillog_forensics.events` (which calls this
     for ``scheduler=`` / ``dask_workers=``), and the same dataset.
 
     Parameters
     ----------
     paths, dataset, year, tz, host_filter, quiet, progress_stream
-        As for :func:`maillog_forensics.ingest`.
+        As for :func:`maillog_forensics.events`.
     client
         A ``distributed.Client`` (see :func:`maillog_forensics.common.cluster.cluster_client`).
         Its workers must see ``dataset`` at the same path.

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from maillog_forensics.findings.explain import explain_lines
+from maillog_forensics.detection.explain import explain_lines
 from tests.corpus import corpus_path
 
 SEED = [

@@ -1,4 +1,4 @@
-"""Stage 1, raw logs → Parquet event dataset.
+"""Stage 1, the ingest: raw logs → Parquet event dataset.
 
 inputs (:mod:`.sources`) → syslog envelope (:mod:`.syslog`) → line kinds (:mod:`.catalog`)
 → parsing (:mod:`.parse`) with credentials redacted (:mod:`.redact`) → rows of

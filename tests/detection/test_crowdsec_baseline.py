@@ -35,8 +35,8 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.findings.detect import findings
-from maillog_forensics.findings.remediate import blocklist
+from maillog_forensics.detection.detect import findings
+from maillog_forensics.detection.remediate import blocklist
 from maillog_forensics.tables.auth import auth_attempts_from_events
 from tests.corpus import REPO, corpus_path
 

@@ -102,7 +102,7 @@ COLUMNS: tuple[Column, ...] = (
         "warning/error/fatal/panic (Postfix) or info/debug/... (Dovecot), if written.",
         categorical=True,
     ),
-    _c("kind", _S, "Line kind from maillog_forensics.ingest.catalog, or 'unparsed'.", categorical=True),
+    _c("kind", _S, "Line kind from maillog_forensics.events.catalog, or 'unparsed'.", categorical=True),
     _c("queue_id", _S, "Postfix queue id (short, long) or NOQUEUE."),
     _c("message", _S, "Text after the syslog header, secrets redacted (see credentials)."),
     _c("repeat", _I32, "How many times rsyslog said this message repeated (1 for ordinary lines)."),

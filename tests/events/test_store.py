@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
-from maillog_forensics.ingest.store import event_times, iter_events
+from maillog_forensics.events.store import event_times, iter_events
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample" / "mail.log"
@@ -138,7 +138,7 @@ def test_event_times_gives_the_times_of_the_lines_asked_for(three_inputs: Path) 
 
 
 def test_count_events_counts_what_load_events_gives(three_inputs: Path) -> None:
-    from maillog_forensics.ingest.store import count_events
+    from maillog_forensics.events.store import count_events
 
     ts = mf.load_events(three_inputs, columns=["ts"])["ts"]
     assert count_events(three_inputs) == len(ts) > 0
@@ -153,7 +153,7 @@ def test_part_files_store_categoricals_as_dictionaries_and_filter_statistics(thr
     """Readers get dictionaries without re-encoding; statistics only where readers filter."""
     import pyarrow.parquet as pq
 
-    from maillog_forensics.ingest.schema import EVENT_SCHEMA
+    from maillog_forensics.events.schema import EVENT_SCHEMA
 
     files = mf.store.read_manifest(three_inputs)["files"]
     assert files
@@ -189,7 +189,7 @@ def test_a_batch_across_midnight_is_split_by_utc_date(tmp_path: Path) -> None:
 
 
 def test_source_names_read_old_and_new_manifests() -> None:
-    from maillog_forensics.ingest.store import shared_source_names, source_names
+    from maillog_forensics.events.store import shared_source_names, source_names
 
     new = {"path": "mail.log.1", "source_files": ["mail.log", "mail.log.1"]}
     old = {"path": "mail.log.1", "also_known_as": ["mail.log"]}

@@ -15,8 +15,8 @@ from typing import Any
 import polars as pl
 
 from ..common.safe_text import terminal_safe
-from ..ingest import catalog
-from ..ingest.parse import TimeContext, parse_lines
+from ..events import catalog
+from ..events.parse import TimeContext, parse_lines
 from ..tables.credentials import decode_response
 
 __all__ = ["explain_lines"]

@@ -1,4 +1,4 @@
-"""Tests for maillog_forensics.ingest.syslog (envelope helpers) and the time handling of both parsers."""
+"""Tests for maillog_forensics.events.syslog (envelope helpers) and the time handling of both parsers."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from maillog_forensics.ingest import parse, syslog
-from maillog_forensics.ingest.parse import TimeContext
-from maillog_forensics.ingest.syslog import HeaderTag
+from maillog_forensics.events import parse, syslog
+from maillog_forensics.events.parse import TimeContext
+from maillog_forensics.events.syslog import HeaderTag
 
 PARSERS = ["reference", "fast"]
 

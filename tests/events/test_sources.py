@@ -1,4 +1,4 @@
-"""Tests for maillog_forensics.ingest.sources: finding inputs and reading them as line batches."""
+"""Tests for maillog_forensics.events.sources: finding inputs and reading them as line batches."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from maillog_forensics.ingest import parse, sources
-from maillog_forensics.ingest.schema import FLAG_BITS
-from maillog_forensics.ingest.sources import InputError, expand_inputs, iter_batches, read_line
+from maillog_forensics.events import parse, sources
+from maillog_forensics.events.schema import FLAG_BITS
+from maillog_forensics.events.sources import InputError, expand_inputs, iter_batches, read_line
 
 TRUNCATED = FLAG_BITS["truncated"]
 INVALID_UTF8 = FLAG_BITS["invalid_utf8"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from maillog_forensics.findings.remediate import FORMATS, blocklist, render_blocklist
+from maillog_forensics.detection.remediate import FORMATS, blocklist, render_blocklist
 
 
 def finding(kind: str, severity: str, ip: str | None = None, net: str | None = None) -> dict:
@@ -62,7 +62,7 @@ def _blocklist_by_scanning(findings: pd.DataFrame, attempts: pd.DataFrame, min_s
     """The first implementation (every address tested against every network): the oracle."""
     import ipaddress
 
-    from maillog_forensics.findings.detect import SEVERITIES
+    from maillog_forensics.detection.detect import SEVERITIES
 
     def within(ip: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
         try:

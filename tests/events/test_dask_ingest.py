@@ -16,9 +16,9 @@ import pytest
 
 import maillog_forensics as mf
 from maillog_forensics.cli import main
-from maillog_forensics.ingest import pipeline, sources
-from maillog_forensics.ingest.pipeline import ingest_on_cluster
-from maillog_forensics.ingest.store import read_manifest
+from maillog_forensics.events import pipeline, sources
+from maillog_forensics.events.pipeline import ingest_on_cluster
+from maillog_forensics.events.store import read_manifest
 from tests.corpus import REPO, corpus_path
 
 NEW_YEAR = 1767398400  # 2026-01-03T00:00:00Z: the mtime that anchors a log of 2025-12-31 → 2026-01-01

@@ -459,17 +459,29 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _auth_summary(a: Any) -> list[str]:
-    """A few lines on who tried to log in, and who got in (no passwords)."""
+    """A few lines on who tried to log in, and who got in (no passwords).
+
+    The counts are :func:`~maillog_forensics.tables.login_counts.login_counts`, as in the
+    report's verdict and ``summary.json``.
+    """
+    from .tables.auth import FAILED_OUTCOMES
+    from .tables.login_counts import login_counts
+
     if len(a) == 0:
         return ["authentication: no attempts in the logs"]
     counts = a["outcome"].value_counts()
+    c = login_counts(a)
     out = [
         f"authentication: {len(a):,} attempts from {a['client_ip'].nunique():,} addresses: "
-        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        f"  {c.failed_sentence()}; {c.succeeded:,} successful",
     ]
-    failed = a[a["outcome"] == "failed"]
+    backend = c.server_error_sentence()
+    if backend:
+        out.append(f"  {backend}")
+    failed = a[a["outcome"].isin(list(FAILED_OUTCOMES))]
     if len(failed):
-        out.append("  most failures:")
+        out.append("  most failed logins:")
         top = failed.groupby("client_ip").agg(n=("outcome", "size"), users=("username", "nunique"))
         for ip, row in top.sort_values("n", ascending=False).head(5).iterrows():
             out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {row['users']:,} user names")

@@ -62,9 +62,9 @@ report.figure(
 
 # %% [markdown]
 # ## When each attack ran and how fast
-# Start and end of every attack finding; its unsuccessful login attempts (failed, refused,
-# rate-limited, aborted) per minute, as the mean over its span and the busiest minute, and
-# per hour.
+# Start, end and duration of every attack finding; its failed logins (wrong passwords and
+# user names, aborted exchanges, refusals; never the server's own errors), the minutes in
+# which it was active, its busiest minute and its mean over the active minutes.
 
 # %%
 report.attack_rates(case)

@@ -84,6 +84,10 @@ def compromises(
             else "; no mail was sent from it (a credential check)"
         )
         evidence = evidence_of(rows) + line_refs(sent["first_line"].head(20))
+        # the finding starts at the takeover login (the guessing before it is its evidence)
+        later = [t for t in (rows["ts"].max(), pd.to_datetime(sent["first_seen"]).max()) if pd.notna(t)]
+        span = (ts, max([ts, *later]))
+        review = "; review the mail it sent (listed in the report)" if len(sent) else ""
         out.append(
             finding_row(
                 "account_compromised",
@@ -91,12 +95,12 @@ def compromises(
                 "high",
                 rows,
                 f"{user} logged in successfully from {ip} {why}{mail}.",
-                f"Reset the password of {user} now and end its sessions; block {ip}; "
-                "review the mail it sent.",
+                f"Reset the password of {user} now and end its sessions; block {ip}{review}.",
                 ip=ip,
                 username=user,
                 count=len(sent) or 1,
                 evidence=evidence,
+                span=span,
             )
         )
     return out
@@ -140,14 +144,11 @@ def legit_ips(a: pd.DataFrame) -> set[str]:
 
 
 def guesses(a: pd.DataFrame) -> pd.DataFrame:
-    """Failed attempts, plus backend-outage ones from addresses that also failed outright.
+    """Failed logins (never the server errors: a backend outage is not a guess).
 
     Only the columns the detectors read (time, address, name, evidence).
     """
-    failed = a["outcome"].isin(FAILED)
-    guessers = a.loc[failed, "client_ip"].dropna().unique()
-    keep = failed | ((a["outcome"] == "server_error") & a["client_ip"].isin(guessers))
-    keep &= a["client_ip"].notna() & (a["client_ip"] != "")
+    keep = a["outcome"].isin(FAILED) & a["client_ip"].notna() & (a["client_ip"] != "")
     return a.loc[keep, ["ts", "client_ip", "username", "evidence"]]
 
 

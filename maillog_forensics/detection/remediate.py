@@ -132,16 +132,15 @@ def render_blocklist(bl: Blocklist, fmt: str) -> str:
             "# nft -f FILE: sets in table inet maillog_forensics; reference them from your input chain",
             "table inet maillog_forensics {",
         ]
-        lines.append(
-            "  set block_v4 { type ipv4_addr; flags interval; elements = { " + ", ".join(v4) + " } }"
-            if v4
-            else "  set block_v4 { type ipv4_addr; flags interval; }"
-        )
-        lines.append(
-            "  set block_v6 { type ipv6_addr; flags interval; elements = { " + ", ".join(v6) + " } }"
-            if v6
-            else "  set block_v6 { type ipv6_addr; flags interval; }"
-        )
+        # one element per line: a long set neither wraps mid-address nor hides in one line
+        for name, kind, entries in (("block_v4", "ipv4_addr", v4), ("block_v6", "ipv6_addr", v6)):
+            lines.append(f"  set {name} {{")
+            lines.append(f"    type {kind}; flags interval;")
+            if entries:
+                lines.append("    elements = {")
+                lines += [f"      {e}," for e in entries[:-1]] + [f"      {entries[-1]}"]
+                lines.append("    }")
+            lines.append("  }")
         lines.append("}")
     elif fmt == "iptables":
         lines = [f"iptables -I INPUT -s {e} -p tcp -m multiport --dports 25,465,587 -j DROP" for e in v4]

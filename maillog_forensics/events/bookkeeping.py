@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Collection
@@ -241,9 +242,11 @@ def infer_context(lines: pl.Series, inp: InputFile, zone: str) -> tuple[TimeCont
     anchor = (inp.mtime or datetime.now(UTC)).astimezone(_zone(zone))
     first = _first_bsd_month_day(lines)
     if first is None:
+        # no year-less stamp: the year (and, with an offset, the zone) come from the lines;
+        # the anchor and the zone serve only year-less lines further on
         return TimeContext(zone, anchor.year), {
             "tz": zone,
-            "source": "mtime",
+            "source": "lines" if _stamps_carry_year(lines) else "mtime",
             "start_year": anchor.year,
             "anchor": anchor.isoformat(),
             "year_less_lines": False,
@@ -262,6 +265,15 @@ def _zone(name: str) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
+
+
+def _stamps_carry_year(lines: pl.Series) -> bool:
+    """Whether the first lines' time stamps are ISO 8601 / RFC 3339 ones (year included)."""
+    return any(_YEAR_STAMP.match(line) for line in lines.head(5000).to_list())
+
+
+# an RFC 3339 stamp at the start, after an RFC 5424 "<PRI>1 " or a journal/docker prefix
+_YEAR_STAMP = re.compile(rf"(?:<[0-9]{{1,3}}>(?:1 )?)?{syslog.TS_ISO}")
 
 
 def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:

@@ -18,6 +18,7 @@ from ..events.store import (
     source_names,
 )
 from ..tables.auth import FAILED_OUTCOMES
+from ..tables.login_counts import login_counts
 from .case import Case
 
 __all__ = [
@@ -27,12 +28,14 @@ __all__ = [
     "answer",
     "attack_rates",
     "compromise_mail_times",
+    "compromise_messages",
     "compromised_table",
     "coverage",
     "dictionary_shape",
     "figure",
     "findings_table",
     "inputs_table",
+    "json_safe",
     "kinds_table",
     "mechanisms_table",
     "password_facts_table",
@@ -50,20 +53,28 @@ def coverage(case: Case) -> InputCoverage:
 
 
 def answer(case: Case) -> str:
-    """The answer first: was any account compromised, in plain sentences."""
+    """The answer first: was any account compromised, in plain sentences.
+
+    Every count comes from :func:`~maillog_forensics.tables.login_counts.login_counts` of the
+    case's attempts, as in ``summary.json`` and the ``summary`` command.
+    """
     c = case.findings[case.findings["kind"] == "account_compromised"]
+    counts = login_counts(case.attempts)
+    backend = counts.server_error_sentence()
     if c.empty:
-        a = case.attempts
-        failed = a[a["outcome"].isin(list(FAILED_OUTCOMES))]
-        tried = f"{len(failed)} failed login(s) from {failed['client_ip'].nunique()} address(es)"
+        tried = counts.failed_sentence()
         problem = coverage(case).problem
         if problem is not None:
             # no all-clear the logs have not earned
-            return f"CANNOT TELL: {problem}." + (f" {tried} are listed below." if len(failed) else "")
-        return f"No. No account shows a suspicious successful login. {tried} are listed below."
-    users = sorted(c["subject_username"].dropna().unique())
-    lines = [f"YES: {len(users)} account(s) were taken over: {', '.join(users)}."]
-    lines += [f"- {s}" for s in c["summary"]]
+            lines = [f"CANNOT TELL: {problem}." + (f" {tried} are listed below." if counts.failed else "")]
+        else:
+            lines = [f"No. No account shows a suspicious successful login. {tried}."]
+    else:
+        users = sorted(c["subject_username"].dropna().unique())
+        lines = [f"YES: {len(users)} account(s) were taken over: {', '.join(users)}."]
+        lines += [f"- {s}" for s in c["summary"]]
+    if backend:
+        lines.append(backend)
     return "\n".join(lines)
 
 
@@ -101,30 +112,70 @@ def compromise_mail_times(case: Case) -> pd.Series:
 
 
 def compromised_table(case: Case) -> pd.DataFrame:
-    """One row per compromised account and address, with the mail that followed."""
+    """One row per compromised account and address: the takeover login, the mail that followed."""
     c = case.findings[case.findings["kind"] == "account_compromised"]
     return pd.DataFrame(
         {
             "account": c["subject_username"],
             "from address": c["subject_ip"],
-            "first seen (UTC)": c["first_seen"],
-            "messages sent": c["count"],
+            "takeover login (UTC)": c["first_seen"],
+            "messages sent": c["count"].where(c["severity"] == "critical", 0),
             "what happened": c["summary"],
         }
     ).reset_index(drop=True)
+
+
+def compromise_messages(case: Case) -> pd.DataFrame:
+    """Each message a compromised account submitted from the intruding address after the takeover.
+
+    Columns: account, from address, submitted (UTC), Message-ID, sender, recipients, status
+    and the log line of its submission.
+    """
+    columns = ["account", "from address", "submitted (UTC)", "Message-ID", "sender", "recipients"]
+    columns += ["status", "log line"]
+    c = case.findings[case.findings["kind"] == "account_compromised"]
+    m = case.messages
+    if c.empty or m.empty:
+        return pd.DataFrame(columns=columns)
+    takeover = dict(
+        zip(zip(c["subject_username"], c["subject_ip"], strict=True), c["first_seen"], strict=True)
+    )
+    rows = []
+    for r in m[m["sasl_username"].notna()].to_dict("records"):
+        since = takeover.get((r["sasl_username"], r["client_ip"]))
+        if since is None or (pd.notna(r["first_seen"]) and pd.notna(since) and r["first_seen"] < since):
+            continue
+        rows.append(
+            {
+                "account": r["sasl_username"],
+                "from address": r["client_ip"],
+                "submitted (UTC)": r["first_seen"],
+                "Message-ID": r["message_id"],
+                "sender": r["sender"],
+                "recipients": ", ".join(
+                    str(x) for x in (r["recipients"] if r["recipients"] is not None else [])
+                ),
+                "status": r["final_status"],
+                "log line": r["first_line"] if isinstance(r["first_line"], str) else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns).sort_values(
+        "submitted (UTC)", kind="stable", ignore_index=True
+    )
 
 
 ATTACK_KINDS = ("brute_force_ip", "brute_force_network", "password_spray", "auth_failures")
 
 
 def attack_rates(case: Case) -> pd.DataFrame:
-    """Each attack finding's start, end, and unsuccessful attempts per minute (mean and peak) and per hour.
+    """Each attack finding's start, end, duration, failed logins and their rate per minute.
 
-    The peak is the busiest calendar minute of failed attempts from the finding's address or
-    network; the means spread its unsuccessful attempts over the attack's span (at least one minute).
+    The rate is counted over calendar minutes of the finding's address or network: the peak
+    is its busiest minute, the mean is over the minutes with at least one failed login (so
+    the mean never exceeds the peak, and a one-minute attack is not extrapolated to an hour).
     """
     f = case.findings[case.findings["kind"].isin(ATTACK_KINDS)]
-    failed = case.attempts[case.attempts["outcome"] != "succeeded"]
+    failed = case.attempts[case.attempts["outcome"].isin(list(FAILED_OUTCOMES))]
     failed = failed[failed["ts"].notna()]
     # microseconds (the stored unit): nanoseconds would overflow past 2262
     us = (
@@ -142,36 +193,55 @@ def attack_rates(case: Case) -> pd.DataFrame:
     for key in (ips, networks):
         for value, where in key.groupby(key.to_numpy(), sort=False).indices.items():
             times.setdefault(str(value), np.sort(us[where]))
-    minute = 60 * 1_000_000
     rows = []
     records: list[Any] = list(f.itertuples(index=False))  # rows of mixed types
     for r in records:
         subject = r.subject_ip if isinstance(r.subject_ip, str) else str(r.subject_network)
         first, last = pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)
-        n, peak = 0, 0
+        window = np.empty(0, dtype=np.int64)
         mine = times.get(subject)
         if mine is not None and pd.notna(first) and pd.notna(last):
             lo = np.searchsorted(mine, _us(first), side="left")
             hi = np.searchsorted(mine, _us(last), side="right")
-            n = max(int(hi - lo), 0)
-            if n:
-                peak = int(np.unique(mine[lo:hi] // minute, return_counts=True)[1].max())
-        span_min = max((last - first).total_seconds() / 60, 1.0)
+            window = mine[lo:hi]
+        peak, mean = per_minute_rates(window)
         rows.append(
             {
                 "kind": r.kind,
                 "source": subject,
                 "start (UTC)": r.first_seen,
                 "end (UTC)": r.last_seen,
-                "unsuccessful attempts": n,
-                "per minute (mean)": round(n / span_min, 1),
+                "duration": (last - first) if pd.notna(first) and pd.notna(last) else pd.NaT,
+                "failed logins": len(window),
+                "active minutes": len(np.unique(window // _MINUTE_US)),
                 "per minute (peak)": peak,
-                "per hour (mean)": round(n / span_min * 60, 1),
+                "per active minute (mean)": mean,
             }
         )
-    columns = ["kind", "source", "start (UTC)", "end (UTC)", "unsuccessful attempts"]
-    columns += ["per minute (mean)", "per minute (peak)", "per hour (mean)"]
+    columns = ["kind", "source", "start (UTC)", "end (UTC)", "duration", "failed logins", "active minutes"]
+    columns += ["per minute (peak)", "per active minute (mean)"]
     return pd.DataFrame(rows, columns=columns)
+
+
+_MINUTE_US = 60 * 1_000_000
+
+
+def per_minute_rates(times_us: np.ndarray) -> tuple[int, float]:
+    """The busiest calendar minute's count and the mean count over the active minutes.
+
+    ``times_us`` are microseconds since the epoch. The mean is never above the peak.
+
+    Examples
+    --------
+    >>> per_minute_rates(np.array([0, 1, 2, 60_000_000], dtype=np.int64))
+    (3, 2.0)
+    >>> per_minute_rates(np.array([], dtype=np.int64))
+    (0, 0.0)
+    """
+    if not len(times_us):
+        return 0, 0.0
+    _, counts = np.unique(times_us // _MINUTE_US, return_counts=True)
+    return int(counts.max()), round(float(counts.mean()), 1)
 
 
 def _us(stamp: pd.Timestamp) -> int:
@@ -190,31 +260,73 @@ def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
 
 
 def actions(case: Case, *, min_severity: str = "low") -> str:
-    """What to do: addresses to block, passwords to reset, settings to change."""
-    bl = blocklist(case.findings, case.attempts, min_severity=min_severity)
-    out = [f"Block {len(bl.entries)} address(es)/network(s):", render_blocklist(bl, "nft").rstrip()]
-    for ip, why in bl.held_back.items():
-        out.append(f"Not listed, decide by hand: {ip} ({why})")
+    """What to do, most urgent first: passwords to reset, addresses to block, settings to change.
+
+    Each account and each setting is named once. A password to change because it is in the
+    logs is asked for only where the account exists or whether it does is unknown (not for a
+    name Dovecot said does not exist).
+    """
+    a = case.attempts
     resets = sorted(
         case.findings.loc[case.findings["kind"] == "account_compromised", "subject_username"]
         .dropna()
         .unique()
     )
-    leaked = case.attempts.loc[
-        case.attempts["credentials_logged"] & case.attempts["username"].notna(), "username"
-    ]
-    resets_leak = sorted(set(leaked) - set(resets))
+    logged = a.loc[a["credentials_logged"].fillna(False).astype(bool) & a["username"].notna()]
+    absent = _known_absent(logged)
+    leaked = sorted(set(logged["username"].astype(str)) - set(resets) - absent)
+    out: list[str] = []
+    step = 0
     if resets:
-        out.append("Reset these passwords now (accounts taken over): " + ", ".join(resets))
-    if resets_leak:
-        out.append("Change these passwords (they are in the logs): " + ", ".join(resets_leak))
+        step += 1
+        out.append(
+            f"{step}. Reset these passwords now and end their sessions (accounts taken over): "
+            + ", ".join(resets)
+        )
+    if leaked:
+        step += 1
+        out.append(f"{step}. Change these passwords (they are in the logs): " + ", ".join(leaked))
+    bl = blocklist(case.findings, a, min_severity=min_severity)
+    step += 1
+    out.append(f"{step}. Block {len(bl.entries)} address(es)/network(s) (nftables; other formats:")
+    out.append("   `maillog-forensics blocklist --format plain|iptables|postfix|fail2ban`):")
+    out.append(render_blocklist(bl, "nft").rstrip())
+    for ip, why in bl.held_back.items():
+        out.append(f"   Not listed, decide by hand: {ip} ({why})")
     settings = case.findings[
         case.findings["kind"].str.startswith("config_") | (case.findings["kind"] == "credentials_in_logs")
     ]
-    for act in dict.fromkeys(settings["action"]):
-        if act != "None.":
-            out.append("Setting: " + act)
+    changes = _each_once([act for act in settings["action"] if act != "None."])
+    if changes:
+        step += 1
+        out.append(f"{step}. Change these settings:")
+        out += [f"   - {act}" for act in changes]
     return "\n".join(out)
+
+
+def _each_once(advice: list[str]) -> list[str]:
+    """Pieces of advice in order, each once: one that another already says in full is dropped.
+
+    >>> _each_once(["Set a = 1 and b = 2.", "Set a = 1.", "Set c = 3.", "Set c = 3."])
+    ['Set a = 1 and b = 2.', 'Set c = 3.']
+    """
+    unique = list(dict.fromkeys(advice))
+    core = [a.rstrip(". ") for a in unique]
+    return [
+        a
+        for i, a in enumerate(unique)
+        if not any(j != i and core[i] in other for j, other in enumerate(core))
+    ]
+
+
+def _known_absent(attempts: pd.DataFrame) -> set[str]:
+    """User names every attempt of which the server said do not exist."""
+    if attempts.empty:
+        return set()
+    exists = attempts.groupby(attempts["username"].astype(str))["account_exists"].agg(
+        lambda s: bool((s == False).all()) if s.notna().all() else False  # noqa: E712
+    )
+    return set(exists[exists].index)
 
 
 def _first_known(values: pd.Series) -> Any:
@@ -385,6 +497,7 @@ def summary(case: Case) -> dict[str, Any]:
     a = case.attempts
     f = case.findings
     cov = coverage(case)
+    counts = login_counts(a)
     return {
         "dataset": case.dataset,
         # whether an answer can be given at all (``problem`` says why not)
@@ -396,22 +509,50 @@ def summary(case: Case) -> dict[str, Any]:
         "messages": len(case.messages),
         "attempts": len(a),
         "attempts_by_outcome": {k: int(v) for k, v in a["outcome"].value_counts().items()},
-        "attacking_addresses": int(a.loc[a["outcome"] != "succeeded", "client_ip"].nunique()),
+        # the same counts as the report's verdict and the summary command (one definition)
+        "failed_logins": counts.failed,
+        "refused_logins": counts.refused,
+        "server_errors": counts.server_errors,
+        "attacking_addresses": counts.failing_addresses,
         "compromised_accounts": sorted(
             f.loc[f["kind"] == "account_compromised", "subject_username"].dropna().unique()
         ),
         "findings_by_kind": {k: int(v) for k, v in f["kind"].value_counts().items()},
-        "findings": [
-            {k: (str(v) if k in ("first_seen", "last_seen") else v) for k, v in r.items() if k != "evidence"}
-            for r in f.to_dict("records")
-        ],
+        "findings": [{k: v for k, v in r.items() if k != "evidence"} for r in f.to_dict("records")],
         "blocklist": blocklist(f, a).entries,
     }
 
 
 def write_summary(case: Case, output_dir: str) -> Path:
-    """Write ``summary.json`` into ``output_dir``."""
+    """Write ``summary.json`` into ``output_dir`` (strict JSON: no ``NaN``, times in ISO 8601)."""
     path = Path(output_dir) / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary(case), indent=2, default=str))
+    path.write_text(json.dumps(json_safe(summary(case)), indent=2, allow_nan=False))
     return path
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with what JSON cannot hold made plain: missing values → ``None``, times → ISO text.
+
+    Examples
+    --------
+    >>> json_safe({"a": float("nan"), "b": [pd.NaT, pd.Timestamp("2026-11-27 10:00", tz="UTC")]})
+    {'a': None, 'b': [None, '2026-11-27T10:00:00+00:00']}
+    """
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return [json_safe(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta):
+        return value.total_seconds()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

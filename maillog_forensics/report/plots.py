@@ -9,6 +9,8 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..tables.auth import FAILED_OUTCOMES
+
 __all__ = ["attempts_over_time", "kinds_bar", "lines_over_time", "png", "session_spans", "usernames_heatmap"]
 
 
@@ -56,9 +58,9 @@ def attempts_over_time(
     attacks
         Attack findings to draw as spans in a lane above the attempts, sharing its time
         axis: ``report.attack_rates`` output (columns ``kind``, ``source``,
-        ``start (UTC)``, ``end (UTC)``, ``unsuccessful attempts``).
+        ``start (UTC)``, ``end (UTC)``, ``failed logins``).
     max_attacks
-        Draw at most this many attacks, the ones with the most unsuccessful attempts.
+        Draw at most this many attacks, the ones with the most failed logins.
     """
     lanes = 0 if attacks is None else min(len(attacks), max_attacks)
     fig = Figure(figsize=(12, 4.2 + 0.22 * lanes), layout="constrained")
@@ -81,7 +83,7 @@ def attempts_over_time(
             (pd.Timedelta(days=7), "1h"),
         ]
         freq = next((f for limit, f in steps if span <= limit), "1D")
-    failed = a["outcome"] != "succeeded"
+    failed = a["outcome"].isin(list(FAILED_OUTCOMES))
     who = a["client_ip"].fillna("(unknown)").astype(str).replace("", "(unknown)")
     leaders = who[failed].value_counts().head(top).index
     label = who.where(who.isin(leaders), "other")
@@ -132,7 +134,7 @@ def attempts_over_time(
 
 def _attack_lanes(ax: Any, attacks: pd.DataFrame, *, tz: str, limit: int) -> None:
     """One lane per attack (the busiest ``limit``): a bar from its start to its end."""
-    top = attacks.sort_values("unsuccessful attempts", ascending=False, kind="stable").head(limit)
+    top = attacks.sort_values("failed logins", ascending=False, kind="stable").head(limit)
     start = _local(pd.to_datetime(top["start (UTC)"], utc=True).to_numpy(), tz)
     end = _local(pd.to_datetime(top["end (UTC)"], utc=True).to_numpy(), tz)
     palette = matplotlib.colormaps["tab10"]
@@ -154,7 +156,7 @@ def session_spans(
     """Session start–end bars for the most active attacking addresses; successful logins marked."""
     fig = Figure(figsize=(10, 0.45 * top + 1.5), layout="constrained")
     ax = fig.add_subplot()
-    failed = attempts[attempts["outcome"] != "succeeded"]
+    failed = attempts[attempts["outcome"].isin(list(FAILED_OUTCOMES))]
     leaders = list(failed["client_ip"].dropna().astype(str).value_counts().head(top).index)
     if not leaders:
         ax.text(0.5, 0.5, "no failed logins", ha="center", va="center")
@@ -193,12 +195,19 @@ def session_spans(
 
 
 def usernames_heatmap(attempts: pd.DataFrame, *, users: int = 20, addresses: int = 15) -> Figure:
-    """Attempts per (address, user name) for the most tried names and most active addresses."""
-    a = attempts[attempts["username"].notna() & attempts["client_ip"].notna()]
+    """Failed logins per (address, user name) for the most tried names and most active addresses.
+
+    Successful logins are left out: a user's own logins are not guessing.
+    """
+    a = attempts[
+        attempts["outcome"].isin(list(FAILED_OUTCOMES))
+        & attempts["username"].notna()
+        & attempts["client_ip"].notna()
+    ]
     fig = Figure(figsize=(10, 0.35 * addresses + 2.5), layout="constrained")
     ax = fig.add_subplot()
     if a.empty:
-        ax.text(0.5, 0.5, "no user names in the logs", ha="center", va="center")
+        ax.text(0.5, 0.5, "no failed logins with a user name in the logs", ha="center", va="center")
         ax.set_axis_off()
         return fig
     top_users = a["username"].astype(str).value_counts().head(users).index

@@ -24,10 +24,21 @@ from ..events.schema import EventRows
 from .credentials import decode_response, password_facts
 from .sessions import PLACEMENT_COLUMNS, RowSessions, has_address, row_sessions, sessions_from_events
 
-__all__ = ["ATTEMPT_COLUMNS", "FAILED_OUTCOMES", "auth_attempts_from_events"]
+__all__ = [
+    "ATTEMPT_COLUMNS",
+    "FAILED_OUTCOMES",
+    "REFUSED_OUTCOMES",
+    "SERVER_ERROR",
+    "auth_attempts_from_events",
+]
 
-#: outcomes of an attempt that did not log in (what counts as a failed guess)
+#: outcomes of an attempt that did not log in through the client's doing: what counts as a
+#: failed login (a guess) everywhere; ``server_error`` is not one of them
 FAILED_OUTCOMES = ("failed", "rejected", "aborted", "rate_limited")
+#: of those, the ones where the server refused before any password was checked
+REFUSED_OUTCOMES = ("rejected", "rate_limited")
+#: the authentication backend did not answer: the server's fault, never the attacker's
+SERVER_ERROR = "server_error"
 
 ATTEMPT_COLUMNS = [
     "ts",

@@ -47,7 +47,7 @@ def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
             "end (UTC)": pd.to_datetime(
                 ["2026-07-01 10:00:05", "2026-07-01 10:02:00", "2026-07-01 10:02:00"], utc=True
             ),
-            "unsuccessful attempts": [2, 40, 1],
+            "failed logins": [2, 40, 1],
         }
     )
     fig = attempts_over_time(ATTEMPTS, tz="Europe/Berlin", attacks=attacks, max_attacks=2)

@@ -11,7 +11,9 @@
 # %% [markdown]
 # # Attack timeline
 #
-# When the attacks ran, from where, and the moment anything succeeded. All times are UTC.
+# When the attacks ran, from where, and the moment anything succeeded. Times are in the
+# zone of the `tz_display`
+# parameter (UTC unless set); each table names it.
 
 # %% tags=["parameters"]
 dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this one)
@@ -19,7 +21,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where outputs go
 top_addresses: int = 12  # attacking addresses drawn on their own
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
-tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
+tz_display: str = "UTC"  # time zone of every time shown (figures and tables)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
 start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty for all
 end: str = ""  # only events before this time (UTC); empty for all
@@ -67,7 +69,7 @@ report.figure(
 # which it was active, its busiest minute and its mean over the active minutes.
 
 # %%
-report.attack_rates(case)
+report.table(report.attack_rates(case), tz=tz_display)
 
 # %% [markdown]
 # ## Sessions of the attacking addresses
@@ -82,4 +84,4 @@ report.figure(
 # ## Compromises and the mail that followed
 
 # %%
-report.compromised_table(case)
+report.table(report.compromised_table(case), tz=tz_display)

@@ -11,7 +11,8 @@
 # %% [markdown]
 # # Mail server incident report
 #
-# Was any mail account broken into, who attacked, and what to do. All times are UTC.
+# Was any mail account broken into, who attacked, and what to do. Times are in the zone of
+# the `tz_display` parameter (UTC unless set); each table names it.
 # Everything below is computed by `maillog_forensics` from the logs named at the end; text
 # taken from the logs (user names, host names) is shown as plain text.
 
@@ -21,7 +22,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where summary.json and figures go
 min_severity: str = "low"  # findings below this are not listed
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
-tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
+tz_display: str = "UTC"  # time zone of every time shown (figures and tables)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
 start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty for all
 end: str = ""  # only events before this time (UTC); empty for all
@@ -53,23 +54,30 @@ case = report.analyse(
 # ## Was any account compromised?
 
 # %%
-print(report.answer(case))
+report.verdict(report.answer(case))
 
 # %%
-report.compromised_table(case)
+report.table(report.compromised_table(case), tz=tz_display)
+
+# %% [markdown]
+# ### What the intruders sent
+# Each message a taken-over account submitted from the intruding address after the takeover.
+
+# %%
+report.table(report.compromise_messages(case), tz=tz_display)
 
 # %% [markdown]
 # ## Findings, most severe first
 
 # %%
-report.findings_table(case, min_severity=min_severity)
+report.table(report.findings_table(case, min_severity=min_severity), tz=tz_display)
 
 # %% [markdown]
 # ## Which user names were tried
 # "exists" is Dovecot's verdict (unknown user / password mismatch) where the logs have it.
 
 # %%
-report.usernames_table(case)
+report.table(report.usernames_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## Attempts over time
@@ -83,11 +91,11 @@ report.figure(
 
 # %% [markdown]
 # ## What to do
-# Addresses to block (nftables set; other formats: `maillog-forensics blocklist --format ...`),
-# passwords to reset and settings to change.
+# Most urgent first: passwords to reset and sessions to end, then addresses to block (an
+# nftables set), then settings to change.
 
 # %%
-print(report.actions(case, min_severity=min_severity))
+report.preformatted(report.actions(case, min_severity=min_severity))
 
 # %% [markdown]
 # ## More detail
@@ -97,7 +105,7 @@ print(report.actions(case, min_severity=min_severity))
 # ## Evidence this report rests on
 
 # %%
-report.inputs_table(case)
+report.table(report.inputs_table(case), tz=tz_display)
 
 # %%
 summary_path = report.write_summary(case, output_dir)

@@ -19,7 +19,7 @@ dataset: str = "../reports/dataset"  # dataset folder (`make report` writes this
 logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does not exist yet
 output_dir: str = "../reports"  # where outputs go
 reveal_passwords: bool = False  # unused here; kept so every notebook takes the same parameters
-tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
+tz_display: str = "UTC"  # time zone of every time shown (figures and tables)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
 start: str = ""  # only events at or after this time (UTC); empty for all
 end: str = ""  # only events before this time (UTC); empty for all
@@ -35,7 +35,7 @@ case = report.analyse(dataset, logs=logs, start=start, end=end)
 # ## Inputs and time inference
 
 # %%
-report.inputs_table(case)
+report.table(report.inputs_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## Line kinds
@@ -44,13 +44,13 @@ report.inputs_table(case)
 report.figure(kinds_bar(case.manifest.get("kind_counts", {})), interactive=interactive)
 
 # %%
-report.kinds_table(case)
+report.table(report.kinds_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## Lines no pattern knows (kept as they are)
 
 # %%
-report.unparsed_examples(case)
+report.table(report.unparsed_examples(case), tz=tz_display)
 
 # %% [markdown]
 # ## Time coverage
@@ -59,4 +59,4 @@ report.unparsed_examples(case)
 report.figure(lines_over_time(case.timestamps, tz=tz_display), interactive=interactive)
 
 # %%
-report.time_coverage(case)
+report.table(report.time_coverage(case), tz=tz_display)

@@ -21,7 +21,7 @@ logs: list = ["../data/sample/mail.log"]  # ingested into `dataset` if it does n
 output_dir: str = "../reports"  # where outputs go
 top_users: int = 20  # user names in the tables and the heat map
 reveal_passwords: bool = False  # never show decoded passwords unless set to True
-tz_display: str = "UTC"  # time zone of the figures' time axis (tables stay in UTC)
+tz_display: str = "UTC"  # time zone of every time shown (figures and tables)
 interactive: bool = False  # True in JupyterLab: zoomable figures (ipympl); reports use static PNG
 start: str = ""  # only events at or after this time (UTC, e.g. 2026-11-27 19:00); empty for all
 end: str = ""  # only events before this time (UTC); empty for all
@@ -50,7 +50,7 @@ case = report.analyse(
 # ## Most tried user names
 
 # %%
-report.usernames_table(case, top=top_users)
+report.table(report.usernames_table(case, top=top_users), tz=tz_display)
 
 # %% [markdown]
 # ## Addresses × user names
@@ -62,16 +62,16 @@ report.figure(usernames_heatmap(case.attempts, users=top_users), interactive=int
 # ## Shape of the dictionary
 
 # %%
-report.dictionary_shape(case)
+report.table(report.dictionary_shape(case), tz=tz_display)
 
 # %% [markdown]
 # ## Mechanisms and services
 
 # %%
-report.mechanisms_table(case)
+report.table(report.mechanisms_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## Password facts (where the logs hold passwords)
 
 # %%
-report.password_facts_table(case)
+report.table(report.password_facts_table(case), tz=tz_display)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["cell_text", "csv_safe", "terminal_safe"]
+__all__ = ["cell_text", "csv_safe", "terminal_safe", "visible"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -31,6 +31,27 @@ def csv_safe(value: Any) -> Any:
 def terminal_safe(text: str) -> str:
     """Replace control characters (escape sequences, bidi overrides) with ``?``."""
     return _CONTROL.sub("?", text)
+
+
+# controls, bidi and invisible format characters, line and paragraph separators, BOM
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """Show control, bidi and invisible characters as escapes (``\\x1b``, ``\\u202e``).
+
+    For text that people read in a report: an override cannot reorder what follows it and a
+    terminal escape is seen, not obeyed.
+
+    >>> print(visible("evil\\u202etxt.exe\\x1b[31m"))
+    evil\\u202etxt.exe\\x1b[31m
+    """
+    return _INVISIBLE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def cell_text(v: Any) -> str:

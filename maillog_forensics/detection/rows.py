@@ -13,6 +13,7 @@ import pandas as pd
 
 __all__ = [
     "FINDING_COLUMNS",
+    "KIND_NAMES",
     "MAX_EVIDENCE",
     "NAT",
     "SEVERITIES",
@@ -46,7 +47,23 @@ FINDING_COLUMNS = [
     "evidence",
     "action",
 ]
-#: attempt outcomes that count against the client
+#: what each finding kind is called in a report (the code stays beside it)
+KIND_NAMES = {
+    "account_compromised": "Account taken over",
+    "auth_failures": "Failed logins from one address",
+    "brute_force_ip": "Password guessing from one address",
+    "brute_force_network": "Password guessing from a network or campaign",
+    "password_spray": "Password spray (many accounts, few tries each)",
+    "username_enumeration": "User name enumeration",
+    "credentials_in_logs": "Passwords written to the logs",
+    "outbound_spam_after_auth": "Mail burst from a logged-in account",
+    "server_auth_outage": "Authentication backend failures",
+    "config_auth_on_port25": "Setting: SMTP AUTH offered on port 25",
+    "config_no_auth_rate_limit": "Setting: no limit on login attempts",
+    "config_server": "Setting: server configuration",
+    "config_soft_bounce": "Setting: soft_bounce is on",
+    "config_tls_loglevel": "Setting: TLS log level logs credentials",
+}
 MAX_EVIDENCE = 50
 NAT = np.iinfo(np.int64).min  # NaT as int64
 

@@ -7,6 +7,7 @@ The notebooks call ``report.X`` for each cell; those names are the ones below.
 """
 
 from .case import ANALYSIS_COLUMNS, Case, analyse
+from .display import preformatted, table, verdict
 from .pieces import (
     ATTACK_KINDS,
     ROLE_ACCOUNTS,
@@ -64,10 +65,13 @@ __all__ = [
     "notebook_parameters",
     "parameters_from_text",
     "password_facts_table",
+    "preformatted",
     "run_report",
     "summary",
+    "table",
     "time_coverage",
     "unparsed_examples",
     "usernames_table",
+    "verdict",
     "write_summary",
 ]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..detection.detect import SEVERITIES, network_of
 from ..detection.remediate import blocklist, render_blocklist
+from ..detection.rows import KIND_NAMES
 from ..events.coverage import InputCoverage, input_coverage
 from ..events.store import (
     load_events,
@@ -251,12 +252,21 @@ def _us(stamp: pd.Timestamp) -> int:
 
 
 def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
-    """Findings at or above a severity, for reading."""
+    """Findings at or above a severity, for reading: the kind by its plain name, its code beside."""
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     f = case.findings[case.findings["severity"].map(rank) >= rank[min_severity]]
-    return f[["severity", "kind", "summary", "action", "first_seen", "last_seen", "count"]].reset_index(
-        drop=True
-    )
+    named = f["kind"].map(lambda k: f"{KIND_NAMES.get(k, k)} ({k})")
+    return pd.DataFrame(
+        {
+            "severity": f["severity"],
+            "finding": named,
+            "what the logs show": f["summary"],
+            "what to do": f["action"],
+            "first seen (UTC)": f["first_seen"],
+            "last seen (UTC)": f["last_seen"],
+            "count": f["count"],
+        }
+    ).reset_index(drop=True)
 
 
 def actions(case: Case, *, min_severity: str = "low") -> str:

@@ -181,6 +181,10 @@ def local_kernel_manager() -> type:
     return LocalKernelManager
 
 
+#: the report page templates shipped with the package
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+
 def _run_notebooks(
     out: Path, notebooks: tuple[str, ...], params: dict[str, Any], *, quiet: bool
 ) -> list[NotebookResult]:
@@ -216,7 +220,12 @@ def _run_notebooks(
                 print(f"[report] {name}: FAILED: {results[-1].error}", file=sys.stderr)
             continue
         exporter = HTMLExporter(  # type: ignore[no-untyped-call]
-            exclude_input=True, exclude_output_prompt=True, exclude_input_prompt=True
+            exclude_input=True,
+            exclude_output_prompt=True,
+            exclude_input_prompt=True,
+            # no script, nothing from the network (templates/inert/index.html.j2)
+            template_name="inert",
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
         )
         body, _ = exporter.from_filename(str(target))
         html_path = out / f"{name}.html"

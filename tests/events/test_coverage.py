@@ -90,7 +90,9 @@ def test_a_mail_log_with_logins_is_answered(tmp_path: Path, capsys: pytest.Captu
     mf.ingest([str(write(tmp_path / "mail.log", MAIL + NOT_MAIL))], ds, tz="UTC", quiet=True)
     case = analyse(str(ds))
     text = answer(case)
-    assert text.startswith("No. No account shows a suspicious successful login. 1 failed login(s) from 1")
+    assert text.startswith(
+        "No. No account shows a suspicious successful login. 1 failed login from 1 address"
+    )
     assert summary(case)["answerable"] is True and summary(case)["problem"] is None
     capsys.readouterr()
     assert main(["summary", str(ds)]) == 0

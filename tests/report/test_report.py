@@ -30,8 +30,12 @@ def pngs_of(html: str) -> list[bytes]:
     return [base64.b64decode(p) for p in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"summary.json is not strict JSON: {name}")
+
+
 def test_summary_and_incident_report(sample_report: Path) -> None:
-    summary = json.loads((sample_report / "summary.json").read_text())
+    summary = json.loads((sample_report / "summary.json").read_text(), parse_constant=_no_constant)
     assert summary["compromised_accounts"] == ["alice@lab.example"]
     assert summary["attempts"] == 195 and summary["attempts_by_outcome"]["succeeded"] == 5
     assert "127.0.1.0/24" in summary["blocklist"] and "127.0.0.10" not in summary["blocklist"]
@@ -109,8 +113,8 @@ def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path: Path)
     assert "failed" in (tmp_path / "index.html").read_text()
 
 
-def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
-    """Headless Chromium loads the report built from a log full of HTML/JS payloads."""
+def browser_dom(page: Path, profile: Path) -> str:
+    """The DOM of ``page`` after headless Chromium loaded it (fails in CI without chromium)."""
     import os
     import shutil
     import subprocess
@@ -121,13 +125,7 @@ def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    payloads = [
-        "<script>document.body.setAttribute('data-pwned','script')</script>",
-        "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
-        "<svg/onload=document.body.setAttribute('data-pwned','svg')>",
-    ]
-    out = incident_report_of_usernames(tmp_path, payloads, mechanism="PLAIN", network="198.51.100", hour=11)
-    dom = subprocess.run(
+    return subprocess.run(
         [
             browser,
             "--headless",
@@ -138,21 +136,73 @@ def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--user-data-dir={profile}",
             "--virtual-time-budget=3000",
             "--dump-dom",
-            (out / "incident_report.html").as_uri(),
+            page.as_uri(),
         ],
         capture_output=True,
         text=True,
         timeout=120,
     ).stdout
+
+
+def test_no_script_runs_in_a_real_browser(tmp_path: Path) -> None:
+    """Headless Chromium loads the report built from a log full of HTML/JS payloads."""
+    payloads = [
+        "<script>document.body.setAttribute('data-pwned','script')</script>",
+        "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
+        "<svg/onload=document.body.setAttribute('data-pwned','svg')>",
+    ]
+    out = incident_report_of_usernames(tmp_path, payloads, mechanism="PLAIN", network="198.51.100", hour=11)
+    dom = browser_dom(out / "incident_report.html", tmp_path / "profile")
     assert "Was any account compromised?" in dom  # the page did load
     assert (
         "document.body.setAttribute(&#39;data-pwned&#39;" in dom
         or "document.body.setAttribute('data-pwned'" in dom
     )
     assert not re.search(r"<body[^>]*data-pwned", dom), "a planted script ran"
+
+
+def test_the_sample_report_reads_as_a_report_in_a_real_browser(sample_report: Path, tmp_path: Path) -> None:
+    html = (sample_report / "incident_report.html").read_text()
+    # nothing from the network, no script at all, and a policy that forbids both
+    assert "<script" not in html and not re.search(r'(?:src|href)="(?:https?:)?//', html)
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    dom = browser_dom(sample_report / "incident_report.html", tmp_path / "profile")
+    text = re.sub(r"<[^>]+>", " ", dom)
+    # the verdict first, then the findings; no raw pandas text
+    assert text.index("YES: 1 account(s) were taken over") < text.index("Findings, most severe first")
+    for raw in ("NaT", "NaN", "0 days ", "+00:00", "…"):
+        assert raw not in text, raw
+    # tables for people: no index column, plain kind names with the code beside, zone in headings
+    heads = re.findall(r"<thead><tr>(.*?)</tr></thead>", dom)
+    assert heads and all(not h.startswith('<th style="text-align:left"></th>') for h in heads)
+    assert "Account taken over (account_compromised)" in text
+    assert "takeover login (UTC)" in text and "2026-11-27 19:09:50" in text
+    # the messages the intruder sent, with their Message-IDs
+    assert "&lt;syslog-b-compromise-0147." in dom and "victim1@example.com" in dom
+    # what to do: resets before the blocklist, each setting once
+    todo = next(p for p in re.findall(r"<pre[^>]*>(.*?)</pre>", dom, re.S) if "Reset these passwords" in p)
+    assert todo.index("1. Reset these passwords now") < todo.index("2. Block ") < todo.index("3. Change")
+    assert "Set smtpd_tls_loglevel = 1." not in todo  # the longer advice says it in full
+
+
+def test_hostile_user_names_are_inert_in_a_real_browser(tmp_path: Path) -> None:
+    names = [
+        "$\\href{https://evil.example/reset}{\\Huge\\text{CLICK TO RESET PASSWORD}}$",
+        "$\\color{red}{\\text{NOT COMPROMISED}}$",
+        "$\\frac{$",
+        "admin\u202egnp.exe",
+        "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07",
+    ]
+    out = incident_report_of_usernames(tmp_path, names, mechanism="LOGIN", network="203.0.113", hour=12)
+    dom = browser_dom(out / "incident_report.html", tmp_path / "profile")
+    assert "Was any account compromised?" in dom
+    assert "evil.example" not in " ".join(re.findall(r'(?:href|src)="([^"]*)"', dom))
+    assert "CLICK TO RESET PASSWORD" in dom and "<mjx-container" not in dom and "MathJax" not in dom
+    assert "\u202e" not in dom and "admin\\u202egnp.exe" in dom  # the override shown, not obeyed
+    assert "\x1b" not in dom and "\x07" not in dom
 
 
 def test_time_window_and_valid_users_parameters(tmp_path: Path) -> None:

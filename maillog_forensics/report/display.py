@@ -1,0 +1,159 @@
+"""Tables and verdicts for people: what a report cell shows.
+
+Everything here is HTML made from log text, so every value is escaped for HTML, marked for
+MathJax to leave alone (JupyterLab typesets ``$...$`` in HTML outputs), and its control and
+bidi characters are shown as escapes. Tables have no index column; times are to the second
+in the display zone, named in the heading; durations read as words; an empty table says
+"none".
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..common.safe_text import visible
+
+__all__ = ["NO_MATH", "duration_text", "preformatted", "table", "verdict"]
+
+#: classes MathJax 2 and 3 (and so JupyterLab and nbconvert) skip when typesetting
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+
+
+def duration_text(value: Any) -> str:
+    """A duration in words, to the second.
+
+    Examples
+    --------
+    >>> duration_text(pd.Timedelta(seconds=4))
+    '4 s'
+    >>> duration_text(pd.Timedelta(minutes=65, seconds=3))
+    '1 h 5 min 3 s'
+    >>> duration_text(pd.NaT)
+    ''
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    seconds = round(pd.Timedelta(value).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    words = [f"{n} {unit}" for n, unit in parts if n]
+    return " ".join(words) or "0 s"
+
+
+def _cell(value: Any, tz: str) -> str:
+    """One cell's text (before HTML escaping)."""
+    if isinstance(value, pd.Timestamp):
+        if value is pd.NaT:
+            return ""
+        stamp = value.tz_convert(tz) if value.tzinfo is not None else value
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, pd.Timedelta):
+        return duration_text(value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        return "" if np.isnan(value) else f"{value:,.1f}".rstrip("0").rstrip(".")
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(_cell(v, tz) for v in value)
+    return str(value)
+
+
+def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption: str = "") -> Any:
+    """An HTML table of ``frame`` for a report cell.
+
+    Parameters
+    ----------
+    frame
+        Any frame; its index is not shown.
+    tz
+        Display zone of time stamps; a ``(UTC)`` in a column name is replaced by this zone.
+    empty
+        What an empty table says.
+    caption
+        An optional line above the table.
+
+    Returns
+    -------
+    IPython.display.HTML
+        Escaped HTML; text cells left-aligned, numbers right-aligned.
+    """
+    from IPython.display import HTML
+
+    head = f"<p class='{NO_MATH}'>{html.escape(visible(caption))}</p>" if caption else ""
+    if frame.empty:
+        return HTML(f"{head}<p class='{NO_MATH}'><em>{html.escape(empty)}</em></p>")  # type: ignore[no-untyped-call]
+    zone = f"({tz})"
+    names = [str(c).replace("(UTC)", zone) for c in frame.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    ]
+    # a time stamp or a number stays on one line
+    styles = [
+        "text-align:right;white-space:nowrap"
+        if num
+        else ("white-space:nowrap" if when else "text-align:left")
+        for num, when in zip(numeric, _is_time(frame), strict=True)
+    ]
+    cells = [
+        "".join(
+            f"<td style='{style}'>{html.escape(visible(_cell(v, tz)))}</td>"
+            for v, style in zip(row, styles, strict=True)
+        )
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    header = "".join(f"<th style='text-align:left'>{html.escape(visible(n))}</th>" for n in names)
+    body = "".join(f"<tr>{c}</tr>" for c in cells)
+    return HTML(  # type: ignore[no-untyped-call]
+        f"{head}<table class='mf-table {NO_MATH}'><thead><tr>{header}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _is_time(frame: pd.DataFrame) -> list[bool]:
+    """Which columns hold time stamps (typed, or objects that are Timestamps)."""
+    out = []
+    for c in frame.columns:
+        col = frame[c]
+        typed = pd.api.types.is_datetime64_any_dtype(col)
+        out.append(
+            bool(typed or (col.dtype == object and col.map(lambda v: isinstance(v, pd.Timestamp)).any()))
+        )
+    return out
+
+
+def verdict(text: str) -> Any:
+    """The answer as HTML paragraphs: the first line in bold, list items as a list."""
+    from IPython.display import HTML
+
+    lines = [html.escape(visible(line)) for line in text.splitlines() if line.strip()]
+    if not lines:
+        return HTML("")  # type: ignore[no-untyped-call]
+    first, rest = lines[0], lines[1:]
+    items = [ln[2:] for ln in rest if ln.startswith("- ")]
+    others = [ln for ln in rest if not ln.startswith("- ")]
+    out = [f"<p class='mf-verdict'><strong>{first}</strong></p>"]
+    if items:
+        out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    out += [f"<p>{o}</p>" for o in others]
+    return HTML(f"<div class='{NO_MATH}'>" + "".join(out) + "</div>")  # type: ignore[no-untyped-call]
+
+
+def preformatted(text: str) -> Any:
+    """Text kept as laid out (commands, blocklists), escaped, in a ``<pre>`` block."""
+    from IPython.display import HTML
+
+    return HTML(f"<pre class='{NO_MATH}'>{html.escape(visible_lines(text))}</pre>")  # type: ignore[no-untyped-call]
+
+
+def visible_lines(text: str) -> str:
+    """:func:`~maillog_forensics.common.safe_text.visible` of each line, the line breaks kept."""
+    return "\n".join(visible(line) for line in text.split("\n"))

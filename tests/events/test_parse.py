@@ -484,14 +484,14 @@ def test_other_imap_lines_are_not_session_ends() -> None:
     lines = [
         SYSLOG + "imap(bob)<1><s>: Error: Mailbox INBOX: UID=5: read() failed",  # an error: warning
         SYSLOG + "imap(bob)<1><s>: Warning: Maildir filename has wrong S value",
-        SYSLOG + "imap(bob)<1><s>: Debug: Effective uid=5000",  # debug noise stays unparsed
+        SYSLOG + "imap(bob)<1><s>: Debug: Effective uid=5000",  # debug noise: its own kind
         SYSLOG
         + "imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=192.0.2.1, lip=192.0.2.2",
         SYSLOG + "imap: Disconnected: Logged out in=1 out=2",  # no user in the prefix: not a session end
     ]
     fast, ref = both(lines)
     assert_same(fast, ref)
-    assert [r["kind"] for r in fast] == ["warning", "warning", "unparsed", "dovecot_login", "unparsed"]
+    assert [r["kind"] for r in fast] == ["warning", "warning", "dovecot_debug", "dovecot_login", "unparsed"]
 
 
 def test_dovecot_delivery_lines_in_a_postfix_log() -> None:

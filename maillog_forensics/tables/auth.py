@@ -79,6 +79,62 @@ def account_exists(result: str) -> bool | None:
     return None
 
 
+#: Dovecot/PAM verdict texts that refuse a login (lower case, searched in the text). Other
+#: texts of the same request prefix are no attempt: "Master user logging in as u", "login
+#: user: u", "Falling back to expired data from cache", errors of the backend ("Password
+#: query failed"). core src/auth (2.2-2.4): auth-request.c "unknown user", "Password
+#: mismatch", "User found from deny passdb", "allow_nets check failed", "No password returned
+#: (and no nopassword)"; passdb-pam.c "pam_authenticate() failed: ..."; db-checkpassword.c
+#: "Login failed (status=%d)", "User unknown"; passdb-ldap.c "Password mismatch (for LDAP
+#: bind)", "Login attempt with empty password"; auth-policy.c "Authentication failure due
+#: to policy server refusal"; mech-*.c "password mismatch", "user not authenticated".
+FAILED_VERDICTS = (
+    "unknown user",
+    "user unknown",
+    "user not known",
+    "username not known",
+    "mismatch",
+    "authentication failure",
+    "pam_authenticate() failed",
+    "login failed",
+    "deny passdb",
+    "check failed",
+    "not authorized",
+    "not authenticated",
+    "oauth2 failed",
+    "illegal chars",
+    "empty password",
+    "no password returned",
+)
+
+
+def is_failed_verdict(result: str) -> bool:
+    """Does a Dovecot/PAM verdict text say a login was refused?
+
+    >>> [is_failed_verdict(r) for r in ["unknown user", "Password mismatch (for LDAP bind)",
+    ...  "Master user logging in as bob", "login user: bob", "Password query failed: timeout"]]
+    [True, True, False, False, False]
+    """
+    r = result.lower()
+    return any(v in r for v in FAILED_VERDICTS)
+
+
+#: login-process failure reasons (``dovecot_login`` ``reason``) and the outcome of each of
+#: the connection's attempts; a reason not listed (user disabled, password expired...) and
+#: a summary without one count no attempt
+LOGIN_REASON_OUTCOMES = {
+    "auth failed": "failed",
+    "authorization failed": "failed",
+    "proxy dest auth failed": "failed",
+    "proxy dest authentication failure": "failed",
+    "tried to use disabled plaintext auth": "rejected",
+    "tried to use disallowed plaintext auth": "rejected",
+    "tried to use disallowed cleartext auth": "rejected",
+    "auth service reported temporary failure": "server_error",
+    "temporary authentication failure": "server_error",
+}
+
+
 def _drop_worker_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot 2.4 logs one verdict twice (``auth-worker`` and ``auth``): keep one."""
     worker = (d["daemon"].astype(object) == "auth-worker") & (kind[d.index] == "dovecot_auth")
@@ -123,6 +179,7 @@ def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
 EVENT_COLUMNS = [
     "ts",
     *PLACEMENT_COLUMNS,
+    "severity",
     "reason",
     "stage",
     "metric",
@@ -406,8 +463,15 @@ def _merge_dovecot(
     """
     d = events.loc[
         kind.isin(["dovecot_auth", "pam_auth_failure"]),
-        ["ts", "daemon", "client_ip", "username", "auth_result", "source_file", "line_no"],
+        ["ts", "daemon", "severity", "client_ip", "username", "auth_result", "source_file", "line_no"],
     ]
+    # only refusals are attempts; a Debug: line never is (the parser gives it no verdict
+    # kind: this is the second guard)
+    verdict = d["auth_result"].astype(object).fillna("")
+    refused = np.array([is_failed_verdict(str(v)) for v in verdict], dtype=bool)
+    refused |= (kind[d.index] == "pam_auth_failure").to_numpy()
+    refused &= (d["severity"].astype(object) != "debug").to_numpy()
+    d = d.loc[refused]
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
@@ -713,21 +777,41 @@ def _object_where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot IMAP/POP3/submission login summaries: N failed attempts, or a login."""
-    cols = ["ts", "daemon", "client_ip", "username", "sasl_method", "login_event", "auth_attempts"]
-    d = events.loc[kind == "dovecot_login", [*cols, "source_file", "line_no"]]
+    cols = [
+        "ts",
+        "daemon",
+        "severity",
+        "client_ip",
+        "username",
+        "sasl_method",
+        "login_event",
+        "auth_attempts",
+    ]
+    d = events.loc[kind == "dovecot_login", [*cols, "reason", "source_file", "line_no"]]
+    d = d.loc[(d["severity"].astype(object) != "debug").to_numpy()]
     if d.empty:
         return _empty()
     event = d["login_event"].astype(object).map(str).to_numpy(dtype=object)
     n = pd.to_numeric(d["auth_attempts"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     login = event == "Login"
-    count = np.where(login, 1, n.clip(min=0))
+    # each failure reason names its attempts' outcome; 1.2's and 2.2's reasons without a
+    # count ("tried to use disabled plaintext auth", "proxy dest auth failed") are one attempt
+    why = d["reason"].astype(object).to_numpy(dtype=object)
+    failure = np.array(
+        [LOGIN_REASON_OUTCOMES.get(str(r)) if pd.notna(r) else None for r in why], dtype=object
+    )
+    failed = np.array([f is not None for f in failure], dtype=bool) & ~login
+    count = np.where(login, 1, np.where(failed, n.clip(min=1), 0))
     if not count.any():
         return _empty()
     take = np.repeat(np.arange(len(d)), count)
     picked = d.iloc[take]
     user = picked["username"].astype(object)
+    # a failure before the client named a user is logged as user=<>: no name
+    user = user.where(user != "")
     method = picked["sasl_method"].astype(object)
     succeeded = login[take]
+    outcome = np.where(succeeded, "succeeded", failure[take])
     return pd.DataFrame(
         {
             "ts": picked["ts"].array,
@@ -742,9 +826,15 @@ def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
             "username": _object_where(user.notna().to_numpy(), user.to_numpy(dtype=object)),
             "username_source": np.where(user.notna(), "dovecot", "none"),
             "account_exists": _object_where(succeeded, np.full(len(succeeded), True, dtype=object)),
-            "outcome": np.where(succeeded, "succeeded", "failed"),
+            "outcome": outcome,
             "stage": None,
-            "reason": event[take],
+            "reason": np.array(
+                [
+                    e if r is None or pd.isna(r) else f"{e}: {r}"
+                    for e, r in zip(event[take], why[take], strict=True)
+                ],
+                dtype=object,
+            ),
             "evidence": _evidence(picked["source_file"], picked["line_no"]),
         }
     )

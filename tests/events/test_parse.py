@@ -535,6 +535,12 @@ HEADERS = st.sampled_from(
         "Mar  1 00:02:29 mail dovecot: imap(niaj@example.com)<969314><KvTHgoHuR2yIOZEQ>: ",
         "2026-11-27 10:00:05 pop3(p@example.com): Info: ",
         "Dec  1 21:31:54 imap(joe): ",
+        "Nov 27 10:00:01 mx dovecot: auth: Debug: ",
+        "Nov 27 10:00:01 mx dovecot: imap-login: ",
+        "Nov 27 10:00:01 mx dovecot: IMAP(alice): ",
+        "Nov 27 10:00:01 mx dovecot: auth(default): ",
+        "2026-11-27 10:00:05 auth-worker(4711): Info: conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: ",
+        "2026-11-27 10:00:05 imap-login: Debug: ",
         "<22>1 2024-06-05T10:11:12Z mail postfix/smtpd 1 - - ",
         "",
     ]
@@ -559,6 +565,13 @@ BODIES = st.sampled_from(
         "Connection closed (IDLE running for 0.001 + waiting input for 28.914 secs) in=",
         "Disconnected for inactivity",
         "Logged out top=0/0, ",
+        "passwd-file(alice,192.0.2.7,<kX9d>): ",
+        "pam(carol,192.0.2.9): lookup ",
+        "SSHA(",
+        "Disconnected: Connection closed: read(size=1) failed (auth failed, 1 attempts in 2 secs): user=<",
+        "Login aborted: Inactivity (tried to use disallowed cleartext auth, 1 attempts in 0 secs) (x): ",
+        "Login: user=<",
+        "rip=192.0.2.7, lip=",
         "",
     ]
 )

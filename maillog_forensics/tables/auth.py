@@ -274,7 +274,7 @@ def auth_attempts_from_events(
     attempts = _empty() if attempts is None else attempts
     attempts = _counter_only(attempts, sess)
     attempts = _merge_dovecot(attempts, events, kind)
-    attempts = pd.concat([attempts, _login_summaries(events, kind)], ignore_index=True)
+    attempts = _with_login_summaries(attempts, _login_summaries(events, kind))
     if secrets is not None and len(secrets):
         attempts = _decode_dialogue(
             attempts, events, kind, rows, row_session, secrets, reveal_passwords, hmac_key
@@ -838,6 +838,85 @@ def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
             "evidence": _evidence(picked["source_file"], picked["line_no"]),
         }
     )
+
+
+#: how long before its login summary (written at disconnect) a failed attempt's passdb
+#: line may be: the login processes drop an idle client after 180 s during authentication
+SUMMARY_WINDOW_S = 600.0
+
+
+def _with_login_summaries(attempts: pd.DataFrame, summaries: pd.DataFrame) -> pd.DataFrame:
+    """Add the login summaries' attempts; a passdb line of one of them is that attempt.
+
+    An IMAP/POP3 failure is logged twice: the auth process's verdict ("Password mismatch",
+    an attempt of its own when no Postfix line claimed it) and the login process's
+    summary at disconnect ("auth failed, N attempts"). Each failed summary attempt takes
+    the latest unclaimed verdict line of its client address up to ``SUMMARY_WINDOW_S``
+    before it (and 5 s after), of the same user when both name one; the line becomes its
+    evidence and says whether the account exists. Unclaimed lines stay attempts.
+    """
+    if summaries.empty:  # still concatenated: the empty frame brings every attempt column
+        return pd.concat([attempts, summaries], ignore_index=True)
+    own = attempts.index[
+        (attempts["service"] == "dovecot").to_numpy() & attempts["session_id"].isna().to_numpy()
+    ]
+    fails = summaries.index[
+        (summaries["outcome"] == "failed").to_numpy() & has_address(summaries["client_ip"])
+    ]
+    if len(own) == 0 or len(fails) == 0:
+        return pd.concat([attempts, summaries], ignore_index=True)
+    second = 1_000_000_000
+    o = attempts.loc[own]
+    o_ns = _ns(o["ts"])
+    o_ok = o["ts"].notna().to_numpy()
+    by_ip: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for k, (ip, t, ok) in enumerate(
+        zip(o["client_ip"].astype(str), o_ns.tolist(), o_ok.tolist(), strict=True)
+    ):
+        if ok:
+            by_ip[ip].append((t, k))
+    for lst in by_ip.values():
+        lst.sort()
+    o_user = [str(u).lower() if pd.notna(u) else None for u in o["username"].to_numpy(dtype=object)]
+    used = np.zeros(len(o), dtype=bool)
+    summaries = summaries.copy()
+    f = summaries.loc[fails]
+    f_ns = _ns(f["ts"])
+    order = np.argsort(f_ns, kind="stable")
+    f_ok = f["ts"].notna().to_numpy()
+    f_ip = f["client_ip"].astype(str).to_numpy(dtype=object)
+    f_user = [str(u).lower() if pd.notna(u) else None for u in f["username"].to_numpy(dtype=object)]
+    evidence = summaries["evidence"].to_numpy(dtype=object).copy()
+    exists = summaries["account_exists"].to_numpy(dtype=object).copy()
+    pos = summaries.index.get_indexer(fails)
+    o_evidence = o["evidence"].to_numpy(dtype=object)
+    o_exists = o["account_exists"].to_numpy(dtype=object)
+    o_name = o["username"].to_numpy(dtype=object)
+    names = summaries["username"].to_numpy(dtype=object).copy()
+    sources = summaries["username_source"].to_numpy(dtype=object).copy()
+    for i in order.tolist():
+        lines = by_ip.get(f_ip[i])
+        if not lines or not f_ok[i]:
+            continue
+        t = int(f_ns[i])
+        hi = bisect.bisect_right(lines, (t + 5 * second, len(o)))
+        lo = bisect.bisect_left(lines, (t - int(SUMMARY_WINDOW_S * second), -1))
+        for j in range(hi - 1, lo - 1, -1):
+            k = lines[j][1]
+            if used[k] or (f_user[i] is not None and o_user[k] is not None and f_user[i] != o_user[k]):
+                continue
+            used[k] = True
+            evidence[pos[i]] = [*o_evidence[k], *evidence[pos[i]]]
+            exists[pos[i]] = o_exists[k]
+            if f_user[i] is None and o_user[k] is not None:
+                names[pos[i]], sources[pos[i]] = o_name[k], "dovecot"
+            break
+    summaries["evidence"] = evidence
+    summaries["username"] = names
+    summaries["username_source"] = sources
+    summaries["account_exists"] = exists
+    kept = attempts.drop(index=own[used])
+    return pd.concat([kept, summaries], ignore_index=True)
 
 
 def _decode_dialogue(

@@ -173,14 +173,14 @@ def test_dovecot_24_format_and_worker_duplicate(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     mf.ingest([str(log)], ds, tz="UTC", year=2026)
     a = attempts_of(ds)
+    # the worker copy is dropped; info's verdict is one of the imap summary's 3 attempts
+    # (same address and user, before it), nobody's (another user) stays an attempt of its own
     passdb = a[a["service"] == "dovecot"]
-    assert list(passdb["username"]) == [
-        "info@example.com",
-        "nobody@example.com",
-    ]  # the worker copy is dropped
-    assert list(passdb["account_exists"]) == [True, False]
+    assert list(passdb["username"]) == ["nobody@example.com"]
+    assert list(passdb["account_exists"]) == [False]
     imap = a[a["service"] == "imap"]
     assert len(imap) == 3 and set(imap["username"]) == {"info@example.com"}
+    assert list(imap["account_exists"]).count(True) == 1 and len(a) == 4
     assert "Xx-planted-9" not in a.astype(str).to_csv()
 
 
@@ -569,3 +569,26 @@ def test_login_summary_outcomes(tmp_path: Path, summary: str, outcomes: list[str
     assert all((u if pd.notna(u) else None) == user for u in a["username"])
     if outcomes and "rip=" in summary:
         assert set(a["client_ip"]) == {"192.0.2.7"}
+
+
+def test_passdb_lines_of_an_imap_failure_are_its_summary_attempts(tmp_path: Path) -> None:
+    # Dovecot 2.3 with auth_verbose: the auth process's verdict per attempt, then the login
+    # process's summary at disconnect; carol's verdict is of another client: its own attempt
+    lines = [
+        (1, "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): Performing passdb lookup"),
+        (1, "auth: passwd-file(alice,192.0.2.7,<kX9d>): Password mismatch"),
+        (2, "auth: passwd-file(nobody,192.0.2.7,<kX9d>): unknown user"),
+        (3, "auth: passwd-file(carol,192.0.2.99,<Zz1>): unknown user"),
+        (
+            9,
+            "imap-login: Disconnected (auth failed, 2 attempts in 8 secs): user=<>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1, TLS, session=<kX9d>",
+        ),
+    ]
+    a = _attempts_of_lines(tmp_path, lines)
+    imap = a[a["service"] == "imap"]
+    assert list(a["outcome"]) == ["failed"] * 3
+    assert sorted(imap["username"]) == ["alice", "nobody"] and set(imap["username_source"]) == {"dovecot"}
+    assert sorted(imap["account_exists"].map(bool)) == [False, True]
+    assert all(len(ev) == 2 for ev in imap["evidence"])  # the verdict line and the summary
+    assert list(a.loc[a["service"] == "dovecot", "username"]) == ["carol"]

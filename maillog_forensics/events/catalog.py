@@ -59,6 +59,13 @@ MSGID = r"msgid=(?:unspecified|(?P<message_id><[^>]*>|[^ ,:]*))(?:, [^:]*)?: "
 # Pigeonhole >= 0.5 names the action ("fileinto action: stored mail into mailbox 'Junk'");
 # it quotes the mailbox, maybe followed by the storage name: 'Ärger' (&AMQ-rger)
 SIEVE_ACTION = r"(?:[a-z]+ action: )?"
+# Dovecot's auth request prefix "driver(user[,ip][,master][,<session>]): " (core
+# src/auth/auth-request.c: get_log_prefix in 2.0-2.2, get_log_identifier in 2.3/2.4; 2.4
+# names the request in the process prefix instead, see syslog.DOVECOT24_BODY); the user is
+# "?" before the mechanism has one, the address is absent for local (LMTP, doveadm) lookups
+AUTH_REQUEST = (
+    r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?)(?:,(?P<client_ip>[0-9A-Fa-f.:]*))?(?:,[^)]*)?\): "
+)
 COUNTERS = "".join(rf"(?: {c}=(?P<{c}_ok>[0-9]+)(?:/(?P<{c}_total>[0-9]+))?)?" for c in COUNTER_COMMANDS)
 
 
@@ -80,6 +87,11 @@ class LineKind:
         Regular expression matched at the start of the body, named groups = columns.
     doc
         One line on what the line means.
+    debug
+        Which Dovecot log levels it applies to: ``False`` (the default) every level but
+        ``Debug:``, ``True`` only ``Debug:`` lines, ``None`` every level. A Dovecot
+        ``Debug:`` line is progress output, never a verdict: only the debug kinds can be
+        given to it, so no attempt can be built from one.
     """
 
     name: str
@@ -88,6 +100,11 @@ class LineKind:
     trigger: str
     pattern: str
     doc: str
+    debug: bool | None = False
+
+    def applies_to_level(self, severity: str | None) -> bool:
+        """Can a line of this (lower-case) severity be of this kind?"""
+        return self.debug is None or self.debug == (severity == "debug")
 
     @property
     def prefix(self) -> str:
@@ -130,8 +147,10 @@ def group_column(group: str) -> str:
     return group.split("__", 1)[0]
 
 
-def _k(name: str, source: str, daemons: str, trigger: str, pattern: str, doc: str) -> LineKind:
-    return LineKind(name, source, frozenset(daemons.split()), trigger, "^" + pattern, doc)
+def _k(
+    name: str, source: str, daemons: str, trigger: str, pattern: str, doc: str, *, debug: bool | None = False
+) -> LineKind:
+    return LineKind(name, source, frozenset(daemons.split()), trigger, "^" + pattern, doc, debug)
 
 
 SMTPD = "smtpd"
@@ -552,13 +571,52 @@ KINDS: tuple[LineKind, ...] = (
         "anvil peak statistics per reporting interval.",
     ),
     # --- Dovecot -------------------------------------------------------------------------
+    # Dovecot Debug: lines (auth_debug, auth_debug_passwords, mail_debug) are progress
+    # output, never a verdict; 2.2-2.4 src/auth: auth-request.c "Performing passdb lookup",
+    # "Finished passdb lookup", "Auth request finished", "Credentials: ...", "SCHEME(pw) !=
+    # 'hash'" (debug_passwords), db-passwd-file.c "lookup: user=%s file=%s", passdb-pam.c
+    # "lookup service=%s", auth-client-connection.c "client in:"/"client passdb out:",
+    # auth-master-connection.c "master in:"/"passdb out:"/"userdb out:", auth-worker-client.c
+    # "Handling PASSV request". Only the request prefix is read: no text column, so a
+    # password in the text lands in no column (the line's message is redaction's business)
+    _k(
+        "dovecot_auth_debug",
+        DOVECOT,
+        "auth",
+        "client in: ",
+        r"client in: (?P<payload>.*)$",
+        "Dovecot auth_debug request dump (may hold credentials).",
+        debug=None,  # Dovecot 1.x logs it at Info level (1.2 src/auth/auth-client-connection.c)
+    ),
+    _k(
+        "dovecot_debug",
+        DOVECOT,
+        "",
+        "",
+        rf"(?:{AUTH_REQUEST})?",
+        "A Dovecot Debug: line (auth_debug / mail_debug progress): evidence, never an attempt.",
+        debug=True,
+    ),
+    _k(
+        "dovecot_auth_trace",
+        DOVECOT,
+        "auth auth-worker",
+        "(",
+        # Dovecot 1.x writes auth_debug output at Info level (1.2 src/auth/auth-request.c
+        # auth_request_log_debug calls i_info; passdb.c "Generating %s from user '%s',
+        # password '%s'"), 2.x the same texts at Debug level (dovecot_debug above)
+        rf"{AUTH_REQUEST}(?:lookup|query: |Credentials: |Generating |Master user lookup|cache (?:hit|miss)|"
+        r"hit: |miss$|expired$|result: |bind search: |pass search: |user search: |execute: |Received |"
+        r"Performing |Finished |Auth request finished|[A-Za-z0-9._-]+\(.*\) != ')",
+        "Dovecot 1.x auth_debug output (Info level): evidence, never an attempt.",
+    ),
     _k(
         "dovecot_auth",
         DOVECOT,
         "auth auth-worker",
         "(",
-        r"(?P<auth_driver>[a-z][a-z0-9-]*)\((?P<username>.*?),(?P<client_ip>[0-9A-Fa-f.:]*)(?:,[^)]*)?\): "
-        r"(?P<auth_result>.*?)(?: \((?:given password|SHA1 of given password): (?P<payload>.*)\))?$",
+        rf"{AUTH_REQUEST}(?P<auth_result>.*?)(?: \((?:given password|SHA1 of given password): (?P<payload>.*)\)"
+        r"(?: - trying the next (?:passdb|userdb))?)?$",
         "Dovecot passdb result: 'unknown user' (no such account) vs 'Password mismatch'.",
     ),
     _k(
@@ -574,20 +632,33 @@ KINDS: tuple[LineKind, ...] = (
         "dovecot_login",
         DOVECOT,
         "imap-login pop3-login submission-login managesieve-login",
-        "rip=",
-        r"(?P<login_event>Login aborted|Aborted login|Disconnected|Login|Maximum number of connections[^:(]*)"
-        r"(?:[^(]*?\((?:auth failed, (?P<auth_attempts>[0-9]+) attempts?[^)]*|[^)]*)\))?[^:]*: .*?"
-        r"(?:user=<(?P<username>.*?)>, )?(?:method=(?P<sasl_method>[^,]*), )?rip=(?P<client_ip>[^,]*), "
-        r"lip=(?P<server_ip>[^, ]*)",
-        "Dovecot login-process summary (IMAP/POP3/submission).",
-    ),
-    _k(
-        "dovecot_auth_debug",
-        DOVECOT,
-        "auth",
-        "client in: ",
-        r"client in: (?P<payload>.*)$",
-        "Dovecot auth_debug request dump (may hold credentials).",
+        "=",
+        # login_log_format "%$: %s": the message, then login_log_format_elements
+        # "user=<%u> method=%m rip=%r lip=%l mpid=%e %c session=<%{session}>" (empty ones
+        # left out). A success is "Login: user=<u>, ..." (custom elements may leave out rip=).
+        # A failed login's message is the disconnect reason (any text: "Disconnected:
+        # Connection closed: read(size=7902) failed: ...", "SSL_read() failed: ...",
+        # "Inactivity", 2.4 "Login aborted: ...") then client_get_extra_disconnect_reason in
+        # parentheses, 2.4 also the event reason "(auth_failed)". core src/login-common/
+        # client-common.c: 1.2 "(auth failed, N attempts)", "(tried to use disabled plaintext
+        # auth)"; 2.2/2.3 "(auth failed, N attempts in S secs)", "(authorization failed, ...)",
+        # "(proxy dest auth failed)", "(tried to use disallowed plaintext auth)", "(auth service
+        # reported temporary failure)"; 2.4 "(<reason>, N attempts in S secs)" with "proxy dest
+        # authentication failure", "tried to use disallowed cleartext auth". The failure
+        # reason goes to reason, N to auth_attempts.
+        r"(?:(?P<login_event>Login): user=<(?P<username>.*?)>(?:, method=(?P<sasl_method>[^,]*))?"
+        r"(?:, rip=(?P<client_ip>[^,]*), lip=(?P<server_ip>[^, ]*))?(?:[,:] .*)?$|"
+        r"(?P<login_event__2>Login aborted|Aborted login|Login failed|Disconnected|"
+        r"Maximum number of connections)(?:.*?)"
+        r"(?: \((?P<reason>auth failed|authorization failed|proxy dest auth failed|"
+        r"proxy dest authentication failure|tried to use dis(?:abled|allowed) (?:plaintext|cleartext) auth|"
+        r"auth service reported temporary failure|temporary authentication failure)"
+        r"(?:, (?P<auth_attempts>[0-9]+) attempts(?: in [0-9]+ secs?)?)?\)(?: \([a-z_]+\))?)?: "
+        # words of a custom login_log_format_elements (no ':' '(': the reason stays found)
+        r"(?:[^ :,()<>=]+ )*(?:user=<(?P<username__2>.*?)>, )?(?:method=(?P<sasl_method__2>[^,]*), )?"
+        r"rip=(?P<client_ip__2>[^,]*), lip=(?P<server_ip__2>[^, ]*))",
+        "Dovecot login-process summary (IMAP/POP3/submission/ManageSieve): a login, or the failed "
+        "attempts (reason, auth_attempts) of a connection that ended without one.",
     ),
     _k(
         "dovecot_started",

@@ -149,8 +149,9 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
                 if m24:
                     body = f"{m24['driver']}({dargs}): {m24['rest']}"
     daemon = row.get("daemon")
+    severity = row.get("severity")
     for kind in catalog.KINDS:
-        if not _kind_applies(kind, family, daemon) or kind.trigger not in body:
+        if not _kind_applies(kind, family, daemon, severity) or kind.trigger not in body:
             continue
         if not body.startswith(kind.prefix):
             continue
@@ -174,10 +175,17 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
     return row
 
 
-def _kind_applies(kind: catalog.LineKind, family: str, daemon: str | None) -> bool:
+def _kind_applies(kind: catalog.LineKind, family: str, daemon: str | None, severity: str | None) -> bool:
+    """Can a line of this program family, daemon and (lower-case) severity be of ``kind``?
+
+    A Dovecot ``Debug:`` line only gets the debug kinds (``LineKind.debug``); the
+    severity of any other family is never ``debug``.
+    """
     if kind.source == catalog.POSTFIX and family != "postfix":
         return False
     if kind.source == catalog.DOVECOT and family not in ("dovecot", "dovecot-syslog"):
+        return False
+    if not kind.applies_to_level(severity):
         return False
     return not kind.daemons or daemon in kind.daemons
 
@@ -568,15 +576,23 @@ def _match_kinds(env: pl.DataFrame) -> pl.DataFrame:
     cheap literal test first, the regular expression only on the rows that pass it, and
     group extraction only on the rows it matched.
     """
-    base = env.filter(pl.col("ok")).select("idx", "family", "daemon", "body")
+    base = env.filter(pl.col("ok")).select(
+        "idx",
+        "family",
+        "daemon",
+        "body",
+        (pl.col("severity") == "debug").fill_null(False).alias("is_debug"),
+    )
     found: list[pl.DataFrame] = []
-    for (family, daemon), pending in base.group_by(["family", "daemon"]):
+    for (family, daemon, is_debug), group in base.group_by(["family", "daemon", "is_debug"]):
         fam = str(family)
         dmn = None if daemon is None else str(daemon)
+        sev = "debug" if is_debug else None
+        pending = group.drop("is_debug")
         for kind in catalog.KINDS:
             if pending.height == 0:
                 break
-            if not _kind_applies(kind, fam, dmn):
+            if not _kind_applies(kind, fam, dmn, sev):
                 continue
             if kind.prefix:  # anchored literal: checking the first bytes is enough
                 has = pending.get_column("body").str.starts_with(kind.prefix)

@@ -96,11 +96,23 @@ POSTFIX_PREFIX = (
     rf"^(?:(?P<queue_id>{QID}): )?(?:(?P<severity>warning|error|fatal|panic): )?"
     rf"(?:(?P<queue_id__2>{QID}): )?"
 )
+#: Dovecot 2.3.11+ auth workers put the connection and the request in front of the text:
+#: ``conn unix:auth-worker (pid=4711,uid=97): auth-worker<3>: sql(u,ip): ...`` (core
+#: src/lib/connection.c connection_update_event, src/auth/auth-worker-client.c; 2.4
+#: auth-worker-server.c): removed like the severity, so the passdb text is the body
+DOVECOT_WORKER_PREFIX = r"(?:conn unix:[^ :()]*(?: \([^()]*\))?: )?(?:auth-worker<[0-9]+>: )?"
+#: Dovecot 1.x mail processes: ``mail_log_prefix = "%Us(%u): "``, the service in capitals
+#: (``IMAP(user): Disconnected: Logged out bytes=1/2``; core 1.2 src/master/master-settings.c)
+DOVECOT1_MAIL_DAEMONS = frozenset(["IMAP", "POP3"])
 DOVECOT_SYSLOG_PREFIX = (
-    r"^(?:(?P<daemon>[a-z][a-z0-9-]*)(?:\((?P<dargs>[^)]*)\))?(?:<[^>]*>)*: )?(?:request \[[0-9]+\]: )?"
-    r"(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+    r"^(?:(?P<daemon>[a-z][a-z0-9-]*|IMAP|POP3)(?:\((?P<dargs>[^)]*)\))?(?:<[^>]*>)*: )?"
+    r"(?:request \[[0-9]+\]: )?(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+    + DOVECOT_WORKER_PREFIX
 )
-DOVECOT_NATIVE_PREFIX = r"^(?:request \[[0-9]+\]: )?(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+DOVECOT_NATIVE_PREFIX = (
+    r"^(?:request \[[0-9]+\]: )?(?:(?P<severity>Info|Warning|Error|Fatal|Panic|Debug): )?"
+    + DOVECOT_WORKER_PREFIX
+)
 #: Dovecot 2.4 puts "user,ip[,sasl:mech]" in the process prefix (``auth(u,ip,sasl:login)<id>:``)
 #: and only the passdb in the text (``sql: Password mismatch``); the parsers rewrite such a
 #: body to the 2.3 shape ``sql(u,ip,sasl:login): Password mismatch`` so one pattern reads both.
@@ -113,7 +125,7 @@ DOVECOT_DELIVERY_DAEMONS = frozenset(["lmtp", "lda", "dovecot-lda"])
 #: Dovecot mail processes (a logged-in IMAP/POP3 session) name the user the same way
 #: (``imap(user)<pid><session>:``, 2.2 ``imap(user):``); their session-end summary
 #: ("Disconnected: Logged out in=...") has no user in the text either.
-DOVECOT_MAIL_DAEMONS = frozenset(["imap", "pop3"])
+DOVECOT_MAIL_DAEMONS = frozenset(["imap", "pop3"]) | DOVECOT1_MAIL_DAEMONS
 #: daemons whose process arguments the parsers put back in front of the body
 DOVECOT_USER_DAEMONS = DOVECOT_DELIVERY_DAEMONS | DOVECOT_MAIL_DAEMONS
 

@@ -90,6 +90,62 @@ def account_exists(result: str) -> bool | None:
     return None
 
 
+#: Dovecot/PAM verdict texts that refuse a login (lower case, searched in the text). Other
+#: texts of the same request prefix are no attempt: "Master user logging in as u", "login
+#: user: u", "Falling back to expired data from cache", errors of the backend ("Password
+#: query failed"). core src/auth (2.2-2.4): auth-request.c "unknown user", "Password
+#: mismatch", "User found from deny passdb", "allow_nets check failed", "No password returned
+#: (and no nopassword)"; passdb-pam.c "pam_authenticate() failed: ..."; db-checkpassword.c
+#: "Login failed (status=%d)", "User unknown"; passdb-ldap.c "Password mismatch (for LDAP
+#: bind)", "Login attempt with empty password"; auth-policy.c "Authentication failure due
+#: to policy server refusal"; mech-*.c "password mismatch", "user not authenticated".
+FAILED_VERDICTS = (
+    "unknown user",
+    "user unknown",
+    "user not known",
+    "username not known",
+    "mismatch",
+    "authentication failure",
+    "pam_authenticate() failed",
+    "login failed",
+    "deny passdb",
+    "check failed",
+    "not authorized",
+    "not authenticated",
+    "oauth2 failed",
+    "illegal chars",
+    "empty password",
+    "no password returned",
+)
+
+
+def is_failed_verdict(result: str) -> bool:
+    """Does a Dovecot/PAM verdict text say a login was refused?
+
+    >>> [is_failed_verdict(r) for r in ["unknown user", "Password mismatch (for LDAP bind)",
+    ...  "Master user logging in as bob", "login user: bob", "Password query failed: timeout"]]
+    [True, True, False, False, False]
+    """
+    r = result.lower()
+    return any(v in r for v in FAILED_VERDICTS)
+
+
+#: login-process failure reasons (``dovecot_login`` ``reason``) and the outcome of each of
+#: the connection's attempts; a reason not listed (user disabled, password expired...) and
+#: a summary without one count no attempt
+LOGIN_REASON_OUTCOMES = {
+    "auth failed": "failed",
+    "authorization failed": "failed",
+    "proxy dest auth failed": "failed",
+    "proxy dest authentication failure": "failed",
+    "tried to use disabled plaintext auth": "rejected",
+    "tried to use disallowed plaintext auth": "rejected",
+    "tried to use disallowed cleartext auth": "rejected",
+    "auth service reported temporary failure": "server_error",
+    "temporary authentication failure": "server_error",
+}
+
+
 def _drop_worker_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot 2.4 logs one verdict twice (``auth-worker`` and ``auth``): keep one."""
     worker = (d["daemon"].astype(object) == "auth-worker") & (kind[d.index] == "dovecot_auth")
@@ -134,6 +190,7 @@ def _evidence(files: pd.Series, lines: pd.Series) -> list[list[dict[str, Any]]]:
 EVENT_COLUMNS = [
     "ts",
     *PLACEMENT_COLUMNS,
+    "severity",
     "reason",
     "stage",
     "metric",
@@ -228,7 +285,7 @@ def auth_attempts_from_events(
     attempts = _empty() if attempts is None else attempts
     attempts = _counter_only(attempts, sess)
     attempts = _merge_dovecot(attempts, events, kind)
-    attempts = pd.concat([attempts, _login_summaries(events, kind)], ignore_index=True)
+    attempts = _with_login_summaries(attempts, _login_summaries(events, kind))
     if secrets is not None and len(secrets):
         attempts = _decode_dialogue(
             attempts, events, kind, rows, row_session, secrets, reveal_passwords, hmac_key
@@ -417,8 +474,15 @@ def _merge_dovecot(
     """
     d = events.loc[
         kind.isin(["dovecot_auth", "pam_auth_failure"]),
-        ["ts", "daemon", "client_ip", "username", "auth_result", "source_file", "line_no"],
+        ["ts", "daemon", "severity", "client_ip", "username", "auth_result", "source_file", "line_no"],
     ]
+    # only refusals are attempts; a Debug: line never is (the parser gives it no verdict
+    # kind: this is the second guard)
+    verdict = d["auth_result"].astype(object).fillna("")
+    refused = np.array([is_failed_verdict(str(v)) for v in verdict], dtype=bool)
+    refused |= (kind[d.index] == "pam_auth_failure").to_numpy()
+    refused &= (d["severity"].astype(object) != "debug").to_numpy()
+    d = d.loc[refused]
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
@@ -724,21 +788,41 @@ def _object_where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     """Dovecot IMAP/POP3/submission login summaries: N failed attempts, or a login."""
-    cols = ["ts", "daemon", "client_ip", "username", "sasl_method", "login_event", "auth_attempts"]
-    d = events.loc[kind == "dovecot_login", [*cols, "source_file", "line_no"]]
+    cols = [
+        "ts",
+        "daemon",
+        "severity",
+        "client_ip",
+        "username",
+        "sasl_method",
+        "login_event",
+        "auth_attempts",
+    ]
+    d = events.loc[kind == "dovecot_login", [*cols, "reason", "source_file", "line_no"]]
+    d = d.loc[(d["severity"].astype(object) != "debug").to_numpy()]
     if d.empty:
         return _empty()
     event = d["login_event"].astype(object).map(str).to_numpy(dtype=object)
     n = pd.to_numeric(d["auth_attempts"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     login = event == "Login"
-    count = np.where(login, 1, n.clip(min=0))
+    # each failure reason names its attempts' outcome; 1.2's and 2.2's reasons without a
+    # count ("tried to use disabled plaintext auth", "proxy dest auth failed") are one attempt
+    why = d["reason"].astype(object).to_numpy(dtype=object)
+    failure = np.array(
+        [LOGIN_REASON_OUTCOMES.get(str(r)) if pd.notna(r) else None for r in why], dtype=object
+    )
+    failed = np.array([f is not None for f in failure], dtype=bool) & ~login
+    count = np.where(login, 1, np.where(failed, n.clip(min=1), 0))
     if not count.any():
         return _empty()
     take = np.repeat(np.arange(len(d)), count)
     picked = d.iloc[take]
     user = picked["username"].astype(object)
+    # a failure before the client named a user is logged as user=<>: no name
+    user = user.where(user != "")
     method = picked["sasl_method"].astype(object)
     succeeded = login[take]
+    outcome = np.where(succeeded, "succeeded", failure[take])
     return pd.DataFrame(
         {
             "ts": picked["ts"].array,
@@ -753,12 +837,97 @@ def _login_summaries(events: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
             "username": _object_where(user.notna().to_numpy(), user.to_numpy(dtype=object)),
             "username_source": np.where(user.notna(), "dovecot", "none"),
             "account_exists": _object_where(succeeded, np.full(len(succeeded), True, dtype=object)),
-            "outcome": np.where(succeeded, "succeeded", "failed"),
+            "outcome": outcome,
             "stage": None,
-            "reason": event[take],
+            "reason": np.array(
+                [
+                    e if r is None or pd.isna(r) else f"{e}: {r}"
+                    for e, r in zip(event[take], why[take], strict=True)
+                ],
+                dtype=object,
+            ),
             "evidence": _evidence(picked["source_file"], picked["line_no"]),
         }
     )
+
+
+#: how long before its login summary (written at disconnect) a failed attempt's passdb
+#: line may be: the login processes drop an idle client after 180 s during authentication
+SUMMARY_WINDOW_S = 600.0
+
+
+def _with_login_summaries(attempts: pd.DataFrame, summaries: pd.DataFrame) -> pd.DataFrame:
+    """Add the login summaries' attempts; a passdb line of one of them is that attempt.
+
+    An IMAP/POP3 failure is logged twice: the auth process's verdict ("Password mismatch",
+    an attempt of its own when no Postfix line claimed it) and the login process's
+    summary at disconnect ("auth failed, N attempts"). Each failed summary attempt takes
+    the latest unclaimed verdict line of its client address up to ``SUMMARY_WINDOW_S``
+    before it (and 5 s after), of the same user when both name one; the line becomes its
+    evidence and says whether the account exists. Unclaimed lines stay attempts.
+    """
+    if summaries.empty:  # still concatenated: the empty frame brings every attempt column
+        return pd.concat([attempts, summaries], ignore_index=True)
+    own = attempts.index[
+        (attempts["service"] == "dovecot").to_numpy() & attempts["session_id"].isna().to_numpy()
+    ]
+    fails = summaries.index[
+        (summaries["outcome"] == "failed").to_numpy() & has_address(summaries["client_ip"])
+    ]
+    if len(own) == 0 or len(fails) == 0:
+        return pd.concat([attempts, summaries], ignore_index=True)
+    second = 1_000_000_000
+    o = attempts.loc[own]
+    o_ns = _ns(o["ts"])
+    o_ok = o["ts"].notna().to_numpy()
+    by_ip: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for k, (ip, t, ok) in enumerate(
+        zip(o["client_ip"].astype(str), o_ns.tolist(), o_ok.tolist(), strict=True)
+    ):
+        if ok:
+            by_ip[ip].append((t, k))
+    for lst in by_ip.values():
+        lst.sort()
+    o_user = [str(u).lower() if pd.notna(u) else None for u in o["username"].to_numpy(dtype=object)]
+    used = np.zeros(len(o), dtype=bool)
+    summaries = summaries.copy()
+    f = summaries.loc[fails]
+    f_ns = _ns(f["ts"])
+    order = np.argsort(f_ns, kind="stable")
+    f_ok = f["ts"].notna().to_numpy()
+    f_ip = f["client_ip"].astype(str).to_numpy(dtype=object)
+    f_user = [str(u).lower() if pd.notna(u) else None for u in f["username"].to_numpy(dtype=object)]
+    evidence = summaries["evidence"].to_numpy(dtype=object).copy()
+    exists = summaries["account_exists"].to_numpy(dtype=object).copy()
+    pos = summaries.index.get_indexer(fails)
+    o_evidence = o["evidence"].to_numpy(dtype=object)
+    o_exists = o["account_exists"].to_numpy(dtype=object)
+    o_name = o["username"].to_numpy(dtype=object)
+    names = summaries["username"].to_numpy(dtype=object).copy()
+    sources = summaries["username_source"].to_numpy(dtype=object).copy()
+    for i in order.tolist():
+        lines = by_ip.get(f_ip[i])
+        if not lines or not f_ok[i]:
+            continue
+        t = int(f_ns[i])
+        hi = bisect.bisect_right(lines, (t + 5 * second, len(o)))
+        lo = bisect.bisect_left(lines, (t - int(SUMMARY_WINDOW_S * second), -1))
+        for j in range(hi - 1, lo - 1, -1):
+            k = lines[j][1]
+            if used[k] or (f_user[i] is not None and o_user[k] is not None and f_user[i] != o_user[k]):
+                continue
+            used[k] = True
+            evidence[pos[i]] = [*o_evidence[k], *evidence[pos[i]]]
+            exists[pos[i]] = o_exists[k]
+            if f_user[i] is None and o_user[k] is not None:
+                names[pos[i]], sources[pos[i]] = o_name[k], "dovecot"
+            break
+    summaries["evidence"] = evidence
+    summaries["username"] = names
+    summaries["username_source"] = sources
+    summaries["account_exists"] = exists
+    kept = attempts.drop(index=own[used])
+    return pd.concat([kept, summaries], ignore_index=True)
 
 
 def _decode_dialogue(

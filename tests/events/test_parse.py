@@ -484,14 +484,14 @@ def test_other_imap_lines_are_not_session_ends() -> None:
     lines = [
         SYSLOG + "imap(bob)<1><s>: Error: Mailbox INBOX: UID=5: read() failed",  # an error: warning
         SYSLOG + "imap(bob)<1><s>: Warning: Maildir filename has wrong S value",
-        SYSLOG + "imap(bob)<1><s>: Debug: Effective uid=5000",  # debug noise stays unparsed
+        SYSLOG + "imap(bob)<1><s>: Debug: Effective uid=5000",  # debug noise: its own kind
         SYSLOG
         + "imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=192.0.2.1, lip=192.0.2.2",
         SYSLOG + "imap: Disconnected: Logged out in=1 out=2",  # no user in the prefix: not a session end
     ]
     fast, ref = both(lines)
     assert_same(fast, ref)
-    assert [r["kind"] for r in fast] == ["warning", "warning", "unparsed", "dovecot_login", "unparsed"]
+    assert [r["kind"] for r in fast] == ["warning", "warning", "dovecot_debug", "dovecot_login", "unparsed"]
 
 
 def test_dovecot_delivery_lines_in_a_postfix_log() -> None:
@@ -535,6 +535,12 @@ HEADERS = st.sampled_from(
         "Mar  1 00:02:29 mail dovecot: imap(niaj@example.com)<969314><KvTHgoHuR2yIOZEQ>: ",
         "2026-11-27 10:00:05 pop3(p@example.com): Info: ",
         "Dec  1 21:31:54 imap(joe): ",
+        "Nov 27 10:00:01 mx dovecot: auth: Debug: ",
+        "Nov 27 10:00:01 mx dovecot: imap-login: ",
+        "Nov 27 10:00:01 mx dovecot: IMAP(alice): ",
+        "Nov 27 10:00:01 mx dovecot: auth(default): ",
+        "2026-11-27 10:00:05 auth-worker(4711): Info: conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: ",
+        "2026-11-27 10:00:05 imap-login: Debug: ",
         "<22>1 2024-06-05T10:11:12Z mail postfix/smtpd 1 - - ",
         "",
     ]
@@ -559,6 +565,13 @@ BODIES = st.sampled_from(
         "Connection closed (IDLE running for 0.001 + waiting input for 28.914 secs) in=",
         "Disconnected for inactivity",
         "Logged out top=0/0, ",
+        "passwd-file(alice,192.0.2.7,<kX9d>): ",
+        "pam(carol,192.0.2.9): lookup ",
+        "SSHA(",
+        "Disconnected: Connection closed: read(size=1) failed (auth failed, 1 attempts in 2 secs): user=<",
+        "Login aborted: Inactivity (tried to use disallowed cleartext auth, 1 attempts in 0 secs) (x): ",
+        "Login: user=<",
+        "rip=192.0.2.7, lip=",
         "",
     ]
 )

@@ -173,14 +173,14 @@ def test_dovecot_24_format_and_worker_duplicate(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     mf.ingest([str(log)], ds, tz="UTC", year=2026)
     a = attempts_of(ds)
+    # the worker copy is dropped; info's verdict is one of the imap summary's 3 attempts
+    # (same address and user, before it), nobody's (another user) stays an attempt of its own
     passdb = a[a["service"] == "dovecot"]
-    assert list(passdb["username"]) == [
-        "info@example.com",
-        "nobody@example.com",
-    ]  # the worker copy is dropped
-    assert list(passdb["account_exists"]) == [True, False]
+    assert list(passdb["username"]) == ["nobody@example.com"]
+    assert list(passdb["account_exists"]) == [False]
     imap = a[a["service"] == "imap"]
     assert len(imap) == 3 and set(imap["username"]) == {"info@example.com"}
+    assert list(imap["account_exists"]).count(True) == 1 and len(a) == 4
     assert "Xx-planted-9" not in a.astype(str).to_csv()
 
 
@@ -257,10 +257,11 @@ def _pairing_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.Serie
         {
             "ts": [_stamp(draw(st.one_of(st.integers(-5, 60), st.none()))) for _ in range(n_dov)],
             "daemon": "auth",
+            "severity": pd.Categorical([draw(st.sampled_from(["info", None])) for _ in range(n_dov)]),
             "client_ip": pd.Categorical([draw(st.sampled_from([*ips, None])) for _ in range(n_dov)]),
             "username": pd.Categorical([draw(st.sampled_from(names)) for _ in range(n_dov)]),
             "auth_result": pd.Categorical(
-                [draw(st.sampled_from(["unknown user", "Password mismatch", None])) for _ in range(n_dov)]
+                [draw(st.sampled_from(["unknown user", "Password mismatch"])) for _ in range(n_dov)]
             ),
             "source_file": "d",
             "line_no": range(n_dov),
@@ -395,6 +396,7 @@ def test_pairing_takes_the_named_line_and_leaves_the_rest_as_attempts() -> None:
         {
             "ts": t,
             "daemon": "auth",
+            "severity": "info",
             "client_ip": pd.Categorical(["192.0.2.1"] * 3),
             "username": pd.Categorical(["alice", "bob", "carol"]),
             "auth_result": pd.Categorical(["unknown user", "Password mismatch", "unknown user"]),
@@ -434,3 +436,161 @@ def test_bisect_grouped_is_bisect_within_each_group(
     # (group, time ± ½) falls between the lines exactly where bisect_left/right put (group, time)
     shift = -0.5 if side == "left" else 0.5
     assert got.tolist() == [bisect.bisect_left(lines, (g, t + shift)) for g, t in queries]
+
+
+# --- Dovecot Debug: lines are never attempts ------------------------------------------------
+
+#: auth_debug output of one request, 2.3 shapes (core 2.3.21 src/auth/auth-request.c,
+#: db-passwd-file.c, auth-client-connection.c, auth-master-connection.c), the 2.4 shape of
+#: the same (process prefix "auth(u,ip,sasl:plain)<session>:"), and 2.2's debug_passwords line
+_DEBUG_23 = [
+    "auth: Debug: client in: AUTH\t1\tPLAIN\tservice=smtp\tlip=198.51.100.1\trip=192.0.2.7",
+    "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): Performing passdb lookup",
+    "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): lookup: user=alice file=/etc/dovecot/users",
+    "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): SSHA(Planted-pw-5) != '{SSHA}xyz'",
+    "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): Finished passdb lookup",
+    "auth: Debug: auth(alice,192.0.2.7,<kX9d>): Auth request finished",
+    "auth(alice,192.0.2.7,sasl:plain)<kX9d>: Debug: passwd-file: Performing passdb lookup",
+    "auth: Debug: client passdb out: FAIL\t1\tuser=alice",
+]
+
+
+def _attempts_of_lines(tmp_path: Path, lines: list[str]) -> pd.DataFrame:
+    log = tmp_path / "mail.log"
+    log.write_text("".join(f"Nov 27 10:00:{i:02d} mx dovecot: {text}\n" for i, text in lines))
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    return attempts_of(ds)
+
+
+@pytest.mark.parametrize("n_debug", [0, 1, len(_DEBUG_23)])
+def test_one_passdb_failure_and_debug_lines_are_one_attempt(tmp_path: Path, n_debug: int) -> None:
+    lines = [(1, text) for text in _DEBUG_23[:n_debug]]
+    lines.append((2, "auth: passwd-file(alice,192.0.2.7,<kX9d>): Password mismatch"))
+    a = _attempts_of_lines(tmp_path, lines)
+    assert list(a["outcome"]) == ["failed"]
+    assert (a["username"].iloc[0], a["client_ip"].iloc[0], a["account_exists"].iloc[0]) == (
+        "alice",
+        "192.0.2.7",
+        True,
+    )
+    assert "Planted-pw" not in a.astype(str).to_csv()
+
+
+def test_one_imap_failure_and_debug_lines_are_one_attempt(tmp_path: Path) -> None:
+    lines = [(1, text) for text in _DEBUG_23]
+    lines.append(
+        (
+            3,
+            "imap-login: Disconnected: Connection closed: read(size=7902) failed: Connection reset by peer "
+            "(auth failed, 1 attempts in 2 secs): user=<alice>, method=PLAIN, rip=192.0.2.7, "
+            "lip=198.51.100.1, TLS, session=<kX9d>",
+        )
+    )
+    a = _attempts_of_lines(tmp_path, lines)
+    assert list(a["outcome"]) == ["failed"] and list(a["service"]) == ["imap"]
+    assert (a["username"].iloc[0], a["client_ip"].iloc[0], a["mechanism"].iloc[0]) == (
+        "alice",
+        "192.0.2.7",
+        "PLAIN",
+    )
+
+
+def test_master_user_login_with_debug_lines_is_one_success(tmp_path: Path) -> None:
+    # 2.2 auth-request.c: "Master user logging in as %s" (Info) and the debug lookups;
+    # login-common "Login: user=<bob>, ..." is the one login
+    lines = [
+        (1, "auth: Debug: client in: AUTH\t1\tPLAIN\tservice=imap\tlip=198.51.100.1\trip=192.0.2.7"),
+        (
+            1,
+            "auth: Debug: passwd-file(master,192.0.2.7,master,<kX9d>): lookup: user=master file=/etc/masters",
+        ),
+        (1, "auth: Debug: passwd-file(master,192.0.2.7,master,<kX9d>): Master user lookup for login: bob"),
+        (1, "auth: passwd-file(master,192.0.2.7,master,<kX9d>): Master user logging in as bob"),
+        (1, "auth: Debug: passwd-file(bob,192.0.2.7,<kX9d>): lookup: user=bob file=/etc/dovecot/users"),
+        (1, "auth: Debug: client passdb out: OK\t1\tuser=bob"),
+        (2, "imap-login: Login: user=<bob>, method=PLAIN, rip=192.0.2.7, lip=198.51.100.1, mpid=4712, TLS"),
+    ]
+    a = _attempts_of_lines(tmp_path, lines)
+    assert list(a["outcome"]) == ["succeeded"]
+    assert (a["username"].iloc[0], a["client_ip"].iloc[0], a["service"].iloc[0]) == (
+        "bob",
+        "192.0.2.7",
+        "imap",
+    )
+
+
+@pytest.mark.parametrize(
+    ("summary", "outcomes", "user"),
+    [
+        # 2.4: three failures in one connection
+        (
+            "imap-login: Login aborted: Connection closed (auth failed, 3 attempts in 16 secs) "
+            "(auth_failed): "
+            "user=<alice>, method=PLAIN, rip=192.0.2.7, lip=198.51.100.1, TLS, session=<kX9d>",
+            ["failed"] * 3,
+            "alice",
+        ),
+        (
+            "pop3-login: Disconnected: Inactivity (auth failed, 2 attempts in 180 secs): user=<alice>, "
+            "method=PLAIN, rip=192.0.2.7, lip=198.51.100.1",
+            ["failed"] * 2,
+            "alice",
+        ),
+        (
+            "submission-login: Disconnected (proxy dest auth failed): user=<alice>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1",
+            ["failed"],
+            "alice",
+        ),
+        # refused before any password check: a rejected attempt without a name
+        (
+            "imap-login: Disconnected (tried to use disallowed plaintext auth): user=<>, rip=192.0.2.7, "
+            "lip=198.51.100.1, session=<kX9d>",
+            ["rejected"],
+            None,
+        ),
+        ("imap-login: Login: user=<alice>, PID=4712", ["succeeded"], "alice"),
+        # neither a login nor an attempt
+        (
+            "imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=192.0.2.7, lip=198.51.100.1",
+            [],
+            None,
+        ),
+        (
+            "imap-login: Login failed: Plaintext authentication disabled: user=<>, rip=192.0.2.7, "
+            "lip=198.51.100.1",
+            [],
+            None,
+        ),
+    ],
+)
+def test_login_summary_outcomes(tmp_path: Path, summary: str, outcomes: list[str], user: str | None) -> None:
+    a = _attempts_of_lines(tmp_path, [(1, "imap-login: Debug: SSL: elliptic curve secp384r1"), (2, summary)])
+    assert list(a["outcome"]) == outcomes
+    assert all((u if pd.notna(u) else None) == user for u in a["username"])
+    if outcomes and "rip=" in summary:
+        assert set(a["client_ip"]) == {"192.0.2.7"}
+
+
+def test_passdb_lines_of_an_imap_failure_are_its_summary_attempts(tmp_path: Path) -> None:
+    # Dovecot 2.3 with auth_verbose: the auth process's verdict per attempt, then the login
+    # process's summary at disconnect; carol's verdict is of another client: its own attempt
+    lines = [
+        (1, "auth: Debug: passwd-file(alice,192.0.2.7,<kX9d>): Performing passdb lookup"),
+        (1, "auth: passwd-file(alice,192.0.2.7,<kX9d>): Password mismatch"),
+        (2, "auth: passwd-file(nobody,192.0.2.7,<kX9d>): unknown user"),
+        (3, "auth: passwd-file(carol,192.0.2.99,<Zz1>): unknown user"),
+        (
+            9,
+            "imap-login: Disconnected (auth failed, 2 attempts in 8 secs): user=<>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1, TLS, session=<kX9d>",
+        ),
+    ]
+    a = _attempts_of_lines(tmp_path, lines)
+    imap = a[a["service"] == "imap"]
+    assert list(a["outcome"]) == ["failed"] * 3
+    assert sorted(imap["username"]) == ["alice", "nobody"] and set(imap["username_source"]) == {"dovecot"}
+    assert sorted(imap["account_exists"].map(bool)) == [False, True]
+    assert all(len(ev) == 2 for ev in imap["evidence"])  # the verdict line and the summary
+    assert list(a.loc[a["service"] == "dovecot", "username"]) == ["carol"]

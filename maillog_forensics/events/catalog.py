@@ -37,7 +37,13 @@ D = "[0-9]"
 def client(n: int = 1) -> str:
     """``name[addr]:port`` with group names suffixed ``__n`` when used more than once."""
     s = "" if n == 1 else f"__{n}"
-    return rf"(?P<client_name{s}>[^\[\] ]*)\[(?P<client_ip{s}>[^\]]*)\](?::(?P<client_port{s}>[0-9]+))?"
+    # smtpd_client_port_logging = yes appends ":port" to every name[addr] smtpd logs
+    # (SMTPD_BUILD_NAMADDRPORT, postfix v2.5+ src/smtpd/smtpd.h); the port is "unknown"
+    # when the peer lookup failed (CLIENT_PORT_UNKNOWN, smtpd_peer.c)
+    return (
+        rf"(?P<client_name{s}>[^\[\] ]*)\[(?P<client_ip{s}>[^\]]*)\]"
+        rf"(?::(?:(?P<client_port{s}>[0-9]+)|unknown))?"
+    )
 
 
 CLIENT = client()
@@ -176,7 +182,10 @@ KINDS: tuple[LineKind, ...] = (
         POSTFIX,
         SMTPD,
         "authentication failed",
-        rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication failed: ?(?P<reason>.*?)"
+        # postfix v2.2 smtpd_sasl_proto.c "%s[%s]: SASL %s authentication failed" (no reason),
+        # v2.4-v3.8 smtpd_sasl_glue.c "%s: SASL %s authentication failed: %s", v3.9+
+        # "...: %s, sasl_username=%.100s"; the mechanism is as the client typed it (any case)
+        rf"{CLIENT}: SASL (?P<sasl_method>[^ ]+) authentication failed(?:: ?(?P<reason>.*?))?"
         r"(?:, sasl_username=(?P<sasl_username>.*))?$",
         "A SASL AUTH attempt failed (reason text fingerprints the backend).",
     ),
@@ -291,9 +300,13 @@ KINDS: tuple[LineKind, ...] = (
         "tls_established",
         POSTFIX,
         "smtpd smtp lmtp tlsproxy postscreen",
-        " TLS connection ",
-        r"(?P<tls_trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
-        rf"(?P<direction>from|to) {CLIENT}(?: to [^:]+)?: (?P<tls_protocol>[^ ]+) with cipher "
+        "TLS connection ",
+        # postfix v2.5+ tls_server.c/tls_client.c (v3.4+ tls_misc.c) "%s TLS connection %s %s %s%s%s:
+        # ..."; v2.2-v2.4 had no trust level: tls_server.c "TLS connection established from
+        # %s[%s]: ...", tls_client.c "TLS connection established to %s: ..." (host name only)
+        r"(?:(?P<tls_trust>Anonymous|Untrusted|Trusted|Verified) )?TLS connection (?:established|reused) "
+        rf"(?P<direction>from|to) (?:{CLIENT}|(?P<client_name__2>[^\[\] :]+))(?: to [^:]+)?: "
+        r"(?P<tls_protocol>[^ ]+) with cipher "
         r"(?P<tls_cipher>[^ ]+) \((?P<tls_bits>[0-9]+)/[0-9]+ bits\)",
         "TLS handshake summary (loglevel >= 1).",
     ),
@@ -364,14 +377,69 @@ KINDS: tuple[LineKind, ...] = (
         "Verbose SMTP dialogue (debug_peer_list / -v): full client lines, credentials included.",
     ),
     _k(
+        "sasl_decoded",
+        POSTFIX,
+        SMTPD,
+        "decoded ",
+        # smtpd -v: postfix v2.3+ src/xsasl/xsasl_cyrus_server.c xsasl_cyrus_server_first
+        # "%s: decoded initial response %s", xsasl_cyrus_server_next "%s: decoded response:
+        # %.*s"; v2.2 smtpd_sasl_glue.c the same from smtpd_sasl_authenticate
+        r"(?:xsasl_cyrus_server_[a-z]+|smtpd_sasl_authenticate): decoded (?:initial response |response: )"
+        r"(?P<payload>.*)$",
+        "SASL glue debug output (-v): the client's decoded SASL response (a clear-text user name or "
+        "password; kept only in the secrets table).",
+    ),
+    _k(
         "sasl_debug",
         POSTFIX,
         SMTPD,
-        "xsasl_",
-        r"xsasl_[a-z_]+: (?:sasl_method (?P<sasl_method>[^ ,]+)(?:, init_response (?P<payload>.*))?|.*$)",
+        "sasl_",
+        # xsasl_cyrus_server.c / xsasl_dovecot_server.c "%s: sasl_method %s%s%s" (v2.3+),
+        # v2.2 smtpd_sasl_glue.c the same under the name smtpd_sasl_authenticate
+        r"(?:xsasl_[a-z_]+|smtpd_sasl_authenticate): (?:sasl_method (?P<sasl_method>[^ ,]+)"
+        r"(?:, init_response (?P<payload>.*))?|.*$)",
         "SASL glue debug output (-v); init_response holds the full AUTH PLAIN blob.",
     ),
+    _k(
+        "sasl_library",
+        POSTFIX,
+        SMTPD,
+        "SASL authentication ",
+        # the Cyrus library's own messages, postfix src/xsasl/xsasl_cyrus_log.c (v2.3+; v2.2
+        # smtpd_sasl_glue.c): "SASL authentication problem|failure|info|debug|trace|pass: %s";
+        # SASL_LOG_PASS ("pass") traces may hold passwords: that text is the payload
+        r"SASL authentication (?:(?:problem|failure|info|debug|trace): (?P<reason>.*)$|pass: (?P<payload>.*)$)",
+        "Cyrus SASL library message relayed by smtpd (the backend's own failure text).",
+    ),
     # --- smtp client (outbound) ------------------------------------------------------------
+    _k(
+        "smtp_client_dialogue",
+        POSTFIX,
+        "smtp lmtp",
+        "]",
+        # smtp -v: postfix src/smtp/smtp_chat.c "> %s: %s" (what our client sends: AUTH and
+        # its responses carry our relay credentials) and "< %s: %.100s" (the server's reply)
+        rf"(?P<direction>[<>]) {CLIENT}: (?P<payload>.*)$",
+        "Verbose SMTP client dialogue (smtp -v): '>' lines are ours, relay credentials included.",
+    ),
+    _k(
+        "smtp_sasl_debug",
+        POSTFIX,
+        "smtp lmtp",
+        "sasl_",
+        # smtp -v: postfix src/smtp/smtp_sasl_glue.c smtp_sasl_passwd_lookup "%s: host `%s' user
+        # `%s' pass `%s'", smtp_sasl_authenticate "%s: %s: SASL mechanisms %s";
+        # src/xsasl/xsasl_cyrus_client.c get_user/get_passwd "%s: %s", first "%s: uncoded
+        # initial reply: %s", next "%s: uncoded client response %.*s"; the password and
+        # client responses are the payload (kept only in the secrets table)
+        r"(?P<reason>smtp_sasl_passwd_lookup): host `[^`']*' user `(?P<sasl_username>[^`']*)' pass "
+        r"`(?P<payload>.*)'$|(?P<reason__2>xsasl_cyrus_client_get_user): (?P<sasl_username__2>.*)$|"
+        r"(?P<reason__3>xsasl_cyrus_client_get_passwd): (?P<payload__2>.*)$|"
+        r"(?P<reason__4>xsasl_cyrus_client_(?:first|next)): uncoded (?:initial reply: |client response )"
+        r"(?P<payload__3>.*)$|"
+        rf"(?P<reason__5>smtp_sasl_authenticate): {CLIENT}: SASL mechanisms (?P<sasl_method>.*)$",
+        "SMTP client SASL debug output (smtp -v): the relay account, its password (redacted).",
+    ),
     _k(
         "smtp_sasl_failed",
         POSTFIX,
@@ -429,9 +497,11 @@ KINDS: tuple[LineKind, ...] = (
         "expired",
         POSTFIX,
         "qmgr",
-        "status=expired",
-        r"from=(?P<sender><[^>]*>), status=(?P<status>expired), (?P<reason>.*)$",
-        "The message expired in the queue and was returned.",
+        "expired, ",
+        # postfix src/qmgr/qmgr_active.c "%s: from=<%s>, status=%s, returned to sender": expired,
+        # or (v3.1+, postsuper -e) force-expired
+        r"from=(?P<sender><[^>]*>), status=(?P<status>expired|force-expired), (?P<reason>.*)$",
+        "The message expired in the queue (or was force-expired) and was returned.",
     ),
     _k(
         "removed",
@@ -624,8 +694,11 @@ KINDS: tuple[LineKind, ...] = (
         ANY,
         "",
         "authentication failure;",
-        r"pam_unix\((?P<auth_driver>[^)]*)\): authentication failure; .*?ruser=(?P<username>[^ ]*) "
-        r"rhost=(?P<client_ip>[^ ]*)",
+        # pam_unix "authentication failure; logname=%s uid=%d euid=%d tty=%s ruser=%s rhost=%s"
+        # then " user=%s" when known: ruser is what the caller set (Dovecot: the user; saslauthd:
+        # empty), user= the account
+        r"pam_unix\((?P<auth_driver>[^)]*)\): authentication failure; .*?ruser=(?P<username>[^ ]+)? "
+        r"rhost=(?P<client_ip>[^ ]*)(?: +user=(?P<username__2>[^ ]+))?",
         "PAM (pam_unix) rejected a password.",
     ),
     _k(
@@ -732,7 +805,46 @@ KINDS: tuple[LineKind, ...] = (
         "A logged-in IMAP/POP3 session ended: reason = Dovecot's text (Logged out, Connection closed, "
         "inactivity, ...) with its traffic counters (in=/out=, POP3 top=/retr=/del=/size=).",
     ),
+    # --- Cyrus saslauthd ------------------------------------------------------------------
+    _k(
+        "saslauthd_auth",
+        ANY,
+        "saslauthd",
+        "do_auth",
+        # cyrus-sasl saslauthd/saslauthd-main.c do_auth via utils.c logger "%-16s: %s" (the
+        # function name padded): 2.1.x "auth failure: [user=%s] [service=%s] [realm=%s]
+        # [mech=%s] [reason=%s]", "auth success: [user] [service] [realm] [mech]" (-V),
+        # "auth success (cached): [user] [service] [realm]"; master (PAM_RHOST patch, c813bf1)
+        # adds "[remote=%s]" after the realm: the client "addr;port" libsasl was given
+        r"do_auth *: auth (?P<auth_result>failure|success(?: \(cached\))?): \[user=(?P<username>.*?)\] "
+        r"\[service=(?P<anvil_service>[^\]]*)\] \[realm=[^\]]*\]"
+        r"(?: \[remote=(?P<client_ip>[^;\]]*)(?:;(?P<client_port>[0-9]+))?[^\]]*\])?"
+        r"(?: \[mech=(?P<auth_driver>[^\]]*)\])?(?: \[reason=(?P<reason>.*)\])?$",
+        "saslauthd's verdict on a password check (user, the asking service, mechanism, reason).",
+    ),
+    _k(
+        "saslauthd_mech",
+        ANY,
+        "saslauthd",
+        "auth_",
+        # saslauthd/auth_*.c syslog(LOG_DEBUG, ...) with -V: "DEBUG: auth_pam: pam_authenticate
+        # failed: %s", "DEBUG: auth_shadow: pw mismatch: '%s' != '%s'" (hashes), "auth_rimap:
+        # sending %s%s %s" (LOGIN user password), ...; the text is the payload (redacted where
+        # it carries a password or hash)
+        r"(?:DEBUG: )?(?P<auth_driver>auth_[a-z0-9]+): (?P<payload>.*)$",
+        "saslauthd mechanism debug output (-V): why a check failed.",
+    ),
     # --- anything else -------------------------------------------------------------------
+    _k(
+        "table_changed",
+        POSTFIX,
+        "",
+        "has changed -- restarting",
+        # postfix src/{smtpd,cleanup,qmgr,smtp,local,virtual,pipe,...}: "table %s has changed --
+        # restarting" with dict_changed_name() (src/util/dict.c): "type:name(open,dict flags)"
+        r"table (?P<reason>.*) has changed -- restarting$",
+        "A lookup table changed on disk: the daemon exits to reopen it.",
+    ),
     _k(
         "verbose",
         POSTFIX,

@@ -22,6 +22,7 @@ LOGIN_KINDS = frozenset(
         "dovecot_auth",
         "dovecot_login",
         "pam_auth_failure",
+        "saslauthd_auth",
     }
 )
 #: above this share of unknown lines among the mail programs' lines, no answer is given

@@ -40,6 +40,14 @@ SMTP_VERBS = frozenset(
 _B64_LINE = re.compile(r"[A-Za-z0-9+/]+=*")
 _AUTH_INITIAL = re.compile(r"(?i:auth) +[^ ?]+ +(?P<secret>[^ ?]+)")
 _DOVECOT_RESP = re.compile(r"resp=(?P<secret>[^ \t#?]+)")
+# saslauthd -V: auth_shadow "pw mismatch: '%s' != '%s'" (crypt of the given password and the
+# stored hash), auth_rimap "sending LOGIN %s %s" (quoted user and password), auth_httpform
+# "sending %s %s %s" (the POST data with the password): everything after the marker
+_SASLAUTHD_SECRET = re.compile(
+    r"pw mismatch: (?P<secret>.+)"
+    r'|sending saslauthd LOGIN (?:"(?:[^"\\]|\\.)*"|[^ ]+) (?P<secret2>.+)'
+    r"|sending [^ ]+ [^ ]+ (?P<secret3>.+)"
+)
 #: what a redaction looks like in stored text
 REDACTION_RE = re.compile(r"<redacted:[0-9]+>")
 
@@ -71,8 +79,9 @@ def secret_in_payload(kind: str, direction: str | None, payload: str | None) -> 
     """
     if not payload:
         return None
-    if kind in ("tls_data", "smtp_dialogue"):
-        if direction not in ("Read", "<"):
+    if kind in ("tls_data", "smtp_dialogue", "smtp_client_dialogue"):
+        # what the client sent: smtpd reads it ("Read", "<"), our smtp client writes it (">")
+        if direction not in (("Read", "<") if kind != "smtp_client_dialogue" else (">",)):
             return None
         text = payload[:-2] if payload.endswith("??") else payload
         m = _AUTH_INITIAL.match(text)
@@ -81,8 +90,11 @@ def secret_in_payload(kind: str, direction: str | None, payload: str | None) -> 
         if text.upper() in SMTP_VERBS or not _B64_LINE.fullmatch(text):
             return None
         return text
-    if kind == "sasl_debug":
-        return payload
+    if kind in ("sasl_debug", "sasl_decoded", "sasl_library", "smtp_sasl_debug"):
+        return payload  # the pattern captures only the secret part as payload
+    if kind == "saslauthd_mech":
+        m = _SASLAUTHD_SECRET.match(payload)
+        return (m["secret"] or m["secret2"] or m["secret3"]) if m else None
     if kind == "dovecot_auth":
         return payload  # only set for "(given password: ...)" / SHA1; see parse
     if kind == "dovecot_auth_debug":
@@ -92,4 +104,17 @@ def secret_in_payload(kind: str, direction: str | None, payload: str | None) -> 
 
 
 #: kinds whose payload may hold a secret
-SECRET_KINDS = frozenset({"tls_data", "smtp_dialogue", "sasl_debug", "dovecot_auth", "dovecot_auth_debug"})
+SECRET_KINDS = frozenset(
+    {
+        "tls_data",
+        "smtp_dialogue",
+        "smtp_client_dialogue",
+        "sasl_debug",
+        "sasl_decoded",
+        "sasl_library",
+        "smtp_sasl_debug",
+        "saslauthd_mech",
+        "dovecot_auth",
+        "dovecot_auth_debug",
+    }
+)

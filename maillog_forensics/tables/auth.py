@@ -4,7 +4,8 @@ Sources: smtpd SASL failure / abort warnings; anvil's "AUTH command rate limit e
 successes (``client=… sasl_username=``) and silent successes known only from a session's
 ``auth=N`` counter; attempts seen only in the disconnect counters; Dovecot passdb lines
 (``unknown user`` vs ``Password mismatch``: does the account exist?) merged with the
-Postfix warning of the same attempt; Dovecot login summaries and PAM lines; and SMTP
+Postfix warning of the same attempt, and so are Cyrus saslauthd's verdicts (``do_auth: auth
+failure: [user=...]``); Dovecot login summaries and PAM lines; and SMTP
 dialogue logged at ``smtpd_tls_loglevel = 4`` or for ``debug_peer_list`` peers, decoded
 to user names and password facts (the password itself only on request).
 """
@@ -203,6 +204,7 @@ EVENT_COLUMNS = [
     "direction",
     "io_length",
     "payload",
+    "anvil_service",
 ]
 
 #: rows it reads: smtpd lines (to know each line's session), Postfix's AUTH warnings and
@@ -217,6 +219,7 @@ EVENT_ROWS = EventRows(
         "client",
         "dovecot_auth",
         "pam_auth_failure",
+        "saslauthd_auth",
         "dovecot_login",
         "tls_data",
         "smtp_dialogue",
@@ -373,16 +376,23 @@ def _postfix_warnings(
 def _successes(
     events: pd.DataFrame, kind: pd.Series, rows: np.ndarray, row_session: RowSessions, sess: pd.DataFrame
 ) -> pd.DataFrame:
-    """Successful AUTHs: named by a ``client=`` line, or silent (``auth=N`` and no mail)."""
-    ok = sess["auth_ok"].fillna(0).astype(int)
-    good = sess.loc[ok > 0]
-    if good.empty:
-        return _empty()
+    """Successful AUTHs: named by a ``client=`` line, or silent (``auth=N`` and no mail).
+
+    A session without an ``auth=`` counter (Postfix < 3.0 logs none; the disconnect may be
+    outside the log) whose ``client=`` line names a SASL user authenticated once: SMTP allows
+    one successful AUTH per session, and every later ``client=`` line repeats that login.
+    """
     cmask = (kind == "client") & events["sasl_username"].notna()
     clients = events.loc[cmask, ["ts", "sasl_method", "sasl_username", "source_file", "line_no"]].assign(
         session_id=row_session.ids_of(rows[cmask.to_numpy()], missing=np.nan)
     )
-    first_client = clients.drop_duplicates("session_id").set_index("session_id")
+    first_client = clients.dropna(subset=["session_id"]).drop_duplicates("session_id").set_index("session_id")
+    counted = pd.to_numeric(sess["auth_ok"], errors="coerce")
+    uncounted = counted.isna().to_numpy() & sess.index.isin(first_client.index)
+    ok = pd.Series(np.where(uncounted, 1, counted.fillna(0).to_numpy()), index=sess.index).astype(int)
+    good = sess.loc[ok > 0]
+    if good.empty:
+        return _empty()
     # each good session's first client= line (NaN where it has none), read as object arrays:
     # the values iterrows and .loc gave one row at a time, without a Series per row
     named = good.index.isin(first_client.index)
@@ -402,7 +412,9 @@ def _successes(
         if has_c:
             evidence.append({"source_file": str(c_file[k]), "line_no": int(str(c_line[k]))})
         last_file, _, last_no = str(s_last[k]).rpartition(":")
-        evidence.append({"source_file": last_file, "line_no": int(last_no)})
+        last = {"source_file": last_file, "line_no": int(last_no)}
+        if last not in evidence:  # a session cut off after its client= line ends on it
+            evidence.append(last)
         for i in range(int(times[k])):
             out.append(
                 {
@@ -472,20 +484,34 @@ def _merge_dovecot(
     time stamp or a client address (nothing says which attempt they answer). ``vectorised=False`` pairs
     every attempt one by one (the tests' reference for the vectorised pairing).
     """
-    d = events.loc[
-        kind.isin(["dovecot_auth", "pam_auth_failure"]),
-        ["ts", "daemon", "severity", "client_ip", "username", "auth_result", "source_file", "line_no"],
+    sasld = (kind == "saslauthd_auth") & (events["auth_result"] == "failure").fillna(False)
+    cols = [
+        "ts",
+        "daemon",
+        "severity",
+        "client_ip",
+        "username",
+        "auth_result",
+        "reason",
+        "anvil_service",
+        "source_file",
+        "line_no",
     ]
+    d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"]) | sasld, [c for c in cols if c in events]]
+    d = d.assign(**{c: None for c in cols if c not in d})  # saslauthd's columns, if not loaded
     # only refusals are attempts; a Debug: line never is (the parser gives it no verdict
     # kind: this is the second guard)
     verdict = d["auth_result"].astype(object).fillna("")
     refused = np.array([is_failed_verdict(str(v)) for v in verdict], dtype=bool)
-    refused |= (kind[d.index] == "pam_auth_failure").to_numpy()
+    refused |= kind[d.index].isin(["pam_auth_failure", "saslauthd_auth"]).to_numpy()
     refused &= (d["severity"].astype(object) != "debug").to_numpy()
     d = d.loc[refused]
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
+    is_sasld = (kind[d.index] == "saslauthd_auth").to_numpy()
+    # saslauthd's verdict text is its reason ("PAM auth error"); Dovecot's is the result
+    d = d.assign(auth_result=d["auth_result"].astype(object).where(~is_sasld, d["reason"].astype(object)))
     result = d["auth_result"].astype(object).fillna("")
     codes, verdicts = pd.factorize(result.to_numpy())
     exists = np.array([account_exists(str(v)) for v in verdicts] + [None], dtype=object)[codes]
@@ -500,10 +526,21 @@ def _merge_dovecot(
             "exists": exists,
             "result": d["auth_result"].astype(object).to_numpy(),
             "pam": (kind[d.index] == "pam_auth_failure").to_numpy(),
+            "label": np.where(is_sasld, "saslauthd", "dovecot"),
+            "service": np.where(
+                is_sasld,
+                d["anvil_service"].astype(object).fillna("saslauthd").to_numpy(dtype=object),
+                "dovecot",
+            ),
             "source_file": d["source_file"].astype(str).to_numpy(),
             "line_no": d["line_no"].to_numpy(),
         }
     )
+    # saslauthd names the client only with the PAM_RHOST patch ([remote=]): the others are
+    # paired by time alone (_pair_by_time)
+    loose = (dov["label"] == "saslauthd").to_numpy() & ~has_address(dov["client_ip"])
+    loose_lines = dov.loc[loose]
+    dov = dov.loc[~loose]
     lines = _DovecotLines(dov)
     attempts = attempts.copy()
     # Postfix refuses unknown mechanisms and bad base64 itself: Dovecot never sees those
@@ -537,13 +574,19 @@ def _merge_dovecot(
             outage_times=outage_times,
             vectorised=vectorised,
         )
+    loose_used = _pair_by_time(
+        candidates[candidates["outcome"] == "failed"].sort_values("ts", kind="stable"),
+        attempts.index,
+        loose_lines,
+        found,
+    )
     attempts = attempts.assign(
         username=found.user,
         username_source=found.source,
         account_exists=found.exists,
         evidence=found.evidence,
     )
-    rest = dov.loc[~lines.used_rows()]
+    rest = pd.concat([dov.loc[~lines.used_rows()], loose_lines.loc[~loose_used]])
     if rest.empty:
         return attempts
     own = pd.DataFrame(
@@ -551,10 +594,10 @@ def _merge_dovecot(
             "ts": rest["ts"].to_numpy(),
             "client_ip": rest["client_ip"].to_numpy(),
             "session_id": None,
-            "service": "dovecot",
+            "service": rest["service"].to_numpy(),
             "mechanism": None,
             "username": rest["username"].to_numpy(),
-            "username_source": np.where(rest["pam"], "pam", "dovecot"),
+            "username_source": np.where(rest["pam"], "pam", rest["label"].to_numpy(dtype=object)),
             "account_exists": rest["exists"].to_numpy(),
             "outcome": "failed",
             "stage": None,
@@ -603,6 +646,14 @@ class _DovecotLines:
         )
         self.has_user_arr = np.asarray(pd.notna(self.user_arr), dtype=bool)
         self.exists_arr = np.asarray(dov["exists"].to_numpy(dtype=object)[self.order])
+        # where a paired name came from: "dovecot" (passdb and PAM lines) or "saslauthd"
+        label = (
+            dov["label"].to_numpy(dtype=object)
+            if "label" in dov
+            else np.full(len(dov), "dovecot", dtype=object)
+        )
+        self.label_arr = np.asarray(label[self.order], dtype=object)
+        self.label = self.label_arr.tolist()
         self.file_arr = np.asarray(dov["source_file"].to_numpy(dtype=object)[self.order])
         self.line_arr = np.asarray(dov["line_no"].to_numpy()[self.order])
         self.user = self.user_arr.tolist()
@@ -680,7 +731,7 @@ class _DovecotLines:
             if sure and self.has_user[j]:
                 found.user[pos], found.source[pos], found.exists[pos] = (
                     self.user[j],
-                    "dovecot",
+                    self.label[j],
                     self.exists[j],
                 )
             line = {"source_file": str(self.file[j]), "line_no": int(self.line[j])}
@@ -732,13 +783,67 @@ class _DovecotLines:
         pos = positions[ks]
         has = self.has_user_arr[pick]
         found.user[pos[has]] = self.user_arr[pick[has]]
-        found.source[pos[has]] = "dovecot"
+        found.source[pos[has]] = self.label_arr[pick[has]]
         found.exists[pos[has]] = self.exists_arr[pick[has]]
         found.evidence[pos] = _appended(found.evidence[pos], self.file_arr[pick], self.line_arr[pick])
         left = np.ones(len(first), dtype=bool)
         left[ks] = False
         rest: np.ndarray = todo[left[todo]]
         return rest
+
+
+def _pair_by_time(pool: pd.DataFrame, index: pd.Index, lines: pd.DataFrame, found: _Pairing) -> np.ndarray:
+    """Pair saslauthd verdicts that name no client with Postfix failures by time alone.
+
+    Each attempt of ``pool`` (in time order) takes the first free line from 5 s before to 3 s
+    after it (the name Postfix got back, when it got one, picks the line); the line's user
+    name is taken only when every attempt that line could answer came from the same address
+    (a wrong guess among parallel sessions must not put a name on another client). Returns
+    which lines (in ``lines`` order) were used.
+    """
+    used = np.zeros(len(lines), dtype=bool)
+    if pool.empty or lines.empty:
+        return used
+    second = 1_000_000_000
+    l_order = np.argsort(_ns(lines["ts"]), kind="stable")
+    l_ns = _ns(lines["ts"])[l_order]
+    dated = pool["ts"].notna().to_numpy()
+    pool = pool.loc[dated]
+    a_ns = _ns(pool["ts"])
+    a_ip = [str(v) for v in pool["client_ip"].astype(object).to_numpy()]
+    said = [
+        str(u).lower() if src == "sasl_username" and pd.notna(u) else None
+        for u, src in zip(pool["username"].to_numpy(), pool["username_source"].to_numpy(), strict=True)
+    ]
+    l_user = [lines["username"].to_numpy(dtype=object)[i] for i in l_order.tolist()]
+    l_lower = [str(u).lower() if pd.notna(u) else None for u in l_user]
+    l_exists = lines["exists"].to_numpy(dtype=object)[l_order].tolist()
+    l_file = lines["source_file"].to_numpy(dtype=object)[l_order].tolist()
+    l_line = lines["line_no"].to_numpy()[l_order].tolist()
+    positions = index.get_indexer(pool.index).tolist()
+    a_list, l_list = a_ns.tolist(), l_ns.tolist()
+    for k in range(len(pool)):
+        lo = bisect.bisect_left(l_list, a_list[k] - 5 * second)
+        hi = bisect.bisect_right(l_list, a_list[k] + 3 * second)
+        free = [j for j in range(lo, hi) if not used[j]]
+        if not free:
+            continue
+        j = next((j for j in free if l_lower[j] == said[k]), free[0]) if said[k] is not None else free[0]
+        used[j] = True
+        # the attempts this line could answer: from 3 s before it to 5 s after it
+        a_lo = bisect.bisect_left(a_list, l_list[j] - 3 * second)
+        a_hi = bisect.bisect_right(a_list, l_list[j] + 5 * second)
+        sure = len({a_ip[i] for i in range(a_lo, a_hi)}) == 1
+        pos = positions[k]
+        if sure and l_user[j] is not None and pd.notna(l_user[j]) and found.source[pos] == "none":
+            found.user[pos], found.source[pos], found.exists[pos] = l_user[j], "saslauthd", l_exists[j]
+        found.evidence[pos] = [
+            *found.evidence[pos],
+            {"source_file": str(l_file[j]), "line_no": int(l_line[j])},
+        ]
+    out = np.zeros(len(lines), dtype=bool)
+    out[l_order] = used
+    return out
 
 
 def _appended(evidence: np.ndarray, files: np.ndarray, lines: np.ndarray) -> np.ndarray:

@@ -119,7 +119,7 @@ SESSION_COLUMNS = [
 ]
 
 _TLS_VERBOSE = ["tls_bio", "tls_hexdump", "tls_state", "tls_setup", "tls_data"]
-_DEBUG = ["smtp_dialogue", "sasl_debug", "verbose"]
+_DEBUG = ["smtp_dialogue", "sasl_debug", "sasl_decoded", "verbose"]
 
 
 def _smtpd_rows(events: pd.DataFrame) -> np.ndarray:

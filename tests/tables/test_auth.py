@@ -594,3 +594,92 @@ def test_passdb_lines_of_an_imap_failure_are_its_summary_attempts(tmp_path: Path
     assert sorted(imap["account_exists"].map(bool)) == [False, True]
     assert all(len(ev) == 2 for ev in imap["evidence"])  # the verdict line and the summary
     assert list(a.loc[a["service"] == "dovecot", "username"]) == ["carol"]
+
+
+# ---------------------------------------------- Postfix < 3.0 successes, Cyrus saslauthd
+
+
+def _attempts_of_text(tmp_path: Path, text: str) -> pd.DataFrame:
+    log = tmp_path / "mail.log"
+    log.write_text(text)
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    return attempts_of(ds)
+
+
+@pytest.mark.parametrize(
+    ("session", "last"),
+    [
+        # Postfix 2.x: "disconnect from %s" without counters (smtpd.c v2.11)
+        (["connect from unknown[192.0.2.1]:55729", "disconnect from unknown[192.0.2.1]:55729"], 4),
+        # the disconnect is outside the file
+        (["connect from unknown[192.0.2.1]:55729"], 3),
+        # Postfix 3.x: the counter and the client= line tell of the same login
+        (["connect from unknown[192.0.2.1]:55729", "disconnect from unknown[192.0.2.1]:55729 ehlo=1 auth=1 "
+          "mail=1 rcpt=1 data=1 quit=1 commands=6"], 4),
+    ],
+)  # fmt: skip
+def test_client_line_alone_is_a_named_success(tmp_path: Path, session: list[str], last: int) -> None:
+    sd = "Nov 27 10:00:0{} mx postfix/smtpd[100]: {}\n"
+    lines = [
+        session[0],
+        "ABCDEF1234: client=unknown[192.0.2.1]:55729, sasl_method=login, sasl_username=alice@example.com",
+        "BCDEF12345: client=unknown[192.0.2.1]:55729, sasl_method=login, sasl_username=alice@example.com",
+        *session[1:],
+    ]
+    a = _attempts_of_text(tmp_path, "".join(sd.format(i, t) for i, t in enumerate(lines)))
+    (row,) = a.to_dict("records")  # one login per session: no double counting
+    assert (row["outcome"], row["username"], row["client_ip"], row["mechanism"]) == (
+        "succeeded",
+        "alice@example.com",
+        "192.0.2.1",
+        "LOGIN",
+    )
+    # the first client= line, then the session's last line (the disconnect, when logged)
+    assert [e["line_no"] for e in row["evidence"]] == [2, last]
+
+
+def test_saslauthd_failures_pair_with_postfix_and_stand_alone(tmp_path: Path) -> None:
+    # saslauthd-main.c do_auth (2.1.28 without [remote=], master with it)
+    sd = "Nov 27 10:00:{:02d} mx postfix/smtpd[100]: {}\n"
+    sa = "Nov 27 10:00:{:02d} mx saslauthd[99]: do_auth         : auth failure: [user={}] [service={}] "
+    sa += "[realm=] {}[mech=pam] [reason=PAM auth error]\n"
+    fail = "warning: unknown[192.0.2.1]:55729: SASL {} authentication failed: authentication failure"
+    text = (
+        sd.format(1, "connect from unknown[192.0.2.1]:55729")
+        + sa.format(3, "bob", "smtp", "")
+        + sd.format(3, "warning: SASL authentication failure: Password verification failed")
+        + sd.format(3, fail.format("plain"))
+        + sa.format(20, "alice", "smtp", "[remote=192.0.2.1;55729] ")
+        + sd.format(20, fail.format("LOGIN"))
+        + sd.format(21, "disconnect from unknown[192.0.2.1]:55729 ehlo=1 auth=0/2 quit=1 commands=2/4")
+        + sa.format(40, "carol", "imap", "[remote=198.51.100.7;41000] ")
+        + sa.format(50, "dave", "imap", "")
+    )
+    a = _attempts_of_text(tmp_path, text)
+    got = list(
+        zip(a["username"], a["client_ip"].fillna("-"), a["outcome"], a["username_source"], strict=True)
+    )
+    assert got == [
+        ("bob", "192.0.2.1", "failed", "saslauthd"),
+        ("alice", "192.0.2.1", "failed", "saslauthd"),
+        ("carol", "198.51.100.7", "failed", "saslauthd"),
+        ("dave", "-", "failed", "saslauthd"),
+    ]
+    assert list(a["mechanism"].fillna("-")) == ["PLAIN", "LOGIN", "-", "-"]
+    assert list(a["service"]) == ["smtp", "smtp", "imap", "imap"]
+    assert [len(e) for e in a["evidence"]] == [2, 2, 1, 1]
+
+
+def test_saslauthd_name_is_not_given_to_a_parallel_client(tmp_path: Path) -> None:
+    # two clients fail at the same second; saslauthd (no [remote=]) cannot say which was bob
+    sd = "Nov 27 10:00:03 mx postfix/smtpd[{}]: warning: unknown[{}]: SASL LOGIN authentication failed: x\n"
+    text = (
+        "Nov 27 10:00:03 mx saslauthd[99]: do_auth         : auth failure: [user=bob] [service=smtp] "
+        "[realm=] [mech=pam] [reason=PAM auth error]\n"
+        + sd.format(100, "192.0.2.1")
+        + sd.format(101, "192.0.2.2")
+    )
+    a = _attempts_of_text(tmp_path, text)
+    assert len(a) == 2 and a["username"].isna().all()  # the verdict is evidence, not a third attempt
+    assert sorted(len(e) for e in a["evidence"]) == [1, 2]

@@ -266,16 +266,16 @@ def _zone(name: str) -> Any:
 
 def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:
     for line in lines.head(5000).to_list():
-        ts = line[:15]
-        if syslog.TS_RE.fullmatch(ts) and ts[:3] in syslog.MONTHS:
-            return syslog.MONTHS[ts[:3]], int(ts[4:6])
+        found = syslog.year_less_month_day(line)
+        if found is not None:
+            return found
     return None
 
 
 def queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
     """Compare year-less time stamps with the enqueue time coded in long queue ids."""
     sample = frame.filter(
-        pl.col("queue_id").str.contains(syslog.LONG_QID_RE.pattern) & ~pl.col("ts_raw").str.contains("^[0-9]")
+        pl.col("queue_id").str.contains(syslog.LONG_QID_RE.pattern) & pl.col("ts_raw").str.contains("^[A-Z]")
     ).head(200)
     qids = sample.get_column("queue_id").to_list()
     tss = sample.get_column("ts").to_list()
@@ -283,7 +283,7 @@ def queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
     deltas: Counter[int] = Counter()
     checked = 0
     for qid, ts, raw in zip(qids, tss, raws, strict=True):
-        if qid is None or ts is None or raw is None or raw[:1].isdigit():
+        if qid is None or ts is None or raw is None or not raw[:1].isalpha():  # dated or TAI64N
             continue
         enq = syslog.decode_long_queue_id(qid)
         if enq is None:

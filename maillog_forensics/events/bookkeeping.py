@@ -39,6 +39,7 @@ __all__ = [
     "prior_entry",
     "queue_id_year_check",
     "record_input",
+    "skipped_inputs",
     "source_name",
 ]
 
@@ -56,6 +57,7 @@ class IngestStats:
     kinds: Counter[str] = field(default_factory=Counter)
     files: list[dict[str, Any]] = field(default_factory=list)
     unparsed_examples: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files of folders not read: path, reason
     secrets_redacted: int = 0
     seconds: float = 0.0
 
@@ -92,6 +94,10 @@ class IngestStats:
         for f in self.files:
             note = f.get("note", "")
             out.append(f"  {terminal_safe(f['path'])}: {f['new_lines']:,} new lines{note}")
+        if self.skipped:
+            out.append(f"skipped {len(self.skipped):,} file(s) that are no text log:")
+        for s in self.skipped:
+            out.append(f"  {terminal_safe(s['path'])}: not read: {terminal_safe(s['reason'])}")
         top = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common(12))
         out.append(f"kinds: {top}")
         for ex in self.unparsed_examples[:5]:
@@ -155,7 +161,17 @@ def commit_run(manifest: dict[str, Any], writer: DatasetWriter, stats: IngestSta
     manifest["rows"] = int(manifest.get("rows", 0)) + stats.rows_written
     examples = list(manifest.get("unparsed_examples", [])) + stats.unparsed_examples
     manifest["unparsed_examples"] = examples[:50]
+    manifest["skipped_inputs"] = skipped_inputs(manifest, stats)
     writer.commit(manifest)
+
+
+def skipped_inputs(manifest: dict[str, Any], stats: IngestStats) -> list[dict[str, str]]:
+    """The manifest's list of files not read (path, reason): earlier runs' and this run's,
+    one entry per path, less the files this run did read."""
+    read = {f["path"] for f in stats.files}
+    mine = {s["path"] for s in stats.skipped}
+    earlier = [s for s in manifest.get("skipped_inputs", []) if s["path"] not in read | mine]
+    return [*earlier, *stats.skipped]
 
 
 def parse_batch(batch: LineBatch, name: str, ctx: TimeContext) -> ParsedBatch:
@@ -353,4 +369,5 @@ def _run_record(run_id: str, stats: IngestStats) -> dict[str, Any]:
         "rows_written": stats.rows_written,
         "seconds": round(stats.seconds, 3),
         "files": stats.files,
+        "skipped": stats.skipped,
     }

@@ -55,7 +55,7 @@ from .bookkeeping import (
     source_name,
 )
 from .parse import TimeContext, parse_lines
-from .sources import InputFile, LineBatch, expand_inputs, iter_batches
+from .sources import InputFile, LineBatch, gather_inputs, iter_batches
 from .store import DatasetWriter, read_manifest, write_part
 
 __all__ = ["ChunkResult", "ingest_on_cluster", "parse_chunk"]
@@ -337,11 +337,14 @@ def ingest_on_cluster(
     started = time.perf_counter()
     zone = tz or local_zone_name()
     syslog.local_offset_seconds(zone, 2000, 1, 1, 0)  # fail early on an unknown zone name
-    inputs = expand_inputs(paths)
+    found = gather_inputs(paths)
+    inputs = found.inputs
     root = Path(dataset).resolve()
     manifest = read_manifest(root)
     writer = DatasetWriter(root)
-    stats = IngestStats(dataset=str(Path(dataset)))
+    stats = IngestStats(
+        dataset=str(Path(dataset)), skipped=[{"path": s.path, "reason": s.reason} for s in found.skipped]
+    )
     stream = progress_stream or sys.stderr
     total = sum(i.size for i in inputs)
     progress = Progress(

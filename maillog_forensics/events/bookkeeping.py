@@ -40,6 +40,7 @@ __all__ = [
     "prior_entry",
     "queue_id_year_check",
     "record_input",
+    "skipped_inputs",
     "source_name",
 ]
 
@@ -57,6 +58,7 @@ class IngestStats:
     kinds: Counter[str] = field(default_factory=Counter)
     files: list[dict[str, Any]] = field(default_factory=list)
     unparsed_examples: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files of folders not read: path, reason
     secrets_redacted: int = 0
     seconds: float = 0.0
 
@@ -93,6 +95,10 @@ class IngestStats:
         for f in self.files:
             note = f.get("note", "")
             out.append(f"  {terminal_safe(f['path'])}: {f['new_lines']:,} new lines{note}")
+        if self.skipped:
+            out.append(f"skipped {len(self.skipped):,} file(s) that are no text log:")
+        for s in self.skipped:
+            out.append(f"  {terminal_safe(s['path'])}: not read: {terminal_safe(s['reason'])}")
         top = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common(12))
         out.append(f"kinds: {top}")
         for ex in self.unparsed_examples[:5]:
@@ -156,7 +162,17 @@ def commit_run(manifest: dict[str, Any], writer: DatasetWriter, stats: IngestSta
     manifest["rows"] = int(manifest.get("rows", 0)) + stats.rows_written
     examples = list(manifest.get("unparsed_examples", [])) + stats.unparsed_examples
     manifest["unparsed_examples"] = examples[:50]
+    manifest["skipped_inputs"] = skipped_inputs(manifest, stats)
     writer.commit(manifest)
+
+
+def skipped_inputs(manifest: dict[str, Any], stats: IngestStats) -> list[dict[str, str]]:
+    """The manifest's list of files not read (path, reason): earlier runs' and this run's,
+    one entry per path, less the files this run did read."""
+    read = {f["path"] for f in stats.files}
+    mine = {s["path"] for s in stats.skipped}
+    earlier = [s for s in manifest.get("skipped_inputs", []) if s["path"] not in read | mine]
+    return [*earlier, *stats.skipped]
 
 
 def parse_batch(batch: LineBatch, name: str, ctx: TimeContext) -> ParsedBatch:
@@ -278,16 +294,16 @@ _YEAR_STAMP = re.compile(rf"(?:<[0-9]{{1,3}}>(?:1 )?)?{syslog.TS_ISO}")
 
 def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:
     for line in lines.head(5000).to_list():
-        ts = line[:15]
-        if syslog.TS_RE.fullmatch(ts) and ts[:3] in syslog.MONTHS:
-            return syslog.MONTHS[ts[:3]], int(ts[4:6])
+        found = syslog.year_less_month_day(line)
+        if found is not None:
+            return found
     return None
 
 
 def queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
     """Compare year-less time stamps with the enqueue time coded in long queue ids."""
     sample = frame.filter(
-        pl.col("queue_id").str.contains(syslog.LONG_QID_RE.pattern) & ~pl.col("ts_raw").str.contains("^[0-9]")
+        pl.col("queue_id").str.contains(syslog.LONG_QID_RE.pattern) & pl.col("ts_raw").str.contains("^[A-Z]")
     ).head(200)
     qids = sample.get_column("queue_id").to_list()
     tss = sample.get_column("ts").to_list()
@@ -295,7 +311,7 @@ def queue_id_year_check(frame: pl.DataFrame) -> dict[str, Any]:
     deltas: Counter[int] = Counter()
     checked = 0
     for qid, ts, raw in zip(qids, tss, raws, strict=True):
-        if qid is None or ts is None or raw is None or raw[:1].isdigit():
+        if qid is None or ts is None or raw is None or not raw[:1].isalpha():  # dated or TAI64N
             continue
         enq = syslog.decode_long_queue_id(qid)
         if enq is None:
@@ -365,4 +381,5 @@ def _run_record(run_id: str, stats: IngestStats) -> dict[str, Any]:
         "rows_written": stats.rows_written,
         "seconds": round(stats.seconds, 3),
         "files": stats.files,
+        "skipped": stats.skipped,
     }

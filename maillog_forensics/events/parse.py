@@ -34,7 +34,7 @@ _DIGIT_START = re.compile(r"[0-9]")
 _DOVECOT24 = re.compile(catalog.python_pattern(syslog.DOVECOT24_BODY))
 _ISO_PARTS = re.compile(
     r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):(?P<s>[0-9]{2})"
-    r"(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|(?P<sign>[+-])(?P<oh>[0-9]{2}):?(?P<om>[0-9]{2}))?$"
+    r"(?:\.(?P<f>[0-9]{1,9}))?(?P<z>Z|(?P<sign>[+-])(?P<oh>[0-9]{2}):?(?P<om>[0-9]{2}))?$"
 )
 
 
@@ -93,15 +93,16 @@ def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
     row: dict[str, Any] = {"repeat": 1, "kind": "unparsed", "message": line}
     tag: syslog.HeaderTag | None
     message: str | None
-    if line.startswith("<"):
-        m5 = syslog.RFC5424_RE.match(line)
+    text = syslog.unwrap(line)
+    if text.startswith("<"):
+        m5 = syslog.RFC5424_RE.match(text)
         if m5 is None:
             return row
         ts_raw = m5["ts"] if m5["ts"] != "-" else None
         tag = syslog.rfc5424_tag(m5["host"], m5["tag"], m5["pid"])
         message = m5["message"] or ""
     else:
-        split = syslog.split_head(line)
+        split = syslog.split_head(text)
         if split is None:
             return row
         head, message = split
@@ -226,6 +227,8 @@ def _to_float(text: str) -> float | None:
 
 def _ts_parts(ts_raw: str) -> tuple[int, int, int, int, int, int, int, int | None] | None:
     """(year or -1 for year-less, month, day, h, m, s, us, utc offset seconds or None)."""
+    if ts_raw.startswith("@"):
+        return None  # TAI64N: exact, see _reference_ts
     if _DIGIT_START.match(ts_raw):
         m = _ISO_PARTS.match(ts_raw)
         if m is None:
@@ -235,7 +238,7 @@ def _ts_parts(ts_raw: str) -> tuple[int, int, int, int, int, int, int, int | Non
             off = 0
         elif m["z"]:
             off = (int(m["oh"]) * 3600 + int(m["om"]) * 60) * (1 if m["sign"] == "+" else -1)
-        us = int(m["f"].ljust(6, "0")) if m["f"] else 0
+        us = int(m["f"][:6].ljust(6, "0")) if m["f"] else 0
         return (int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us, off)
     parts = syslog.bsd_parts(ts_raw)
     if parts is None:
@@ -244,6 +247,8 @@ def _ts_parts(ts_raw: str) -> tuple[int, int, int, int, int, int, int, int | Non
 
 
 def _reference_ts(ts_raw: str, ctx: TimeContext) -> datetime | None:
+    if ts_raw.startswith("@"):
+        return syslog.tai64n_utc(ts_raw)
     parts = _ts_parts(ts_raw)
     if parts is None:
         return None
@@ -325,23 +330,38 @@ def parse_lines(
     )
     line = pl.col("line")
     df = df.with_columns(in_flags, line.str.contains("\x00", literal=True).alias("nul"))
-    parts = line.str.splitn(": ", 2)
+    df = _unwrap(df)
+    text = pl.col("text")
+    parts = text.str.splitn(": ", 2)
     df = df.with_columns(
         parts.struct.field("field_0").alias("head"),
         parts.struct.field("field_1").alias("msg"),
-        line.str.starts_with("<").alias("is5424"),
+        text.str.starts_with("<").alias("is5424"),
     )
     head = pl.col("head")
+    head_len = head.str.len_chars()
     first_digit = head.str.slice(0, 1).is_in(list("0123456789"))
-    long_head = head.str.len_chars() > 10
+    long_head = head_len > 10
     sp = head.str.find(" ", literal=True)
-    sp15 = head.str.slice(15).str.find(" ", literal=True) + 15
+
+    def space_from(start: int | pl.Expr) -> pl.Expr:
+        return pl.coalesce(head.str.slice(start).str.find(" ", literal=True) + start, head_len)
+
+    bsd_base = pl.when(head.str.slice(5, 1) == " ").then(14).otherwise(15)  # "Feb 3 ..."
     ts_len = (
-        pl.when(first_digit & long_head)
-        .then(pl.when(head.str.slice(10, 1) == "T").then(pl.coalesce(sp, head.str.len_chars())).otherwise(19))
-        .when((head.str.len_chars() > 15) & (head.str.slice(15, 1) == "."))
-        .then(pl.coalesce(sp15, head.str.len_chars()))
-        .otherwise(15)
+        pl.when(head.str.starts_with("@"))
+        .then(25)
+        .when(first_digit & long_head)
+        .then(
+            pl.when(head.str.slice(10, 1) == "T")
+            .then(pl.coalesce(sp, head_len))
+            .when((head_len > 19) & (head.str.slice(19, 1) == "."))
+            .then(space_from(19))
+            .otherwise(19)
+        )
+        .when((head_len > bsd_base) & (head.str.slice(bsd_base, 1) == "."))
+        .then(space_from(bsd_base))
+        .otherwise(bsd_base)
     )
     df = df.with_columns(ts_len.cast(pl.Int64).alias("tslen"))
     df = df.with_columns(
@@ -406,6 +426,26 @@ def parse_lines(
     return ParsedBatch(_to_frame(out), secrets[0])
 
 
+def _unwrap(df: pl.DataFrame) -> pl.DataFrame:
+    """Column ``text``: the line as :func:`syslog.unwrap` gives it (NULs, wrappers cut)."""
+    line = pl.col("line")
+    text = pl.when(pl.col("nul")).then(line.str.replace_all("\x00", "", literal=True)).otherwise(line)
+    df = df.with_columns(text.alias("text"))
+    wrapped = df.get_column("text").str.contains(syslog.WRAPPED)
+    if not wrapped.any():
+        return df
+    g = pl.col("text").str.extract_groups(syslog.WRAPPER)
+    sub = df.filter(wrapped).select("idx", "text", g.alias("g"))
+    compose = pl.col("g").struct.field("compose").str.len_chars().fill_null(0)
+    outer = (
+        pl.when(pl.col("g").struct.field("inner").is_not_null())
+        .then(pl.col("g").struct.field("outer").str.len_chars() + 1)
+        .otherwise(0)
+    )
+    sub = sub.select("idx", pl.col("text").str.slice(compose + outer).alias("text"))
+    return df.update(sub, on="idx")
+
+
 def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
     uniques = hosttags.unique().to_list()
     rows: dict[str, list[Any]] = {
@@ -445,7 +485,7 @@ def _tag_table(hosttags: pl.Series) -> pl.DataFrame:
 
 def _apply_rfc5424(df: pl.DataFrame) -> pl.DataFrame:
     """RFC 5424 lines are rare: parse them per line with the shared regex."""
-    sub = df.filter(pl.col("is5424")).select("idx", "line")
+    sub = df.filter(pl.col("is5424")).select("idx", "text")
     upd: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -654,8 +694,10 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
     f = frame.filter(raw.is_not_null())
     if f.height == 0:
         return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
+    is_tai = raw.str.starts_with("@")
     iso = f.filter(raw.str.contains("^[0-9]"))
-    bsd = f.filter(~raw.str.contains("^[0-9]"))
+    bsd = f.filter(~raw.str.contains("^[0-9]") & ~is_tai)
+    tai = f.filter(is_tai)
     pieces = []
     if iso.height:
         g = iso.select("idx", raw.str.extract_groups(_ISO_PARTS.pattern).alias("g")).unnest("g")
@@ -677,11 +719,20 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
                 pl.col("h").cast(pl.Int64).alias("h"),
                 pl.col("mi").cast(pl.Int64).alias("mi"),
                 pl.col("s").cast(pl.Int64).alias("s"),
-                pl.coalesce(pl.col("f").str.pad_end(6, "0").cast(pl.Int64), pl.lit(0)).alias("us"),
+                pl.coalesce(pl.col("f").str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64), pl.lit(0)).alias(
+                    "us"
+                ),
                 off.cast(pl.Int64).alias("off"),
             )
         )
     if bsd.height:
+        # "Feb 3 11:57:42" (one space) is read as "Feb  3 11:57:42"
+        bsd = bsd.with_columns(
+            pl.when(raw.str.slice(5, 1) == " ")
+            .then(pl.concat_str([raw.str.slice(0, 4), pl.lit(" "), raw.str.slice(4)]))
+            .otherwise(raw)
+            .alias("ts_raw")
+        )
         month = raw.str.slice(0, 3).replace_strict(syslog.MONTHS, default=None, return_dtype=pl.Int64)
         b = bsd.select(
             "idx",
@@ -708,7 +759,10 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
             ctx.last_month = int(months[-1])
             b = b.with_columns(years.cast(pl.Int64).alias("y"), pl.lit(None, dtype=pl.Int64).alias("off"))
             pieces.append(b.select("idx", "y", "mo", "d", "h", "mi", "s", "us", "off"))
+    exact = [_tai64n_ts(tai)] if tai.height else []
     if not pieces:
+        if exact:
+            return frame.select("idx").join(exact[0], on="idx", how="left", maintain_order="left")
         return frame.select("idx", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts"))
     p = pl.concat(pieces)
     p = p.with_columns(_naive_datetime().alias("naive"))
@@ -723,7 +777,22 @@ def _fast_ts(frame: pl.DataFrame, ctx: TimeContext) -> pl.DataFrame:
         "idx",
         (pl.col("naive") - pl.duration(seconds=offset)).dt.replace_time_zone("UTC").alias("ts"),
     )
+    p = pl.concat([p, *exact])
     return frame.select("idx").join(p, on="idx", how="left", maintain_order="left")
+
+
+def _tai64n_ts(tai: pl.DataFrame) -> pl.DataFrame:
+    """UTC of TAI64N labels, as :func:`syslog.tai64n_utc` (2^62 + 10 s off, to the us)."""
+    raw = pl.col("ts_raw")
+    secs = raw.str.slice(1, 16).str.to_integer(base=16, strict=False) - syslog.TAI64_EPOCH
+    nanos = raw.str.slice(17, 8).str.to_integer(base=16, strict=False)
+    ok = (
+        raw.str.contains(f"^{syslog.TS_TAI64N}$")
+        & secs.is_between(syslog.TS_MIN_SECONDS, syslog.TS_END_SECONDS - 1)
+        & (nanos < 1_000_000_000)
+    ).fill_null(False)
+    micros = pl.when(ok).then(secs * 1_000_000 + nanos // 1000)
+    return tai.select("idx", micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias("ts"))
 
 
 def _naive_datetime() -> pl.Expr:

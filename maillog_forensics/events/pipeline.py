@@ -55,12 +55,10 @@ from .bookkeeping import (
     source_name,
 )
 from .parse import TimeContext, parse_lines
-from .sources import InputFile, LineBatch, expand_inputs, iter_batches
+from .sources import InputFile, LineBatch, gather_inputs, iter_batches
 from .store import DatasetWriter, read_manifest, write_part
 
 __all__ = ["ChunkResult", "ingest_on_cluster", "parse_chunk"]
-
-_BSD_START = r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
 
 
 @dataclass
@@ -97,7 +95,7 @@ def _first_year_less_month(frame: pl.DataFrame) -> int | None:
     months = (
         frame.lazy()
         .select(raw)
-        .filter(raw.is_not_null() & ~raw.str.contains("^[0-9]"))
+        .filter(raw.is_not_null() & raw.str.contains("^[A-Z]"))
         .select(raw.str.slice(0, 3).replace_strict(syslog.MONTHS, default=None, return_dtype=pl.Int64))
         .drop_nulls()
         .head(1)
@@ -227,8 +225,8 @@ class _Guess:
 def _guess_after(year: int, month: int | None, lines: pl.Series) -> tuple[int, int | None]:
     """The year context after ``lines``, guessed from the lines that start with a BSD stamp."""
     months = (
-        lines.filter(lines.str.contains(_BSD_START).fill_null(False))
-        .str.slice(0, 3)
+        lines.str.extract(syslog.YEAR_LESS_START, 1)
+        .drop_nulls()
         .replace_strict(syslog.MONTHS, default=None, return_dtype=pl.Int64)
         .drop_nulls()
     )
@@ -339,11 +337,14 @@ def ingest_on_cluster(
     started = time.perf_counter()
     zone = tz or local_zone_name()
     syslog.local_offset_seconds(zone, 2000, 1, 1, 0)  # fail early on an unknown zone name
-    inputs = expand_inputs(paths)
+    found = gather_inputs(paths)
+    inputs = found.inputs
     root = Path(dataset).resolve()
     manifest = read_manifest(root)
     writer = DatasetWriter(root)
-    stats = IngestStats(dataset=str(Path(dataset)))
+    stats = IngestStats(
+        dataset=str(Path(dataset)), skipped=[{"path": s.path, "reason": s.reason} for s in found.skipped]
+    )
     stream = progress_stream or sys.stderr
     total = sum(i.size for i in inputs)
     progress = Progress(

@@ -34,7 +34,7 @@ from .bookkeeping import (
     source_name,
 )
 from .parse import TimeContext
-from .sources import expand_inputs, iter_batches
+from .sources import gather_inputs, iter_batches
 from .store import DatasetWriter, read_manifest
 
 __all__ = ["IngestStats", "ingest", "local_zone_name"]
@@ -122,11 +122,14 @@ def ingest(
     started = time.perf_counter()
     zone = tz or local_zone_name()
     syslog.local_offset_seconds(zone, 2000, 1, 1, 0)  # fail early on an unknown zone name
-    inputs = expand_inputs(paths)
+    found = gather_inputs(paths)
+    inputs = found.inputs
     root = Path(dataset)
     manifest = read_manifest(root)
     writer = DatasetWriter(root)
-    stats = IngestStats(dataset=str(root))
+    stats = IngestStats(
+        dataset=str(root), skipped=[{"path": s.path, "reason": s.reason} for s in found.skipped]
+    )
     stream = progress_stream or sys.stderr
     total = sum(i.size for i in inputs)
     progress = Progress(

@@ -4,8 +4,14 @@ Input files are only ever opened for reading. Each file is read in fixed-size bl
 cut into batches of whole lines (a line ends at ``\\n``; a last line without one still
 counts), so memory stays bounded whatever the file size. Anomalies never stop a read:
 invalid UTF-8 is replaced (and flagged), a CR before the LF is removed (flagged), NUL
-bytes are kept (flagged by the parser), over-long lines are cut at ``max_line_bytes``
+bytes are kept (flagged by the parser) but a run of them (the zero-filled blocks a crash
+leaves in a log) is read as one NUL, over-long lines are cut at ``max_line_bytes``
 (flagged) and the rest of such a line is skipped without holding it in memory.
+
+Whether a file is a text log is decided on samples of its (decompressed) content from
+its start, middle and end, with NUL bytes left out (:func:`binary_reason`). In a folder
+or a glob a file that is not (binary, unreadable) is skipped with its reason; named
+explicitly, it is an error.
 """
 
 from __future__ import annotations
@@ -36,10 +42,14 @@ from .schema import FLAG_BITS
 __all__ = [
     "InputError",
     "InputFile",
+    "InputSet",
     "LineBatch",
+    "SkippedInput",
+    "binary_reason",
     "content_prefix_sha256",
     "expand_inputs",
     "file_sha256",
+    "gather_inputs",
     "iter_batches",
     "read_line",
 ]
@@ -55,6 +65,8 @@ DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error, _ZstdError)
 BLOCK_BYTES = 8 << 20
 READ_STEP = 64 << 10
 MAX_LINE_BYTES = 64 << 10
+SAMPLE_BYTES = 64 << 10
+_NUL_RUN = re.compile(b"\x00{2,}")
 
 _MAGIC = {
     b"\x1f\x8b": "gzip",
@@ -102,42 +114,85 @@ class LineBatch:
     bytes_read: int = 0  # raw bytes of the input consumed so far (for progress)
 
 
+@dataclass(frozen=True)
+class SkippedInput:
+    """A file of a folder or glob that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class InputSet:
+    """The inputs to read, in order, and the files of folders and globs left out."""
+
+    inputs: list[InputFile]
+    skipped: list[SkippedInput] = field(default_factory=list)
+
+
 def expand_inputs(paths: Sequence[str]) -> list[InputFile]:
+    """The inputs of :func:`gather_inputs` (without the files it skipped)."""
+    return gather_inputs(paths).inputs
+
+
+def gather_inputs(paths: Sequence[str]) -> InputSet:
     """Expand files, folders and globs into an ordered list of inputs.
 
     Rotated sets are ordered oldest first (``mail.log.2.gz``, ``mail.log.1``,
-    ``mail.log``; dated suffixes by date). Raises :class:`InputError` for a missing
-    path, a folder with no files, or a file that is not a text log.
+    ``mail.log``; dated suffixes by date). A file found in a folder or by a glob that
+    is not a text log (binary content, cannot be opened or decompressed) is skipped and
+    listed with its reason. Raises :class:`InputError` for a missing path, a folder with
+    no files, a file named explicitly that is not a text log, or when nothing is left.
     """
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []  # (path, named explicitly)
     for p in paths:
         if p == "-":
-            out.append(p)
+            out.append((p, True))
             continue
         if any(ch in p for ch in "*?[") and not os.path.exists(p):
             matches = sorted(m for m in glob.glob(p) if os.path.isfile(m))
             if not matches:
                 raise InputError(f"no files match {p!r}")
-            out.extend(_rotation_order(matches))
+            out.extend((m, False) for m in _rotation_order(matches))
         elif os.path.isdir(p):
             files = sorted(str(f) for f in Path(p).iterdir() if f.is_file() and not f.name.startswith("."))
             if not files:
                 raise InputError(f"folder {p!r} holds no log files")
-            out.extend(_rotation_order(files))
+            out.extend((f, False) for f in _rotation_order(files))
         elif os.path.isfile(p):
-            out.append(p)
+            out.append((p, True))
         elif os.path.exists(p):
             raise InputError(f"{p!r} is not a regular file")
         else:
             raise InputError(f"no such file: {p!r}")
     seen: set[str] = set()
-    inputs = []
-    for p in out:
+    found = InputSet([])
+    for p, explicit in out:
         if p in seen:
             continue
         seen.add(p)
-        inputs.append(_describe(p))
-    return inputs
+        if explicit:
+            found.inputs.append(_describe(p))
+            continue
+        try:
+            found.inputs.append(_describe(p))
+        except _Unusable as exc:
+            found.skipped.append(SkippedInput(p, exc.reason))
+        except OSError as exc:  # e.g. /var/log/btmp, readable by root only
+            found.skipped.append(SkippedInput(p, f"cannot be opened: {exc.strerror or exc}"))
+    if not found.inputs and found.skipped:
+        shown = "; ".join(f"{s.path!r}: {s.reason}" for s in found.skipped[:3])
+        more = f" (and {len(found.skipped) - 3} more)" if len(found.skipped) > 3 else ""
+        raise InputError(f"no text log to read: {shown}{more}")
+    return found
+
+
+class _Unusable(InputError):
+    """A file that is no text log; ``reason`` says why without naming it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path!r} {reason}")
+        self.reason = reason
 
 
 def _rotation_key(path: str) -> tuple[str, int, str, str]:
@@ -174,35 +229,98 @@ def _describe(path: str) -> InputFile:
         size=st.st_size,
         mtime=datetime.fromtimestamp(st.st_mtime, UTC),
     )
-    sample = _sample(inp)
-    if sample and not _looks_like_text(sample):
-        raise InputError(f"{path!r} is not a text log (binary content)")
-    if sample.lstrip()[:1] == b"{" and _is_journald_json(sample):
+    samples = _samples(inp)
+    why = binary_reason(samples)
+    if why is not None:
+        raise _Unusable(path, f"is not a text log (binary content: {why})")
+    head = samples[0].replace(b"\x00", b"") if samples else b""
+    if head.lstrip()[:1] == b"{" and _is_journald_json(head):
         inp.format = "journald-json"
     return inp
 
 
-def _sample(inp: InputFile, n: int = 65536) -> bytes:
-    out = b""
+def _samples(inp: InputFile) -> list[bytes]:
+    """Pieces of the content to judge it by: start, middle and end of a plain file; the
+    first few blocks of a compressed one (until one holds something other than NULs)."""
     try:
-        with open(inp.path, "rb") as raw, open_decompressed(inp, raw) as fh:
-            while len(out) < n:
-                try:
-                    data = fh.read(min(READ_STEP, n - len(out)))
-                except DECOMPRESS_ERRORS:  # damaged: sample what is there
-                    break
-                if not data:
-                    break
-                out += data
-            return out
+        with open(inp.path, "rb") as raw:
+            if inp.compression == "none":
+                return _plain_samples(raw, inp.size)
+            with open_decompressed(inp, raw) as fh:
+                return _stream_samples(fh)
     except DECOMPRESS_ERRORS as exc:
-        raise InputError(f"{inp.path!r} cannot be read: {exc}") from exc
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # cannot be opened at all (permissions, ...): an OS error, not a damaged stream
+        raise _Unusable(inp.path, f"cannot be read: {exc}") from exc
 
 
-def _looks_like_text(sample: bytes) -> bool:
-    arr = np.frombuffer(sample, dtype=np.uint8)
-    control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13)
-    return bool(control.mean() < 0.10)
+def _plain_samples(raw: IO[bytes], size: int) -> list[bytes]:
+    out = []
+    for start in sorted({0, max(0, size // 2 - SAMPLE_BYTES // 2), max(0, size - SAMPLE_BYTES)}):
+        raw.seek(start)
+        out.append(raw.read(SAMPLE_BYTES))
+    return out
+
+
+def _stream_samples(fh: IO[bytes], blocks: int = 8) -> list[bytes]:
+    out: list[bytes] = []
+    for _ in range(blocks):
+        data = b""
+        while len(data) < SAMPLE_BYTES:
+            try:
+                piece = fh.read(SAMPLE_BYTES - len(data))
+            except DECOMPRESS_ERRORS:  # damaged: sample what is there
+                piece = b""
+            if not piece:
+                break
+            data += piece
+        if data:
+            out.append(data)
+        if len(data) < SAMPLE_BYTES or data.strip(b"\x00"):
+            break
+    return out
+
+
+#: bytes that are no text: C0 controls but TAB, LF, VT, FF, CR and ESC (colour codes); DEL
+_CONTROL = np.ones(256, dtype=bool)
+_CONTROL[32:127] = False
+_CONTROL[128:] = False
+_CONTROL[[0, 9, 10, 11, 12, 13, 27]] = False
+
+
+def binary_reason(samples: Sequence[bytes]) -> str | None:
+    """Why content is not a text log, or ``None`` if it is one.
+
+    NUL bytes are left out: zero-filled blocks (a crash, a preallocated file) do not make
+    a log binary, and a file of nothing but NULs is a log with no text. What is left must
+    be text: at most 2 % control characters, at most 10 % bytes that are not UTF-8
+    (Latin-1 subjects are text). Binary record files such as wtmp or lastlog are mostly
+    NUL too, but their text comes in short NUL-padded fields, not in lines: many runs of
+    padding with little between them, or padding and not one line break.
+    """
+    text_bytes = control = bad_utf8 = pads = newlines = 0
+    for sample in samples:
+        arr = np.frombuffer(sample, dtype=np.uint8)
+        kept = sample.replace(b"\x00", b"")
+        if not kept:
+            continue
+        text_bytes += len(kept)
+        control += int(_CONTROL[arr].sum())
+        decoded = kept.decode("utf-8", "replace")
+        bad_utf8 += decoded.count("\ufffd") - kept.count("\ufffd".encode())
+        newlines += kept.count(b"\n")
+        pads += len(_NUL_RUN.findall(sample.strip(b"\x00")))
+    if not text_bytes:
+        return None
+    if control > 0.02 * text_bytes:
+        return f"{control / text_bytes:.0%} control characters"
+    if bad_utf8 > 0.10 * text_bytes:
+        return f"{bad_utf8 / text_bytes:.0%} bytes that are no text"
+    if pads >= 4 and text_bytes < 80 * pads:
+        return "short NUL-padded fields, as in a record file (wtmp, lastlog)"
+    if pads and not newlines:
+        return "NUL-padded fields and no line break"
+    return None
 
 
 def _is_journald_json(sample: bytes) -> bool:
@@ -279,7 +397,7 @@ def iter_batches(
     content_bytes = 0
     first_line: bytes | None = None
     try:
-        counter = [0]
+        counter = [0, 0]
         for block, first_truncated in _blocks(
             fh, block_bytes, max_line_bytes, content_hash, counter, inp.warnings
         ):
@@ -303,6 +421,10 @@ def iter_batches(
         while buffered.read(1 << 20):
             pass
         content_bytes = counter[0]
+        if counter[1]:
+            inp.warnings.append(
+                f"{counter[1]:,} NUL bytes (zero-filled blocks, as a crash leaves): each run read as one NUL"
+            )
     except DECOMPRESS_ERRORS as exc:
         raise InputError(f"{inp.path!r}: read error after line {line_no}: {exc}") from exc
     finally:
@@ -323,9 +445,12 @@ def _blocks(
     """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
 
     Every byte read is fed to ``hasher`` and counted in ``counter[0]`` before any
-    change. Yields ``(block, first_line_truncated)``.
+    change; a run of NUL bytes then becomes one NUL (the bytes dropped are counted in
+    ``counter[1]``), so a zero-filled block does not push a line past ``max_line``.
+    Yields ``(block, first_line_truncated)``.
     """
     carry = b""
+    after_nul = False  # the text so far ends in a NUL (a run may go on in the next block)
     carry_truncated = False
     skipping = False
     # read1: one decompressor call per read, so a damaged stream loses nothing before it
@@ -354,6 +479,17 @@ def _blocks(
             break
         hasher.update(data)
         counter[0] += len(data)
+        if b"\x00" in data:
+            size = len(data)
+            data = _NUL_RUN.sub(b"\x00", data)
+            if after_nul and data[:1] == b"\x00":
+                data = data[1:]
+            counter[1] += size - len(data)
+            after_nul = after_nul if not data else data[-1:] == b"\x00"
+            if not data:
+                continue
+        else:
+            after_nul = False
         if skipping:
             nl = data.find(b"\n")
             if nl < 0:

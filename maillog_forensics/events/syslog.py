@@ -6,10 +6,18 @@ reference (per-line) parser agree by construction on everything but the vectoris
 Header grammar (a line = ``HEAD ": " MESSAGE``, split at the first ``": "``):
 
 * ``TS " " [HOST " "] TAG ["[" PID "]"]`` where TS is one of
-  classic BSD ``Feb  3 11:57:42`` (also postlogd/journalctl ``Feb 03``, optional fraction),
-  RFC 3339 ``2021-03-13T12:04:09.755361+01:00`` (``Z``, ``+0100``, no offset),
-  Dovecot ``2013-08-11 03:56:40``;
+  classic BSD ``Feb  3 11:57:42`` (also postlogd/journalctl ``Feb 03``, the day after one
+  space ``Feb 3`` as some syslogds and copy-pastes write it, optional fraction),
+  RFC 3339 ``2021-03-13T12:04:09.755361+01:00`` (``Z``, ``+0100``, no offset; up to nine
+  fraction digits as Docker writes them, read to the microsecond),
+  Dovecot ``log_timestamp`` ``2013-08-11 03:56:40`` (``%Y-%m-%d %H:%M:%S``, optionally
+  ``.%{usecs}``), or a daemontools/s6 multilog TAI64N label ``@4000000065a1b2c31d2e3f40``;
 * RFC 5424 ``<PRI>1 TS HOST APP PROCID MSGID SD MSG`` (no ``": "`` after the tag).
+
+Wrappers in front of such a line are cut off before it is parsed (:func:`unwrap`): NUL
+bytes (crash artefacts), the ``docker compose logs`` service prefix ``name  | `` (with its
+ANSI colour codes), and a ``docker logs --timestamps`` or multilog stamp that stands in
+front of the line's own stamp. The stored text keeps the line as written.
 """
 
 from __future__ import annotations
@@ -29,6 +37,9 @@ __all__ = [
     "local_offset_seconds",
     "parse_tag",
     "split_head",
+    "tai64n_utc",
+    "unwrap",
+    "year_less_month_day",
     "year_steps",
 ]
 
@@ -39,13 +50,44 @@ MONTHS: dict[str, int] = {
     )
 }
 
-TS_BSD = r"[A-Z][a-z]{2} [ 0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
+#: BSD: "%b %e" ("Feb  3"), "%b %d" ("Feb 03": postlogd, Dovecot's default log_timestamp
+#: "%b %d %H:%M:%S " in failures.h of dovecot/core 2.2-2.4), or "Feb 3" after one space
+TS_BSD = r"[A-Z][a-z]{2} (?:[ 0-3][0-9]|[1-9]) [0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
 TS_ISO = (
-    r"[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
+    r"[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,9})?"
     r"(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?"
 )
-TS_DOVECOT = r"[0-9]{4}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9]"
-TS_RE = re.compile(rf"(?:{TS_BSD}|{TS_ISO}|{TS_DOVECOT})")
+#: Dovecot log_timestamp "%Y-%m-%d %H:%M:%S " and "%Y-%m-%d %H:%M:%S.%{usecs} " (failures.c
+#: i_set_failure_timestamp_format: %{usecs} is written as six digits)
+TS_DOVECOT = r"[0-9]{4}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
+#: daemontools/s6 multilog TAI64N label: "@", 16 hex digits of 2^62 + 10 + Unix seconds
+#: (the 10 s TAI-UTC offset of 1972 that tai64nlocal subtracts), 8 of nanoseconds
+TS_TAI64N = r"@[0-9a-f]{24}"
+TS_RE = re.compile(rf"(?:{TS_BSD}|{TS_ISO}|{TS_DOVECOT}|{TS_TAI64N})")
+TAI64_EPOCH = 2**62 + 10
+#: ANSI colour code as docker compose writes around a service prefix
+_ANSI = r"(?:\x1b\[[0-9;]*m)?"
+#: ``docker compose logs`` prefix: ``fmt.Sprintf("%-<width>s | ", name)`` coloured
+#: (docker/compose cmd/formatter/logs.go; v2.0 wrote ``"%-<width>s |"`` then a space)
+COMPOSE_PREFIX = rf"{_ANSI}[A-Za-z0-9][A-Za-z0-9_.-]* +\|{_ANSI} {_ANSI}"
+#: a stamp a container runtime or log service puts in front of a whole line: ``docker logs
+#: --timestamps`` (RFC3339NanoFixed) or multilog's TAI64N
+OUTER_TS = (
+    r"(?:[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,9})?"
+    rf"(?:Z|[+-][0-2][0-9]:[0-5][0-9])|{TS_TAI64N})"
+)
+#: how the line's own stamp starts (an outer stamp is cut off only in front of one)
+INNER_TS_START = r"(?:[A-Z][a-z]{2} [ 0-9]|[0-9]{4}-[01][0-9]-[0-3][0-9][T ][0-2]|@[0-9a-f]{24} |<[0-9])"
+#: the wrappers; the groups say what to cut (same text in ``re`` and polars)
+WRAPPER = rf"^(?P<compose>{COMPOSE_PREFIX})?(?:(?P<outer>{OUTER_TS}) (?P<inner>{INNER_TS_START}))?"
+#: whether a line has a wrapper at all (the cheap test the fast parser runs on every line)
+WRAPPED = rf"^(?:{COMPOSE_PREFIX}|{OUTER_TS} {INNER_TS_START})"
+WRAPPER_RE = re.compile(WRAPPER)
+#: a year-less (BSD) stamp at the start of a raw line, wrappers allowed; group 1 the month
+YEAR_LESS_START = (
+    rf"^(?:{COMPOSE_PREFIX})?(?:{OUTER_TS} )?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"(?:[ 0-3][0-9]|[1-9]) [0-2][0-9]:"
+)
 TS_ISO_RE = re.compile(TS_ISO)
 HOSTTAG_RE = re.compile(r"(?:(?P<host>[^ ]*[^ :]) )?(?P<tag>[^ \[\]]+)(?:\[(?P<pid>[0-9]{1,9})\])?")
 RFC5424_RE = re.compile(
@@ -138,17 +180,38 @@ def split_head(line: str) -> tuple[str, str] | None:
     return line[:i], line[i + 2 :]
 
 
+def unwrap(line: str) -> str:
+    """The log line inside ``line``: what the parsers read (the stored text keeps ``line``).
+
+    NUL bytes are dropped; a ``docker compose logs`` service prefix is cut off, and so is
+    a ``docker logs --timestamps`` or multilog TAI64N stamp in front of the line's own
+    time stamp (one in front of a bare ``TAG: message`` is the line's stamp and stays).
+    """
+    if "\x00" in line:
+        line = line.replace("\x00", "")
+    m = WRAPPER_RE.match(line)
+    assert m is not None  # every group is optional
+    cut = len(m["compose"] or "") + (len(m["outer"]) + 1 if m["inner"] is not None else 0)
+    return line[cut:] if cut else line
+
+
 def ts_length(head: str) -> int:
     """Length of the time stamp at the start of ``head`` (the fast parser mirrors this)."""
+    if head[:1] == "@":
+        return 25
     if len(head) > 10 and "0" <= head[0] <= "9":
         if head[10] == "T":
             sp = head.find(" ")
             return sp if sp >= 0 else len(head)
+        if len(head) > 19 and head[19] == ".":
+            sp = head.find(" ", 19)
+            return sp if sp >= 0 else len(head)
         return 19
-    if len(head) > 15 and head[15] == ".":
-        sp = head.find(" ", 15)
+    base = 14 if len(head) > 5 and head[5] == " " else 15  # "Feb 3 11:57:42": one space
+    if len(head) > base and head[base] == ".":
+        sp = head.find(" ", base)
         return sp if sp >= 0 else len(head)
-    return 15
+    return base
 
 
 @dataclass(frozen=True)
@@ -213,6 +276,8 @@ def rfc5424_tag(host: str, app: str, procid: str) -> HeaderTag:
 
 def bsd_parts(ts_raw: str) -> tuple[int, int, int, int, int, int] | None:
     """Month, day, hour, minute, second, microsecond of a BSD stamp (``None`` if bad month)."""
+    if ts_raw[5:6] == " ":  # "Feb 3 11:57:42" read as "Feb  3 11:57:42"
+        ts_raw = ts_raw[:4] + " " + ts_raw[4:]
     month = MONTHS.get(ts_raw[:3])
     if month is None:
         return None
@@ -226,6 +291,42 @@ def bsd_parts(ts_raw: str) -> tuple[int, int, int, int, int, int] | None:
         int(ts_raw[13:15]),
         us,
     )
+
+
+_TAI64N_RE = re.compile(TS_TAI64N)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the years the parsers give a time to (1900-2999), in Unix seconds
+TS_MIN_SECONDS = int((datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
+TS_END_SECONDS = int((datetime(3000, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
+
+
+def tai64n_utc(stamp: str) -> datetime | None:
+    """UTC time of a TAI64N label, exactly as daemontools' ``tai64nlocal`` reads it.
+
+    tai64nlocal subtracts 2^62 + 10 from the seconds (TAI was 10 s ahead of UTC in 1972;
+    later leap seconds are not counted, as multilog's ``tai_now`` adds none either) and
+    keeps the nanoseconds (here cut to microseconds). ``None`` outside 1900-2999.
+
+    >>> tai64n_utc("@4000000065a1b2c31d2e3f40").isoformat()
+    '2024-01-12T21:44:25.489570+00:00'
+    """
+    if not _TAI64N_RE.fullmatch(stamp):
+        return None
+    secs = int(stamp[1:17], 16) - TAI64_EPOCH
+    nanos = int(stamp[17:25], 16)
+    if nanos >= 1_000_000_000 or not TS_MIN_SECONDS <= secs < TS_END_SECONDS:
+        return None
+    return _EPOCH + timedelta(seconds=secs, microseconds=nanos // 1000)
+
+
+def year_less_month_day(line: str) -> tuple[int, int] | None:
+    """Month and day of a raw line's year-less (BSD) stamp, wrappers allowed; else ``None``."""
+    text = unwrap(line)
+    ts = text[: ts_length(text)]
+    if not TS_RE.fullmatch(ts) or ts[:3] not in MONTHS:
+        return None
+    parts = bsd_parts(ts)
+    return (parts[0], parts[1]) if parts else None
 
 
 def year_steps(months: list[int], last_month: int | None) -> list[int]:

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 
 import maillog_forensics as mf
+from maillog_forensics.events.schema import FLAG_BITS
+from maillog_forensics.events.sources import read_line
 from maillog_forensics.events.store import iter_events, read_manifest
 from tests.corpus import REPO, corpus_path
 
@@ -498,3 +500,92 @@ def test_a_failing_parse_thread_leaves_no_staged_files(
         mf.ingest([str(REPO / "data" / "sample" / "mail.log")], ds, tz="UTC", year=2026, threads=3)
     assert not [p for p in ds.rglob("*") if p.is_file() or p.name.startswith(".staging")]
     assert not [t for t in threading.enumerate() if t.name.startswith("parse")]
+
+
+# --- inputs as found in the wild: /var/log with binary files, crash blocks, containers -------
+
+WTMP_LIKE = b"".join(
+    (7).to_bytes(4, "little")
+    + b"pts/0".ljust(32, b"\x00")
+    + b"root".ljust(32, b"\x00")
+    + bytes([1, 2, 3, 200]) * 8
+    for _ in range(50)
+)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_folder_with_binary_files_ingests_the_rest_and_says_what_it_skipped(
+    tmp_path: Path, threads: int
+) -> None:
+    logs = tmp_path / "var-log"
+    logs.mkdir()
+    write(logs / "mail.log", LINES)
+    (logs / "wtmp").write_bytes(WTMP_LIKE)
+    (logs / "lastlog").write_bytes(b"\x00" * 292_000 + b"\x10\x20\x30\x65pts/0" + b"\x00" * 27 + b"192.0.2.7")
+    stats = mf.ingest([str(logs)], tmp_path / "ds", tz="UTC", threads=threads)
+    assert stats.rows_written == len(LINES)
+    assert [f["path"] for f in stats.files] == [str(logs / "mail.log")]
+    summary = stats.summary()
+    for name in ("wtmp", "lastlog"):
+        assert f"{logs / name}: not read: is not a text log (binary content" in summary
+    assert "skipped 2 file(s) that are no text log" in summary
+    manifest = read_manifest(tmp_path / "ds")
+    skipped = {s["path"]: s["reason"] for s in manifest["skipped_inputs"]}
+    assert sorted(skipped) == [str(logs / "lastlog"), str(logs / "wtmp")]
+    assert all(r.startswith("is not a text log (binary content") for r in skipped.values())
+    assert manifest["runs"][-1]["skipped"] == manifest["skipped_inputs"]
+    assert [e["path"] for e in manifest["inputs"]] == [str(logs / "mail.log")]
+    # a later run that reads other files keeps the list; one that reads the file drops it
+    other = write(tmp_path / "other.log", LINES[:1])
+    mf.ingest([str(other)], tmp_path / "ds", tz="UTC", threads=threads)
+    assert read_manifest(tmp_path / "ds")["skipped_inputs"] == manifest["skipped_inputs"]
+    (logs / "wtmp").write_bytes(b"\n".join(line.encode() for line in LINES) + b"\n")
+    mf.ingest([str(logs)], tmp_path / "ds", tz="UTC", threads=threads)
+    assert [s["path"] for s in read_manifest(tmp_path / "ds")["skipped_inputs"]] == [str(logs / "lastlog")]
+
+
+def test_binary_file_named_on_the_command_line_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "wtmp").write_bytes(WTMP_LIKE)
+    log = write(tmp_path / "mail.log", LINES)
+    res = run_cli("ingest", str(log), str(tmp_path / "wtmp"), "-o", str(tmp_path / "ds"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1 and f"{str(tmp_path / 'wtmp')!r} is not a text log" in res.stderr
+    res = run_cli("ingest", str(tmp_path), "-o", str(tmp_path / "ds"))  # the folder: skipped, the rest read
+    assert res.returncode == 0 and "not read: is not a text log" in res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_log_behind_nul_blocks_is_ingested_line_for_line(tmp_path: Path, threads: int) -> None:
+    text = [line.encode() + b"\n" for line in LINES[:3]]
+    data = (
+        b"\x00" * (1 << 20) + text[0] + b"\x00" * 70_000 + text[1] + text[2]
+    )  # 1 MiB, then 70 kB: no line cut
+    log = tmp_path / "mail.log"
+    log.write_bytes(data)
+    os.utime(log, (1795800000, 1795800000))
+    stats = mf.ingest([str(log)], tmp_path / "ds", tz="UTC", threads=threads)
+    assert stats.lines == stats.rows_written == data.count(b"\n") == 3
+    df = mf.load_events(tmp_path / "ds")
+    assert list(df["kind"]) == ["connect", "sasl_failed", "disconnect"]
+    assert list(df["host"]) == ["mail"] * 3 and str(df.loc[0, "ts"]) == "2026-11-27 19:08:30+00:00"
+    assert [bool(f & FLAG_BITS["nul"]) for f in df["flags"]] == [True, True, False]
+    assert "NUL bytes (zero-filled blocks" in stats.summary()
+
+
+def test_container_and_multilog_logs_end_to_end(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.log"
+    compose.write_text(
+        "\x1b[36mmailserver-1  | \x1b[0m2026-11-27T19:08:30.123456789Z " + LINES[0] + "\n"
+        "\x1b[36mmailserver-1  | \x1b[0m2026-11-27T19:08:32.000000001Z " + LINES[1] + "\n"
+        "\x1b[36mmailserver-1  | \x1b[0mStarting supervisord\n"
+    )
+    multilog = tmp_path / "current"
+    # @4000000069289d58 = 2^62 + 10 + 1764269390 (2025-11-27 18:49:50 UTC)
+    multilog.write_text("@4000000069289d5800000000 postfix/smtpd[7]: connect from unknown[192.0.2.9]\n")
+    mf.ingest([str(compose), str(multilog)], tmp_path / "ds", tz="UTC", year=2026)
+    df = mf.load_events(tmp_path / "ds")
+    assert list(df["kind"]) == ["connect", "sasl_failed", "unparsed", "connect"]
+    assert [str(t) for t in df["ts"][:2]] == ["2026-11-27 19:08:30+00:00", "2026-11-27 19:08:32+00:00"]
+    assert str(df.loc[3, "ts"]) == "2025-11-27 18:49:50+00:00" and df.loc[3, "client_ip"] == "192.0.2.9"
+    assert df.loc[2, "message"] == "\x1b[36mmailserver-1  | \x1b[0mStarting supervisord"  # kept as written
+    assert read_line(str(compose), 1) == compose.read_text().splitlines()[0]

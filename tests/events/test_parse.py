@@ -542,7 +542,27 @@ HEADERS = st.sampled_from(
         "2026-11-27 10:00:05 auth-worker(4711): Info: conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: ",
         "2026-11-27 10:00:05 imap-login: Debug: ",
         "<22>1 2024-06-05T10:11:12Z mail postfix/smtpd 1 - - ",
+        "Feb 3 11:57:42 mail postfix/smtpd[123]: ",  # one space before the day
+        "@4000000065a1b2c31d2e3f40 postfix/smtpd[1]: ",  # multilog TAI64N
+        "@4000000065a1b2c31d2e3f40 imap-login: Info: ",
+        "2026-11-27 10:00:05.123456 auth: Info: ",  # Dovecot log_timestamp with %{usecs}
+        "2026-09-02T10:00:00.123456789Z postfix/smtpd[1]: ",  # docker stamp, bare tag
         "",
+    ]
+)
+#: what containers and log services put in front of a line (syslog.unwrap)
+WRAPPERS = st.sampled_from(
+    [
+        "",
+        "",
+        "mailserver  | ",
+        "\x1b[36mmailserver-1  | \x1b[0m",
+        "\x1b[33;1mmail_1  |\x1b[0m ",
+        "2026-09-02T10:00:00.123456789Z ",
+        "mailserver-1  | 2026-09-02T10:00:00.000000001+02:00 ",
+        "@4000000065a1b2c31d2e3f40 ",
+        "\x00\x00\x00",
+        "a | ",
     ]
 )
 BODIES = st.sampled_from(
@@ -578,9 +598,13 @@ BODIES = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(HEADERS, BODIES, st.text(LINE_ALPHABET, max_size=60)), min_size=1, max_size=20))
-def test_fast_equals_reference_on_generated_lines(parts: list[tuple[str, str, str]]) -> None:
-    lines = [h + b + t for h, b, t in parts]
+@given(
+    st.lists(
+        st.tuples(WRAPPERS, HEADERS, BODIES, st.text(LINE_ALPHABET, max_size=60)), min_size=1, max_size=20
+    )
+)
+def test_fast_equals_reference_on_generated_lines(parts: list[tuple[str, str, str, str]]) -> None:
+    lines = [w + h + b + t for w, h, b, t in parts]
     fast, ref = both(lines)
     assert len(fast) == len(lines)
     assert_same(fast, ref)
@@ -613,6 +637,15 @@ def test_parsed_batch_type() -> None:
         ("Dec 31 23:59:60", 2026, None),  # a leap second is not representable: no time, line kept
         ("2100-02-29T10:00:00Z", 2026, None),  # 2100 is not a leap year
         ("2000-02-29T10:00:00.123456+01:00", 2026, "2000-02-29T09:00:00.123456+00:00"),
+        ("Feb 9 24:00:00", 2026, None),  # one space before the day
+        ("Feb 9 23:59:59.5", 2026, "2026-02-09T23:59:59.500000+00:00"),
+        ("2026-02-30 10:00:00.5", 2026, None),  # Dovecot log_timestamp
+        ("2026-02-28 10:00:00.000001", 2026, "2026-02-28T10:00:00.000001+00:00"),
+        ("2026-02-28T10:00:00.999999999Z", 2026, "2026-02-28T10:00:00.999999+00:00"),  # cut, not rounded
+        ("@400000000000000a3b9aca00", 2026, None),  # 10^9 nanoseconds
+        ("@3fffffff7c55818900000000", 2026, None),  # 1899-12-31T23:59:59: before 1900
+        ("@3fffffff7c55818a00000000", 2026, "1900-01-01T00:00:00+00:00"),
+        ("@4000000000000000000003e8", 2026, "1969-12-31T23:59:50.000001+00:00"),
     ],
 )
 def test_impossible_dates_give_no_time_in_both_parsers(stamp: str, year: int, utc: str | None) -> None:

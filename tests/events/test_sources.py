@@ -412,3 +412,176 @@ def test_stdin_is_read_and_decompressed(monkeypatch: pytest.MonkeyPatch, compres
     assert inp.size == len(stored)
     assert inp.sha256 == hashlib.sha256(stored).hexdigest()
     assert inp.content_sha256 == hashlib.sha256(LOG_TEXT.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- NUL blocks, binary files
+
+
+def utmp_record(user: bytes, line: bytes, host: bytes, when: int) -> bytes:
+    """One glibc ``struct utmp`` (384 bytes, x86-64) as in /var/log/wtmp."""
+    return (
+        (7).to_bytes(2, "little")  # ut_type USER_PROCESS
+        + b"\x00\x00"
+        + (4242).to_bytes(4, "little")  # ut_pid
+        + line.ljust(32, b"\x00")
+        + b"ts/0"  # ut_id
+        + user.ljust(32, b"\x00")
+        + host.ljust(256, b"\x00")
+        + b"\x00" * 8  # ut_exit, ut_session
+        + when.to_bytes(4, "little")
+        + (123456).to_bytes(4, "little")  # ut_tv
+        + bytes([192, 0, 2, 7])
+        + b"\x00" * 12  # ut_addr_v6 rest
+        + b"\x00" * 20  # __unused
+    )
+
+
+def lastlog_file(uid: int, when: int) -> bytes:
+    """/var/log/lastlog: one 292-byte record per uid, zeros up to ``uid``."""
+    rec = when.to_bytes(4, "little") + b"pts/0".ljust(32, b"\x00") + b"192.0.2.7".ljust(256, b"\x00")
+    return b"\x00" * 292 * uid + rec
+
+
+BINARY_FILES = {
+    "wtmp": b"".join(utmp_record(b"root", b"pts/0", b"192.0.2.7", 1767225600 + 60 * i) for i in range(40)),
+    "lastlog": lastlog_file(1000, 1767225600),
+    "random": random.Random(7).randbytes(200_000),
+    "elf": b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 40,
+    "journal": b"LPKSHHRH" + random.Random(8).randbytes(4096),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_FILES))
+def test_binary_files_are_recognised(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(BINARY_FILES[name])
+    with pytest.raises(InputError) as err:
+        expand_inputs([str(path)])  # named on the command line: an error that says why
+    assert str(path) in str(err.value) and "not a text log (binary content" in str(err.value)
+
+
+@pytest.mark.parametrize("compression", sorted(COMPRESSORS))
+def test_compressed_binary_is_recognised_after_decompression(tmp_path: Path, compression: str) -> None:
+    path = tmp_path / "wtmp.1"
+    path.write_bytes(COMPRESSORS[compression](BINARY_FILES["wtmp"]))
+    with pytest.raises(InputError, match="not a text log"):
+        expand_inputs([str(path)])
+
+
+def nul_block_log(block: int = 65536 + 17) -> bytes:
+    """A log a crash left: zero-filled blocks (longer than a line may be) before and in the text."""
+    half = len(LOG_LINES) // 2
+    head = "".join(f"{line}\n" for line in LOG_LINES[:half]).encode()
+    tail = "".join(f"{line}\n" for line in LOG_LINES[half:]).encode()
+    return b"\x00" * block + head + b"\x00" * 4096 + tail
+
+
+@pytest.mark.parametrize("block_bytes", [32, 1000, sources.BLOCK_BYTES])
+def test_log_after_a_nul_block_is_read_whole(tmp_path: Path, block_bytes: int) -> None:
+    data = nul_block_log()
+    path = tmp_path / "mail.log"
+    path.write_bytes(data)
+    inp = one_input(path)  # not refused as binary
+    lines, flags = read_all(inp, block_bytes=block_bytes)
+    half = len(LOG_LINES) // 2
+    # rows == lines: the NUL runs stay in the lines they were in, as one NUL each
+    assert len(lines) == data.count(b"\n") == inp.lines
+    assert lines == [
+        "\x00" + LOG_LINES[0],
+        *LOG_LINES[1:half],
+        "\x00" + LOG_LINES[half],
+        *LOG_LINES[half + 1 :],
+    ]
+    assert not any(f & TRUNCATED for f in flags)
+    assert inp.content_sha256 == hashlib.sha256(data).hexdigest()  # the hash is of the bytes as stored
+    assert inp.warnings == [
+        f"{65536 + 17 - 1 + 4096 - 1:,} NUL bytes (zero-filled blocks, as a crash leaves): "
+        "each run read as one NUL"
+    ]
+
+
+@pytest.mark.parametrize("compression", sorted(COMPRESSORS))
+def test_compressed_log_after_a_nul_block_is_read_whole(tmp_path: Path, compression: str) -> None:
+    path = tmp_path / "mail.log.2"
+    path.write_bytes(COMPRESSORS[compression](b"\x00" * (3 * sources.SAMPLE_BYTES) + LOG_TEXT.encode()))
+    lines, _ = read_all(one_input(path))
+    assert lines == ["\x00" + LOG_LINES[0], *LOG_LINES[1:]]
+
+
+def test_file_of_nothing_but_nuls_is_one_empty_log_line(tmp_path: Path) -> None:
+    lines, _ = read_bytes(tmp_path, b"\x00" * 200_000)
+    assert lines == ["\x00"]
+
+
+def test_text_with_latin1_and_colour_codes_is_text(tmp_path: Path) -> None:
+    data = (
+        (LOG_TEXT + "Feb  3 11:58:00 mx postfix/cleanup[9]: warning: header Subject: Réunion\n").encode(
+            "latin-1"
+        )
+        + b"\x1b[36mmail  | \x1b[0m"
+        + LOG_LINES[0].encode()
+        + b"\n"
+    )
+    lines, _ = read_bytes(tmp_path, data)
+    assert len(lines) == len(LOG_LINES) + 2
+
+
+def test_binary_reason_judges_all_samples_without_nuls() -> None:
+    text = LOG_TEXT.encode()
+    assert sources.binary_reason([b"\x00" * 65536, text]) is None
+    assert sources.binary_reason([b"\x00" * 65536]) is None
+    assert sources.binary_reason([]) is None
+    assert sources.binary_reason([text, bytes(range(1, 32)) * 20]) is not None  # a binary middle
+    assert sources.binary_reason([BINARY_FILES["lastlog"][-65536:]]) == "NUL-padded fields and no line break"
+    # printable fields padded with NULs, even with a line break among them: a record file
+    records = b"".join(
+        f"user{i}".encode().ljust(32, b"\x00") + b"192.0.2.7\n".ljust(64, b"\x00") for i in range(9)
+    )
+    assert "record file" in str(sources.binary_reason([records]))
+
+
+def test_binary_and_unreadable_files_in_a_folder_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "mail.log").write_text(LOG_TEXT)
+    (tmp_path / "mail.log.1.gz").write_bytes(gzip.compress(LOG_TEXT.encode()))
+    (tmp_path / "wtmp").write_bytes(BINARY_FILES["wtmp"])
+    (tmp_path / "lastlog").write_bytes(BINARY_FILES["lastlog"])
+    (tmp_path / "crash.log").write_bytes(nul_block_log())
+    found = sources.gather_inputs([str(tmp_path)])
+    assert names(found.inputs) == ["crash.log", "mail.log.1.gz", "mail.log"]
+    skipped = {os.path.basename(s.path): s.reason for s in found.skipped}
+    assert sorted(skipped) == ["lastlog", "wtmp"]
+    assert skipped["wtmp"] == "is not a text log (binary content: 15% control characters)"
+    # a glob skips the same way; the same file named explicitly is an error
+    assert [os.path.basename(s.path) for s in sources.gather_inputs([str(tmp_path / "*")]).skipped] == [
+        "lastlog",
+        "wtmp",
+    ]
+    with pytest.raises(InputError, match="not a text log"):
+        sources.gather_inputs([str(tmp_path / "mail.log"), str(tmp_path / "wtmp")])
+
+
+def test_unreadable_file_in_a_folder_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mail.log").write_text(LOG_TEXT)
+    secret = tmp_path / "btmp"
+    secret.write_bytes(b"x")
+    real_open = open
+
+    def guarded_open(file: object, *args: object, **kw: object) -> object:
+        if str(file) == str(secret):  # as for a non-root reader of /var/log/btmp
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(sources, "open", guarded_open, raising=False)
+    found = sources.gather_inputs([str(tmp_path)])
+    assert names(found.inputs) == ["mail.log"]
+    assert [(os.path.basename(s.path), s.reason) for s in found.skipped] == [
+        ("btmp", "cannot be opened: Permission denied")
+    ]
+    with pytest.raises(PermissionError):  # named explicitly: the CLI reports the OS error
+        sources.gather_inputs([str(secret)])
+
+
+def test_folder_of_nothing_but_binary_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "wtmp").write_bytes(BINARY_FILES["wtmp"])
+    with pytest.raises(InputError, match=r"no text log to read: .*wtmp.*binary content"):
+        sources.gather_inputs([str(tmp_path)])

@@ -338,3 +338,245 @@ def test_message_repeated_is_one_row_with_a_count(parser: str) -> None:
     assert row["sasl_method"] == "LOGIN"
     assert row["severity"] == "warning"
     assert row["ts"] == utc(2026, 2, 3, 11, 57, 42)
+
+
+# ---------------------------------------------------------------------------- envelopes in the wild
+
+CONNECT = "connect from unknown[192.0.2.7]"
+DOVECOT_AUTH = "Info: passwd-file(alice@example.com,192.0.2.7): unknown user"
+#: 0x65a1b2c3 = 1705095875 TAI64 seconds past 2^62; tai64nlocal subtracts 10 more
+TAI = "@4000000065a1b2c31d2e3f40"
+TAI_UTC = utc(2024, 1, 12, 21, 44, 25, 0x1D2E3F40 // 1000)
+
+ENVELOPE_CASES = [
+    # (line, ts, host, program, pid, kind); year-less stamps read in 2026, zone UTC
+    pytest.param(
+        f"Jan 1 00:00:00 host postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 1, 1, 0, 0, 0),
+        "host",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="bsd-one-space-day",
+    ),
+    pytest.param(
+        f"Jan 9 23:59:58.25 host postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 1, 9, 23, 59, 58, 250000),
+        "host",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="bsd-one-space-day-fraction",
+    ),
+    pytest.param(
+        f"{TAI} postfix/smtpd[1]: {CONNECT}", TAI_UTC, None, "postfix/smtpd", 1, "connect", id="tai64n-tag"
+    ),
+    pytest.param(
+        f"{TAI} mx postfix/smtpd[1]: {CONNECT}", TAI_UTC, "mx", "postfix/smtpd", 1, "connect", id="tai64n-mx"
+    ),
+    pytest.param(
+        f"{TAI} auth: {DOVECOT_AUTH}", TAI_UTC, None, "auth", None, "dovecot_auth", id="tai64n-dovecot-stderr"
+    ),
+    pytest.param(  # multilog around a syslog-formatted line: the line's own stamp counts
+        f"{TAI} Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="tai64n-around-syslog",
+    ),
+    # Dovecot log_path with log_timestamp (dovecot/core src/lib/failures.c, failures.h:
+    # default "%b %d %H:%M:%S ", "%{usecs}" written as six digits)
+    pytest.param(
+        f"Nov 27 10:00:05 auth: {DOVECOT_AUTH}",
+        utc(2026, 11, 27, 10, 0, 5),
+        None,
+        "auth",
+        None,
+        "dovecot_auth",
+        id="dovecot-default-stamp",
+    ),
+    pytest.param(
+        f"Nov 27 10:00:05.123456 auth: {DOVECOT_AUTH}",
+        utc(2026, 11, 27, 10, 0, 5, 123456),
+        None,
+        "auth",
+        None,
+        "dovecot_auth",
+        id="dovecot-bsd-usecs",
+    ),
+    pytest.param(
+        f"2026-11-27 10:00:05 auth: {DOVECOT_AUTH}",
+        utc(2026, 11, 27, 10, 0, 5),
+        None,
+        "auth",
+        None,
+        "dovecot_auth",
+        id="dovecot-dated",
+    ),
+    pytest.param(
+        f"2026-11-27 10:00:05.000042 auth: {DOVECOT_AUTH}",
+        utc(2026, 11, 27, 10, 0, 5, 42),
+        None,
+        "auth",
+        None,
+        "dovecot_auth",
+        id="dovecot-dated-usecs",
+    ),
+    pytest.param(
+        "2026-11-27T10:00:05+0100 imap-login: Info: Disconnected (no auth attempts in 0 secs): user=<>, "
+        "rip=192.0.2.1, lip=192.0.2.2",
+        utc(2026, 11, 27, 9, 0, 5),
+        None,
+        "imap-login",
+        None,
+        "dovecot_login",
+        id="dovecot-iso-%z",
+    ),
+    pytest.param(  # 2.4: user, ip and mechanism in the process prefix
+        "Nov 27 10:00:05.5 auth(alice@example.com,192.0.2.7,sasl:plain)<AbC+E95U>: Info: passwd-file: "
+        "unknown user",
+        utc(2026, 11, 27, 10, 0, 5, 500000),
+        None,
+        "auth",
+        None,
+        "dovecot_auth",
+        id="dovecot-2.4-prefix-usecs",
+    ),
+    # docker compose logs (docker/compose cmd/formatter/logs.go): "%-<width>s | " coloured
+    pytest.param(
+        f"mailserver  | Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="compose",
+    ),
+    pytest.param(
+        f"\x1b[36mmailserver-1  | \x1b[0mSep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="compose-ansi",
+    ),
+    pytest.param(  # compose v2.0: "%-<width>s |" coloured, then the space
+        f"\x1b[33;1mmailserver_1  |\x1b[0m Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="compose-v2.0-ansi",
+    ),
+    pytest.param(  # docker logs --timestamps: RFC3339NanoFixed in front of the line
+        f"2026-09-02T10:00:00.123456789Z Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="docker-timestamps",
+    ),
+    pytest.param(
+        f"mailserver-1  | 2026-09-02T10:00:00.123456789Z Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="compose-timestamps",
+    ),
+    pytest.param(  # a container logging a bare tag: the docker stamp is the line's own
+        f"2026-09-02T10:00:00.123456789Z postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0, 123456),
+        None,
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="docker-stamp-bare-tag",
+    ),
+    pytest.param(
+        f"\x00\x00\x00Sep  2 10:00:00 mail postfix/smtpd[1]: {CONNECT}",
+        utc(2026, 9, 2, 10, 0, 0),
+        "mail",
+        "postfix/smtpd",
+        1,
+        "connect",
+        id="nul-run-before-the-line",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "ts", "host", "program", "pid", "kind"), ENVELOPE_CASES)
+def test_envelopes_in_the_wild(
+    line: str, ts: datetime, host: str | None, program: str, pid: int | None, kind: str
+) -> None:
+    fast, ref = (run(p, [line], TimeContext("UTC", 2026)) for p in ("fast", "reference"))
+    assert fast == ref
+    row = fast[0]
+    assert (row["ts"], row["host"], row["program"], row["pid"], row["kind"]) == (ts, host, program, pid, kind)
+    inner = syslog.unwrap(line)
+    assert row["ts_raw"] == inner[: syslog.ts_length(inner)]  # the stamp the time came from, as written
+    assert line.endswith(row["message"])  # the stored text is the line's own
+
+
+def test_unwrap_keeps_what_is_not_a_wrapper() -> None:
+    for line in (
+        "2026-09-02T10:00:00Z mail postfix/qmgr[17]: 3F1A2B4C5D: removed",  # an RFC 3339 line itself
+        f"{TAI} postfix/smtpd[1]: {CONNECT}",  # the stamp of a bare tag stays
+        "Sep  2 10:00:00 mail postfix/smtpd[1]: a | b",
+        "no wrapper | here",  # not a compose name: a space in it
+    ):
+        assert syslog.unwrap(line) == line
+    assert syslog.unwrap("a\x00b\x00\x00c") == "abc"
+
+
+def test_wrapped_lines_that_are_not_logs_stay_unparsed_with_their_text() -> None:
+    lines = [
+        "mailserver  | Starting supervisord",
+        "\x1b[36mweb-1  | \x1b[0mGET / HTTP/1.1",
+        "@40000000zzzzzzzzzzzzzzzz postfix/smtpd[1]: connect from x[192.0.2.1]",  # not hex
+        f"{TAI[:-1]} postfix/smtpd[1]: {CONNECT}",  # 23 hex digits
+    ]
+    fast, ref = (run(p, lines, TimeContext("UTC", 2026)) for p in ("fast", "reference"))
+    assert fast == ref
+    assert [r["kind"] for r in fast] == ["unparsed"] * 4
+    assert [r["message"] for r in fast] == lines
+    assert all(r["ts"] is None for r in fast)
+
+
+def test_tai64n_decodes_like_tai64nlocal() -> None:
+    # tai64nlocal: secs -= 4611686018427387914 (2^62 + 10); nanoseconds kept
+    assert syslog.tai64n_utc("@400000000000000a00000000") == utc(1970, 1, 1)
+    assert syslog.tai64n_utc("@4000000000000000000003e8") == utc(1969, 12, 31, 23, 59, 50, 1)
+    assert syslog.tai64n_utc(TAI) == TAI_UTC
+    assert syslog.tai64n_utc("@400000000000000a3b9aca00") is None  # 10^9 ns is no fraction
+    assert syslog.tai64n_utc("@8000000000000000000000000"[:25]) is None  # beyond year 2999
+    assert syslog.tai64n_utc("@4000000065A1B2C31D2E3F40") is None  # multilog writes lower case
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_tai64n_rows_do_not_drive_year_inference(parser: str) -> None:
+    ctx = TimeContext("UTC", 2025)
+    rows = run(parser, [qmgr("Dec 31 23:59:59"), f"{TAI} postfix/qmgr[17]: 3F1A2B4C5D: removed"], ctx)
+    assert [r["ts"] for r in rows] == [utc(2025, 12, 31, 23, 59, 59), TAI_UTC]
+    assert (ctx.year, ctx.last_month) == (2025, 12)
+
+
+@pytest.mark.parametrize(
+    ("line", "month_day"),
+    [
+        ("Jan 1 00:00:00 h p: m", (1, 1)),
+        ("mailserver  | Dec 24 10:00:00 h p: m", (12, 24)),
+        ("2026-09-02T10:00:00.1Z Sep  2 10:00:00 h p: m", (9, 2)),
+        ("\x00\x00Nov 27 19:08:30 h p: m", (11, 27)),
+        ("2026-09-02T10:00:00Z h p: m", None),
+        (f"{TAI} p: m", None),
+    ],
+)
+def test_year_less_month_day_sees_through_wrappers(line: str, month_day: tuple[int, int] | None) -> None:
+    assert syslog.year_less_month_day(line) == month_day

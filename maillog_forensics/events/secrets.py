@@ -148,7 +148,7 @@ _KNOWN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("p", "h"),
         ),
         # Dovecot auth-request.c (auth_verbose_passwords): (given password: %s) / (SHA1 of ...)
-        (r"\((?:SHA1 of )?given password: (?P<s>.*)\)$", ("s",)),
+        (r"\((?:SHA1 of )?given password: (?P<s>.*)\)", ("s",)),
         # Dovecot auth-request.c (auth_debug_passwords): Invalid password '%s' in passdb: %s
         (r"Invalid password '(?P<s>.*)' in passdb: ", ("s",)),
         # Dovecot passdb.c: Generating %s from user '%s', password '%s'
@@ -336,9 +336,12 @@ def redact_row(row: MutableMapping[str, Any]) -> list[str]:
     secrets = list(dict.fromkeys([first, *found] if first else found))
     if not secrets:
         return []
+    # a derived column may hold a secret without the closing bracket or quote that the
+    # line had after it (helo=<...>, ...): cut those forms out of it as well
+    cores = [c for c in (s.rstrip(">)]}'\",;") for s in secrets) if len(c) >= 4]
     for col in REDACTED_COLUMNS:
         value = row.get(col)
         if isinstance(value, str):
-            row[col] = redact_text(value, secrets)
+            row[col] = redact_text(value, secrets if col == "message" else [*secrets, *cores])
     row["secret_length"] = len(secrets[0])
     return secrets

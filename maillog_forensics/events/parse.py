@@ -739,21 +739,21 @@ def _naive_datetime() -> pl.Expr:
 def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:
     """Secrets of a parsed batch: Python (``secrets.redact_row``) only on the candidate rows.
 
-    A row is a candidate when its kind may carry a secret, its message contains
-    ``secrets.TRIGGER`` (one Rust regular expression over the whole batch), or it is not
-    ASCII (where Rust's and Python's case folding might differ).
+    A row is a candidate when its kind may carry a secret, its message contains one of
+    ``secrets.TRIGGER_LITERALS`` (one Aho-Corasick pass over the whole batch; Python then
+    tests ``secrets.TRIGGER``), or it is not ASCII (the pre-filter folds ASCII case only).
     """
     cols = [c for c in secrets.REDACTED_COLUMNS if c in out.columns]
     extra = [c for c in ("direction", "payload") if c not in out.columns]
     if extra:
         out = out.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in extra])
     message = pl.col("message")
-    candidate = (
-        (pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null())
-        | message.str.contains(secrets.TRIGGER)
-        | ~message.str.contains(r"^[\x00-\x7f]*$")
-    ).fill_null(False)
-    sub = out.filter(candidate)
+    known = (pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null()) | (
+        message.str.len_bytes() != message.str.len_chars()
+    )
+    literal = message.str.contains_any(list(secrets.TRIGGER_LITERALS), ascii_case_insensitive=True)
+    sub = out.filter((known | literal).fill_null(False))
+    sub = sub.filter((known | message.str.contains(secrets.TRIGGER)).fill_null(False))
     found: list[tuple[int, str, str]] = []
     if sub.height == 0:
         return found, pl.DataFrame()

@@ -52,6 +52,7 @@ from . import redact
 __all__ = [
     "REDACTED_COLUMNS",
     "TRIGGER",
+    "TRIGGER_LITERALS",
     "find_secrets",
     "marker",
     "redact_row",
@@ -63,13 +64,42 @@ TRIGGER = (
     r"(?i:pass(?:word|wd)?(?:=|: | ?[:=]? ?['`\"]|_maps: )|pwd=|resp=|token=|secret=|api_?key=|"
     r"credentials: |decoded (?:initial )?response|uncoded (?:initial reply|client response)|"
     r"get_passwd: |pw mismatch: |\) != '|cache hit: |cont(?:\t|#011)[0-9]|auth_rimap: sending |"
-    r"auth_httpform: sending |init_response |auth[ ]+[a-z0-9_-]+(?:[ ]+|[?]+)[a-z0-9+/]|"
-    r"chars: [a-z0-9+/]+=*[?]*$)"
+    r"auth_httpform: sending |init_response |chars: [a-z0-9+/]+=*[?]*$)"
+    # AUTH <mech> <response>: a known mechanism (any case) or an upper-case name, as _AUTH takes
+    r"|(?i:auth)[ ]+(?:(?i:plain|login|cram-md5|digest-md5|ntlm|gssapi|gs2-krb5|xoauth2?|oauthbearer|"
+    r"external|anonymous|otp|skey|srp|scram-sha-[0-9a-z-]+|apop|kerberos_v4|msn)|[A-Z0-9_-]*[A-Z][A-Z0-9_-]*)"
+    r"(?:[ ]+|[?]+)[A-Za-z0-9+/]"
     r"|\$(?:1|2[abxy]?|5|6|7|y|gy|argon2(?:i|d|id)|sha1|md5|pbkdf2[a-z0-9-]*)\$"
     r"|\{[A-Z][A-Z0-9._-]*\}"
     r"|^[<>] [^ ]+: [A-Za-z0-9+/]+=*$"
 )
 TRIGGER_RE = re.compile(TRIGGER)
+#: literals (ASCII case-insensitive) of which every :data:`TRIGGER` match contains one: the
+#: cheap Aho-Corasick pre-filter ingest runs on every line before any regular expression
+TRIGGER_LITERALS: tuple[str, ...] = (
+    "pass",
+    "pwd=",
+    "resp=",
+    "token=",
+    "secret=",
+    "api",
+    "credentials: ",
+    "decoded ",
+    "uncoded ",
+    "mismatch: ",
+    ") != '",
+    "cache hit: ",
+    "cont\t",
+    "cont#011",
+    "sending ",
+    "init_response",
+    "auth ",
+    "chars: ",
+    "$",
+    "{",
+    "< ",
+    "> ",
+)
 
 #: event columns a secret is cut out of: the message and every column derived from it
 REDACTED_COLUMNS: tuple[str, ...] = (
@@ -168,6 +198,27 @@ _KNOWN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         # saslauthd auth_httpform.c: sending HOST URI FORMDATA
         (r"auth_httpform: sending [^ ]+ [^ ]+ (?P<s>.+)$", ("s",)),
     )
+)
+
+#: a literal each rule of :data:`_KNOWN` needs (same order): the regex runs only when present
+_KNOWN_LITERALS: tuple[str, ...] = (
+    "decoded ",
+    "get_passwd: ",
+    "uncoded ",
+    "init_response ",
+    "smtp_sasl_passwd_lookup: ",
+    "maps_find: ",
+    ") != '",
+    "given password: ",
+    "Invalid password '",
+    "Generating ",
+    "Credentials: ",
+    "cache hit: ",
+    "CONT",
+    "auth_rimap: sending ",
+    "pw mismatch: '",
+    "pw mismatch: ",
+    "auth_httpform: sending ",
 )
 
 # --- credential shapes, anywhere in any line ---------------------------------------------
@@ -275,7 +326,9 @@ def find_secrets(text: str | None) -> list[str]:
     if not text or TRIGGER_RE.search(text) is None:
         return []
     found: list[str] = []
-    for rx, groups in _KNOWN:
+    for literal, (rx, groups) in zip(_KNOWN_LITERALS, _KNOWN, strict=True):
+        if literal not in text:
+            continue
         m = rx.search(text)
         if m is not None:
             found.extend(m[g] for g in groups if m[g] is not None)

@@ -411,16 +411,24 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def _log_lines(text: str) -> list[str]:
+    """Split like ingest: on ``\\n`` only (not U+2028, form feed, ...), one CR before it dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
 def _explain(args: argparse.Namespace) -> int:
     from .detection.explain import explain_lines
 
     first = args.lines[0]
     if len(args.lines) == 1 and first == "-":
-        lines = sys.stdin.read().splitlines()
+        lines = _log_lines(sys.stdin.read())
     elif len(args.lines) == 1 and Path(first).is_file():
-        lines = Path(first).read_text(errors="replace").splitlines()[:5000]
+        lines = _log_lines(Path(first).read_text(errors="replace"))[:5000]
     else:
-        lines = [ln for arg in args.lines for ln in arg.splitlines()]
+        lines = [ln for arg in args.lines for ln in _log_lines(arg)]
     if args.reveal_passwords:
         print("maillog-forensics: warning: passwords are shown in clear text", file=sys.stderr)
     print(explain_lines(lines, reveal_passwords=args.reveal_passwords, year=args.year))

@@ -9,6 +9,7 @@ is said at the end.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,7 +105,9 @@ def explain_lines(lines: Sequence[str], *, reveal_passwords: bool = False, year:
         pl.Series(list(lines), dtype=pl.String), source_file="pasted", first_line_no=1, ctx=ctx
     )
     rows = batch.table.to_pylist()
-    secrets = {ln: s for ln, _, s in batch.secrets}
+    secrets: dict[int, str] = {}
+    for ln, _, s in batch.secrets:
+        secrets.setdefault(ln, s)  # the line kind's own secret comes first
     out: list[str] = []
     notes: list[str] = []
     challenge = ""
@@ -139,12 +142,35 @@ def explain_lines(lines: Sequence[str], *, reveal_passwords: bool = False, year:
     return "\n".join(out)
 
 
-def _credential_sentence(r: dict[str, Any], secret: str, challenge: str, reveal: bool) -> str:
+_DECODED_KINDS = frozenset({"tls_data", "smtp_dialogue", "sasl_debug", "dovecot_auth_debug"})
+
+
+def _auth_mechanism(r: dict[str, Any]) -> str | None:
+    """The mechanism of an AUTH line (SMTP ``AUTH PLAIN ...`` or Dovecot ``AUTH<tab>1<tab>PLAIN``)."""
     payload = str(r["payload"] or "")
-    words = payload.split()
+    if r["kind"] == "dovecot_auth_debug":
+        fields = re.split(r"\t|#011", payload)
+        return fields[2] if len(fields) > 2 and fields[0] == "AUTH" else None
+    if r["kind"] == "sasl_debug":
+        return str(r["sasl_method"]) if r.get("sasl_method") else None
+    words = payload.split("?", 1)[0].split()
+    return words[1] if len(words) >= 2 and words[0].upper() == "AUTH" else None
+
+
+def _credential_sentence(r: dict[str, Any], secret: str, challenge: str, reveal: bool) -> str:
+    if r["kind"] not in _DECODED_KINDS:
+        shown = f": {secret!r}" if reveal else " (redacted; --reveal-passwords shows it)"
+        return f"Holds a credential of {len(secret)} characters{shown}."
     cut = r["kind"] == "tls_data" and (r["io_length"] or 0) > 40
-    if words and words[0].upper() == "AUTH" and len(words) >= 2:
-        mech = words[1]
+    mech = _auth_mechanism(r)
+    if not reveal and (mech is None or mech.upper() == "LOGIN"):
+        # LOGIN sends user name and password alike, one base64 line each: nothing tells them
+        # apart for sure (a client may send either, or pipeline both), so decode neither
+        return (
+            f"Holds a base64 SASL LOGIN response of {len(secret)} characters, user name or password "
+            "(redacted; --reveal-passwords decodes it)."
+        )
+    if mech is not None:
         full = (r["io_length"] - 2 - len(mech) - 6) if r["kind"] == "tls_data" and r["io_length"] else None
         creds = decode_response(mech, secret, logged_length=full, cut=cut)
     else:

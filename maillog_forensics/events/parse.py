@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from . import catalog, redact, syslog
+from . import catalog, redact, secrets, syslog
 from .schema import COLUMN_BY_NAME, COLUMNS, EVENT_SCHEMA, FLAG_BITS
 
 __all__ = ["ParsedBatch", "TimeContext", "parse_lines", "reference_parse"]
@@ -77,16 +77,16 @@ def reference_parse(
 ) -> ParsedBatch:
     """Parse lines one by one with Python ``re`` (the oracle for :func:`parse_lines`)."""
     rows: list[dict[str, Any]] = []
-    secrets: list[tuple[int, str, str]] = []
+    taken: list[tuple[int, str, str]] = []
     for i, line in enumerate(lines):
         row = _reference_line(line, ctx)
         row["source_file"] = source_file
         row["line_no"] = first_line_no + i
         row["flags"] = (flags[i] if flags is not None else 0) | (FLAG_BITS["nul"] if "\x00" in line else 0)
-        _redact_row(row, secrets)
+        _redact_row(row, taken)
         rows.append(row)
     table = pa.Table.from_pylist(rows, schema=_plain_schema())
-    return ParsedBatch(_as_frame(table), secrets)
+    return ParsedBatch(_as_frame(table), taken)
 
 
 def _reference_line(line: str, ctx: TimeContext) -> dict[str, Any]:
@@ -274,18 +274,9 @@ def _reference_ts(ts_raw: str, ctx: TimeContext) -> datetime | None:
         return None
 
 
-def _redact_row(row: dict[str, Any], secrets: list[tuple[int, str, str]]) -> None:
-    kind = row["kind"]
-    if kind not in redact.SECRET_KINDS:
-        return
-    secret = redact.secret_in_payload(kind, row.get("direction"), row.get("payload"))
-    if secret is None:
-        return
-    mark = redact.marker(secret)
-    row["payload"] = row["payload"].replace(secret, mark)
-    row["message"] = row["message"].replace(secret, mark)
-    row["secret_length"] = len(secret)
-    secrets.append((row["line_no"], kind, secret))
+def _redact_row(row: dict[str, Any], found: list[tuple[int, str, str]]) -> None:
+    for secret in secrets.redact_row(row):
+        found.append((row["line_no"], row["kind"], secret))
 
 
 # ============================================================================ fast path
@@ -418,12 +409,10 @@ def parse_lines(
         .cast(pl.UInt8)
         .alias("flags"),
     )
-    secrets = _redact_fast(out)
-    if secrets[0]:
-        out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(
-            secrets[1], on="idx"
-        )
-    return ParsedBatch(_to_frame(out), secrets[0])
+    taken, patch = _redact_fast(out)
+    if taken:
+        out = out.with_columns(pl.lit(None, dtype=pl.Int32).alias("secret_length")).update(patch, on="idx")
+    return ParsedBatch(_to_frame(out), taken)
 
 
 def _unwrap(df: pl.DataFrame) -> pl.DataFrame:
@@ -833,32 +822,37 @@ def _naive_datetime() -> pl.Expr:
 
 
 def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:
-    if "payload" not in out.columns:
-        return [], pl.DataFrame()
-    for col in ("direction",):
-        if col not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-    sub = out.filter(pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null())
-    secrets: list[tuple[int, str, str]] = []
-    upd: dict[str, list[Any]] = {"idx": [], "payload": [], "message": [], "secret_length": []}
-    if sub.height == 0:
-        return secrets, pl.DataFrame()
-    for idx, kind, direction, payload, message, line_no in sub.select(
-        "idx", "kind", "direction", "payload", "message", "line_no"
-    ).iter_rows():
-        secret = redact.secret_in_payload(kind, direction, payload)
-        if secret is None:
-            continue
-        mark = redact.marker(secret)
-        upd["idx"].append(idx)
-        upd["payload"].append(payload.replace(secret, mark))
-        upd["message"].append(message.replace(secret, mark))
-        upd["secret_length"].append(len(secret))
-        secrets.append((line_no, kind, secret))
-    patch = pl.DataFrame(
-        upd, schema={"idx": pl.UInt32, "payload": pl.String, "message": pl.String, "secret_length": pl.Int32}
+    """Secrets of a parsed batch: Python (``secrets.redact_row``) only on the candidate rows.
+
+    A row is a candidate when its kind may carry a secret, its message contains one of
+    ``secrets.TRIGGER_LITERALS`` (one Aho-Corasick pass over the whole batch; Python then
+    tests ``secrets.TRIGGER``), or it is not ASCII (the pre-filter folds ASCII case only).
+    """
+    cols = [c for c in secrets.REDACTED_COLUMNS if c in out.columns]
+    extra = [c for c in ("direction", "payload") if c not in out.columns]
+    if extra:
+        out = out.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in extra])
+    message = pl.col("message")
+    known = (pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null()) | (
+        message.str.len_bytes() != message.str.len_chars()
     )
-    return secrets, patch
+    literal = message.str.contains_any(list(secrets.TRIGGER_LITERALS), ascii_case_insensitive=True)
+    sub = out.filter((known | literal).fill_null(False))
+    sub = sub.filter((known | message.str.contains(secrets.TRIGGER)).fill_null(False))
+    found: list[tuple[int, str, str]] = []
+    if sub.height == 0:
+        return found, pl.DataFrame()
+    names = sorted({"idx", "kind", "direction", "payload", "line_no", *cols})
+    upd: dict[str, list[Any]] = {c: [] for c in ["idx", *cols, "secret_length"]}
+    for row in sub.select(names).iter_rows(named=True):
+        taken = secrets.redact_row(row)
+        if not taken:
+            continue
+        for c in upd:
+            upd[c].append(row[c])
+        found.extend((row["line_no"], row["kind"], s) for s in taken)
+    schema = {"idx": pl.UInt32, **{c: pl.String for c in cols}, "secret_length": pl.Int32}
+    return found, pl.DataFrame(upd, schema=schema)
 
 
 _POLARS_OF = {

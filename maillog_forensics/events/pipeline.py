@@ -180,7 +180,7 @@ def parse_chunk(
         filtered=lines - frame.height,
         kinds=kinds,
         unparsed_examples=examples,
-        secrets=len(secrets),
+        secrets=len({ln for _, ln, _, _ in secrets}),
         files=files,
         secret_files=secret_files,
     )

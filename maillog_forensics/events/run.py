@@ -172,7 +172,7 @@ def ingest(
                     frame = frame.filter(keep)
                 count_kinds(stats, frame)
                 secrets = [(name, ln, k, s) for ln, k, s in parsed.secrets]
-                stats.secrets_redacted += len(secrets)
+                stats.secrets_redacted += len({ln for _, ln, _, _ in secrets})
                 stats.rows_written += frame.height
                 while len(pending) >= 2:
                     pending.pop(0).result()

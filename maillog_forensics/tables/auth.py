@@ -1051,10 +1051,9 @@ def _decode_dialogue(
     if d.empty:
         return attempts
     d["session_id"] = row_session.ids_of(rows[mask.to_numpy()], missing=np.nan)
-    sec = {
-        (str(f), int(n)): s
-        for f, n, s in zip(secrets["source_file"], secrets["line_no"], secrets["secret"], strict=True)
-    }
+    sec: dict[tuple[str, int], str] = {}
+    for f, n, s in zip(secrets["source_file"], secrets["line_no"], secrets["secret"], strict=True):
+        sec.setdefault((str(f), int(n)), s)  # the line kind's own secret comes first
     per_session: dict[str, list[dict[str, Any]]] = defaultdict(list)
     pending: dict[str, dict[str, Any]] = {}
     challenge: dict[str, str] = {}
@@ -1076,7 +1075,8 @@ def _decode_dialogue(
             elif reply[0][:1] in ("2", "4", "5") and sid in pending:
                 per_session[sid].append(pending.pop(sid))
             continue
-        words = text.split()
+        # a pipelined "AUTH LOGIN??<user>??<pass>": the mechanism ends at the logged CR LF
+        words = text.split("?", 1)[0].split()
         if words and words[0].upper() == "AUTH" and len(words) >= 2:
             if sid in pending:
                 per_session[sid].append(pending.pop(sid))

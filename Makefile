@@ -8,10 +8,13 @@ export MPLBACKEND := Agg
 
 .PHONY: report test lint e2e bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml jupyter/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# JupyterLab of this venv opens notebooks/*.py as notebooks on a double click
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 ## make report: set up, ingest the bundled sample, run the report notebooks into HTML

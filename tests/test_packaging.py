@@ -108,3 +108,20 @@ def test_every_module_imports_by_its_dotted_name() -> None:
         for part in dotted.split(".")[1:]:
             walked = getattr(walked, part)
         assert walked is module, dotted
+
+
+def test_jupyterlab_opens_the_notebooks_as_notebooks() -> None:
+    """The set-up installs jupytext's default viewer for .py files into the venv's JupyterLab."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from tests.corpus import REPO
+
+    shipped = json.loads((REPO / "jupyter" / "overrides.json").read_text())
+    viewers = shipped["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["python"] == "Jupytext Notebook"
+    assert "jupyter/overrides.json" in (REPO / "Makefile").read_text()
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    if (Path(sys.prefix) / ".installed").exists():  # a venv made by the Makefile
+        assert json.loads(installed.read_text()) == shipped

@@ -254,6 +254,31 @@ def _write_index(out: Path, results: list[NotebookResult]) -> None:
             items.append(f"<li>{name}: failed: {html.escape(r.error or '')}</li>")
     (out / "index.html").write_text(
         "<!doctype html><meta charset='utf-8'><title>maillog-forensics report</title>"
-        "<h1>maillog-forensics report</h1><ul>" + "".join(items) + "</ul>"
+        "<meta http-equiv='Content-Security-Policy' "
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        "<h1>maillog-forensics report</h1>" + _index_verdict(out) + "<ul>" + "".join(items) + "</ul>"
         "<p>summary: <a href='summary.json'>summary.json</a></p>\n"
     )
+
+
+def _index_verdict(out: Path) -> str:
+    """The verdict and key numbers from ``summary.json`` (empty when the report wrote none)."""
+    import json
+
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        return "<p><strong>No verdict: the incident report did not finish.</strong></p>"
+    fallen = summary.get("compromised_accounts") or []
+    if fallen:
+        verdict = f"YES: {len(fallen)} account(s) were taken over: {', '.join(map(str, fallen))}."
+    elif not summary.get("answerable", True):
+        verdict = f"CANNOT TELL: {summary.get('problem')}."
+    else:
+        verdict = "No. No account shows a suspicious successful login."
+    numbers = (
+        f"{summary.get('failed_logins', 0):,} failed logins from {summary.get('attacking_addresses', 0):,} "
+        f"addresses; {summary.get('server_errors', 0):,} server errors; "
+        f"{len(summary.get('blocklist', [])):,} addresses/networks to block."
+    )
+    return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>"

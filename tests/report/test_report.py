@@ -42,6 +42,13 @@ def test_summary_and_incident_report(sample_report: Path) -> None:
     html = (sample_report / "incident_report.html").read_text()
     assert html.index("Was any account compromised?") < html.index("Findings, most severe first")
     assert "YES: 1 account(s) were taken over: alice@lab.example." in html
+    index = (sample_report / "index.html").read_text()
+    # the index opens with the verdict and the same numbers as summary.json
+    assert index.index("YES: 1 account(s) were taken over: alice@lab.example.") < index.index("<ul>")
+    assert (
+        f"{summary['failed_logins']:,} failed logins from {summary['attacking_addresses']:,} addresses"
+        in index
+    )
     assert "import pandas" not in html  # no code cells in the exported report
     for name in DEFAULT_NOTEBOOKS:
         text = (sample_report / f"{name}.ipynb").read_text() + (sample_report / f"{name}.html").read_text()

@@ -13,12 +13,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 import polars as pl
 
 from ..common.safe_text import terminal_safe
 from ..events import catalog
 from ..events.parse import TimeContext, parse_lines
+from ..tables.auth import FAILED_OUTCOMES, auth_attempts_from_events
 from ..tables.credentials import decode_response
+from ..tables.login_counts import login_counts
 
 __all__ = ["explain_lines"]
 
@@ -94,21 +97,16 @@ def explain_lines(lines: Sequence[str], *, reveal_passwords: bool = False, year:
 
     Examples
     --------
-    >>> print(explain_lines(["Feb 23 11:57:45 postfix/smtpd[32451]: warning: unknown[]: "
-    ...                      "SASL PLAIN authentication failed: "]).splitlines()[0])
+    >>> print(explain_lines(["postfix/smtpd[32451]: warning: unknown[]: "
+    ...                      "SASL PLAIN authentication failed: "]).splitlines()[1])
     ... # doctest: +NORMALIZE_WHITESPACE
     1. a client whose address is not in the line (unknown[]) tried to log in with SASL PLAIN and FAILED
-    (no reason logged). The empty reason means Postfix < 3.9 with Dovecot SASL.
+    (no reason logged). The empty reason means Postfix < 3.9 with Dovecot SASL. (pasted without
+    its time stamp)
     """
     ctx = TimeContext("UTC", year or dt.date.today().year)
-    batch = parse_lines(
-        pl.Series(list(lines), dtype=pl.String), source_file="pasted", first_line_no=1, ctx=ctx
-    )
-    rows = batch.table.to_pylist()
-    secrets: dict[int, str] = {}
-    for ln, _, s in batch.secrets:
-        secrets.setdefault(ln, s)  # the line kind's own secret comes first
-    out: list[str] = []
+    rows, secrets, stampless = _parsed(list(lines), ctx)
+    out: list[str] = [terminal_safe(_verdict(rows, secrets))]
     notes: list[str] = []
     challenge = ""
     for r in rows:
@@ -136,10 +134,86 @@ def explain_lines(lines: Sequence[str], *, reveal_passwords: bool = False, year:
                 "unknown[]: the client address is missing from the line (redacted, or no address "
                 "known); look for the 'connect from' line of the same pid."
             )
+        if r["line_no"] in stampless:
+            text += " (pasted without its time stamp)"
         out.append(f"{r['line_no']}. {terminal_safe(text)}")
     for note in dict.fromkeys(notes):
         out.append(f"note: {note}")
     return "\n".join(out)
+
+
+#: put before a pasted line that has no time stamp (admins paste lines as ``postfix/smtpd[1]:
+#: ...``): the envelope parser needs one, and no sentence shows it
+_PLACEHOLDER_STAMP = "Jan  1 00:00:00 "
+
+
+def _parsed(lines: list[str], ctx: TimeContext) -> tuple[list[dict[str, Any]], dict[int, str], set[int]]:
+    """Parse pasted lines: rows, each line's first secret, the lines read without a stamp.
+
+    A line no kind knows is tried once more behind a placeholder time stamp; it is read that
+    way only if it then is a line the tool knows.
+    """
+    batch = parse_lines(pl.Series(lines, dtype=pl.String), source_file="pasted", first_line_no=1, ctx=ctx)
+    rows = batch.table.to_pylist()
+    found = list(batch.secrets)
+    stampless: set[int] = set()
+    for i, r in enumerate(rows):
+        if r["kind"] != "unparsed":
+            continue
+        retry = parse_lines(
+            pl.Series([_PLACEHOLDER_STAMP + lines[i]], dtype=pl.String),
+            source_file="pasted",
+            first_line_no=r["line_no"],
+            ctx=ctx,
+        )
+        again = retry.table.to_pylist()[0]
+        if again["kind"] != "unparsed":
+            rows[i] = again
+            stampless.add(r["line_no"])
+            found = [s for s in found if s[0] != r["line_no"]] + list(retry.secrets)
+    secrets: dict[int, str] = {}
+    for ln, _, s in sorted(found, key=lambda s: s[0]):
+        secrets.setdefault(ln, s)  # the line kind's own secret comes first
+    return rows, secrets, stampless
+
+
+def _verdict(rows: list[dict[str, Any]], secrets: dict[int, str]) -> str:
+    """The one-line answer first, from the attempts table of these lines (as in the report)."""
+    known = sum(r["kind"] != "unparsed" for r in rows)
+    if not known:
+        return (
+            f"In short: cannot tell. None of these {len(rows):,} lines is a mail-log line this tool "
+            "knows (Postfix, Dovecot, Cyrus)."
+        )
+    events = pd.DataFrame.from_records(rows)
+    for col, dtype in (("kind", "category"), ("ts", "datetime64[us, UTC]")):
+        events[col] = events[col].astype(dtype)
+    side = pd.DataFrame({"source_file": "pasted", "line_no": list(secrets), "secret": list(secrets.values())})
+    attempts = auth_attempts_from_events(events, secrets=side)
+    counts = login_counts(attempts)
+    said = []
+    if counts.failed:
+        tried = attempts.loc[attempts["outcome"].isin(FAILED_OUTCOMES), "username"].dropna().unique()
+        names = ", ".join(repr(str(u)) for u in tried[:5]) + (", ..." if len(tried) > 5 else "")
+        said.append(counts.failed_sentence() + (f" (as {names})" if names else ""))
+    if counts.succeeded:
+        said.append(f"{counts.succeeded:,} successful login{'' if counts.succeeded == 1 else 's'}")
+    errors = counts.server_error_sentence()
+    if errors:
+        said.append(errors[0].lower() + errors[1:].rstrip("."))
+    if not said:
+        said.append("no login attempt in these lines")
+    elif counts.failed and not counts.succeeded:
+        said.append("no successful login in these lines (other lines of the log may show one)")
+    exposed = len(secrets)
+    if exposed:
+        said.append(
+            f"{exposed:,} line{' holds' if exposed == 1 else 's hold'} a credential in the log: change "
+            f"{'that password' if exposed == 1 else 'those passwords'}"
+        )
+    unknown = len(rows) - known
+    tail = f" ({unknown:,} of {len(rows):,} lines not understood.)" if unknown else ""
+    return "In short: " + "; ".join(said) + "." + tail
 
 
 _DECODED_KINDS = frozenset({"tls_data", "smtp_dialogue", "sasl_debug", "dovecot_auth_debug"})

@@ -52,6 +52,8 @@ class LoginCounts:
     def failed_sentence(self) -> str:
         """``"7 failed logins (2 refused before a password check) from 3 addresses"``."""
         refused = f" ({self.refused:,} refused before a password check)" if self.refused else ""
+        if self.failed and not self.failing_addresses:
+            return f"{_n(self.failed, 'failed login')}{refused} from an address the log does not show"
         return (
             f"{_n(self.failed, 'failed login')}{refused} from {_n(self.failing_addresses, 'address', 'es')}"
         )

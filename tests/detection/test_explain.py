@@ -87,3 +87,34 @@ def test_planted_password_never_printed_by_default(tmp_path: Path) -> None:
     assert '"username": "victim@example.com"' in attempts and '"password_length_min": 14' in attempts
     shown = run("export", "attempts", str(ds), "--format", "jsonl", "--reveal-passwords")
     assert planted in shown.stdout and "clear text" in shown.stderr
+
+
+#: the README's lines as admins paste them: without the syslog time stamp and host
+PASTED = [line.split(" ", 3)[3] for line in SEED]
+
+
+def test_pasted_lines_without_time_stamps_are_explained_verdict_first() -> None:
+    text = explain_lines(PASTED, year=2026)
+    first, *rest = text.splitlines()
+    assert first.startswith("In short: 1 failed login from an address the log does not show")
+    assert "'admin@fipick.com'" in first and "no successful login in these lines" in first
+    assert "change that password" in first
+    assert not any("Not a log line" in line for line in rest)
+    assert "username 'admin@fipick.com' (complete)" in text and "wil" not in text
+    assert text.count("(pasted without its time stamp)") == 3
+
+
+def test_verdict_counts_successes_and_server_errors_apart() -> None:
+    lines = [
+        "dovecot: imap-login: Login: user=<bob>, method=PLAIN, rip=192.0.2.9, lip=10.0.0.1",
+        "postfix/smtpd[7]: warning: unknown[192.0.2.8]: SASL LOGIN authentication failed: "
+        "Connection lost to authentication server",
+    ]
+    first = explain_lines(lines, year=2026).splitlines()[0]
+    assert "1 successful login" in first and "failed login" not in first
+    assert "authentication backend did not answer" in first
+
+
+def test_no_mail_line_is_cannot_tell_not_an_all_clear() -> None:
+    first = explain_lines(["hello world", "GET / HTTP/1.1"], year=2026).splitlines()[0]
+    assert first.startswith("In short: cannot tell.") and "no login attempt" not in first

@@ -2,23 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 SAMPLE := data/sample/mail.log
 export MPLBACKEND := Agg
 
 .PHONY: report test lint e2e bench clean
 
-$(STAMP): pyproject.toml jupyter/overrides.json
+# what the report needs (no test or lint tools, no Dask)
+$(RUNTIME): pyproject.toml jupyter/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e .
 	# JupyterLab of this venv opens notebooks/*.py as notebooks on a double click
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $(RUNTIME)
+
+# the dev extras on top: pytest, hypothesis, ruff, mypy, import-linter, Dask
+$(STAMP): $(RUNTIME)
+	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 ## make report: set up, ingest the bundled sample, run the report notebooks into HTML
-report: $(STAMP)
+report: $(RUNTIME)
 	rm -rf reports
 	$(VENV)/bin/maillog-forensics report $(SAMPLE) -o reports --tz UTC --year 2026
 	$(VENV)/bin/maillog-forensics summary reports/dataset

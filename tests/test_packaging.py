@@ -123,5 +123,17 @@ def test_jupyterlab_opens_the_notebooks_as_notebooks() -> None:
     assert viewers["python"] == "Jupytext Notebook"
     assert "jupyter/overrides.json" in (REPO / "Makefile").read_text()
     installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    if (Path(sys.prefix) / ".installed").exists():  # a venv made by the Makefile
+    if (Path(sys.prefix) / ".runtime").exists():  # a venv made by the Makefile
         assert json.loads(installed.read_text()) == shipped
+
+
+def test_make_report_installs_only_what_the_report_needs() -> None:
+    """`make report` depends on the runtime stamp, whose recipe installs no extras."""
+    import re
+
+    from tests.corpus import REPO
+
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^report: \$\(RUNTIME\)$", makefile, re.M)
+    runtime = makefile.split("$(RUNTIME): ", 1)[1].split("\n\n", 1)[0]
+    assert 'pip install --quiet -e .\n' in runtime and "[dev]" not in runtime and "dask" not in runtime

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .common.version import __version__
+from .common.wording import counted
 
 __all__ = ["main"]
 
@@ -369,7 +370,7 @@ def _findings(args: argparse.Namespace) -> int:
         who = rec["subject_username"] or rec["subject_ip"] or rec["subject_network"] or ""
         lines.append(f"[{rec['severity'].upper():8}] {rec['kind']}: {rec['summary']}")
         if isinstance(who, str) and who:
-            lines.append(f"           subject: {who}; evidence: {len(rec['evidence'])} line(s)")
+            lines.append(f"           subject: {who}; evidence: {counted(len(rec['evidence']), 'line')}")
         lines.append(f"           action: {rec['action']}")
     text = terminal_safe("\n".join(lines) or "no findings")
     if args.output:
@@ -453,7 +454,7 @@ def _summary(args: argparse.Namespace) -> int:
         print(f"CANNOT TELL: {problem}")
     print(
         f"dataset {terminal_safe(args.dataset)}: {m.get('rows', 0):,} events "
-        f"from {len(m.get('inputs', []))} input(s)"
+        f"from {counted(len(m.get('inputs', [])), 'input')}"
     )
     for i in m.get("inputs", []):
         print(
@@ -504,7 +505,8 @@ def _auth_summary(a: Any) -> list[str]:
     leaked = a[a["credentials_logged"] == True]  # noqa: E712
     if len(leaked):
         out.append(
-            f"  WARNING: the server logged credentials for {leaked['session_id'].nunique()} session(s) "
+            "  WARNING: the server logged credentials for "
+            f"{counted(leaked['session_id'].nunique(), 'session')} "
             "(smtpd_tls_loglevel = 4 or debug_peer_list): see `maillog-forensics export attempts`"
         )
     return out

@@ -48,9 +48,12 @@ case = report.analyse(
 
 # %% [markdown]
 # ## Failed and successful logins over time
-# Failures stacked by the most active addresses; triangles mark successful logins.
+# Failures stacked by attacker (one colour per attacker in every figure; light grey: addresses
+# with no finding); the lanes above are the attacks, in their attacker's colour; triangles
+# mark successful logins.
 
 # %%
+actors = report.actor_map(case)
 report.figure(
     attempts_over_time(
         case.attempts,
@@ -58,9 +61,17 @@ report.figure(
         tz=tz_display,
         mail=report.compromise_mail_times(case),
         attacks=report.attack_rates(case),
+        actors=actors,
     ),
     interactive=interactive,
 )
+
+# %% [markdown]
+# ## Who attacked
+# One row per attacker (an address, or a network of low-volume addresses) and what it did.
+
+# %%
+report.table(report.attackers_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## When each attack ran and how fast
@@ -73,11 +84,13 @@ report.table(report.attack_rates(case), tz=tz_display)
 
 # %% [markdown]
 # ## Sessions of the attacking addresses
-# One bar per SMTP session (start to end); a triangle is a successful login from that address.
+# One bar per SMTP session (start to end), in the attacker's colour; a triangle is a
+# successful login from that address.
 
 # %%
 report.figure(
-    session_spans(case.sessions, case.attempts, top=top_addresses, tz=tz_display), interactive=interactive
+    session_spans(case.sessions, case.attempts, top=top_addresses, tz=tz_display, actors=actors),
+    interactive=interactive,
 )
 
 # %% [markdown]

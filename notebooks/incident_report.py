@@ -67,6 +67,14 @@ report.table(report.compromised_table(case), tz=tz_display)
 report.table(report.compromise_messages(case), tz=tz_display)
 
 # %% [markdown]
+# ## Who attacked
+# One row per attacker: an address, or a network whose addresses each stayed below the
+# per-address threshold. "what it did" sums up its findings; the counts are its attempts.
+
+# %%
+report.table(report.attackers_table(case), tz=tz_display)
+
+# %% [markdown]
 # ## Findings, most severe first
 
 # %%
@@ -81,11 +89,14 @@ report.table(report.usernames_table(case), tz=tz_display)
 
 # %% [markdown]
 # ## Attempts over time
-# Failed logins stacked by the most active source addresses; triangles mark successful logins.
+# Failed logins stacked by attacker, in the attacker's colour of every figure (light grey:
+# addresses with no finding, such as users who mistyped); triangles mark successful logins.
 
 # %%
 report.figure(
-    attempts_over_time(case.attempts, tz=tz_display, mail=report.compromise_mail_times(case)),
+    attempts_over_time(
+        case.attempts, tz=tz_display, mail=report.compromise_mail_times(case), actors=report.actor_map(case)
+    ),
     interactive=interactive,
 )
 

@@ -136,4 +136,4 @@ def test_make_report_installs_only_what_the_report_needs() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^report: \$\(RUNTIME\)$", makefile, re.M)
     runtime = makefile.split("$(RUNTIME): ", 1)[1].split("\n\n", 1)[0]
-    assert 'pip install --quiet -e .\n' in runtime and "[dev]" not in runtime and "dask" not in runtime
+    assert "pip install --quiet -e .\n" in runtime and "[dev]" not in runtime and "dask" not in runtime

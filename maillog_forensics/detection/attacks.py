@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..common.wording import counted
 from ..tables.auth import FAILED_OUTCOMES as FAILED
 from .rows import (
     DetectConfig,
@@ -78,7 +79,7 @@ def compromises(
         rows = pd.concat([before, ok_rows[(ok_rows["client_ip"] == ip) & (ok_rows["username"] == user)]])
         severity = "critical" if len(sent) else "high"
         mail = (
-            f"; it then sent {len(sent)} message(s) to {rcpts} recipient(s) "
+            f"; it then sent {counted(len(sent), 'message')} to {counted(rcpts, 'recipient')} "
             f"({int(sent['bounced'].sum())} bounced)"
             if len(sent)
             else "; no mail was sent from it (a credential check)"
@@ -277,7 +278,8 @@ def _campaigns(failed: pd.DataFrame, quote: Quote, at: np.ndarray, cfg: DetectCo
                     "medium",
                     quote,
                     at[mine],
-                    f"{len(members)} addresses in {len(nets)} network(s) made {len(mine)} failed logins, "
+                    f"{len(members)} addresses in {counted(len(nets), 'network')} made "
+                    f"{len(mine)} failed logins, "
                     f"trying the same {users} user names in turn: one distributed campaign, each address "
                     "below the per-address threshold.",
                     "Block the campaign's addresses (listed in the auth_failures findings that name it).",
@@ -294,7 +296,7 @@ def _campaigns(failed: pd.DataFrame, quote: Quote, at: np.ndarray, cfg: DetectCo
                     "medium",
                     quote,
                     r,
-                    f"{ip} failed to log in {len(r)} time(s) and never succeeded.{part}",
+                    f"{ip} failed to log in {counted(len(r), 'time')} and never succeeded.{part}",
                     f"{'Block' if campaign else 'Watch or block'} {ip}.",
                     ip=ip,
                     network=network_of(ip),

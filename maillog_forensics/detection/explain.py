@@ -186,8 +186,8 @@ def _verdict(rows: list[dict[str, Any]], secrets: dict[int, str]) -> str:
             "knows (Postfix, Dovecot, Cyrus)."
         )
     events = pd.DataFrame.from_records(rows)
-    for col, dtype in (("kind", "category"), ("ts", "datetime64[us, UTC]")):
-        events[col] = events[col].astype(dtype)
+    events["kind"] = events["kind"].astype("category")
+    events["ts"] = pd.to_datetime(events["ts"], utc=True)
     side = pd.DataFrame({"source_file": "pasted", "line_no": list(secrets), "secret": list(secrets.values())})
     attempts = auth_attempts_from_events(events, secrets=side)
     counts = login_counts(attempts)

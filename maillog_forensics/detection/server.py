@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..common.wording import counted
 from ..tables.auth import FAILED_OUTCOMES as FAILED
 from ..tables.fingerprint import ServerFingerprint
 from .rows import MAX_EVIDENCE, DetectConfig, finding_row, line_refs, message_lines, no_evidence
@@ -36,8 +37,9 @@ def credentials_in_logs(a: pd.DataFrame, s: pd.DataFrame) -> list[dict[str, Any]
             "high",
             "high",
             rows,
-            f"The server logged the SMTP dialogue of {len(leak)} session(s), credentials included: "
-            f"{len(users)} user name(s) and {len(pw)} password(s) (whole or in part) are in the logs.",
+            f"The server logged the SMTP dialogue of {counted(len(leak), 'session')}, credentials included: "
+            f"{counted(len(users), 'user name')} and {counted(len(pw), 'password')} (whole or in part) "
+            "are in the logs.",
             "Set smtpd_tls_loglevel = 1 and remove debug_peer_list / -v; change the exposed passwords "
             f"({', '.join(users[:10])}); purge or restrict the old logs.",
             count=len(leak),
@@ -65,7 +67,7 @@ def dovecot_passwords_in_logs(events: pd.DataFrame) -> list[dict[str, Any]]:
             "high",
             rows.assign(evidence=no_evidence(len(rows)).to_numpy()),
             f"Dovecot logged the passwords given in {len(rows)} failed logins (auth_verbose_passwords), "
-            f"for {len(users)} user name(s).",
+            f"for {counted(len(users), 'user name')}.",
             "Set auth_verbose_passwords = no in Dovecot; change the exposed passwords "
             f"({', '.join(users[:10])}); purge or restrict the old logs.",
             username=None,

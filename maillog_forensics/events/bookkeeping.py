@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import polars as pl
 
 from ..common.version import __version__
+from ..common.wording import counted
 from . import syslog
 from .parse import ParsedBatch, TimeContext, parse_lines
 from .sources import InputFile, LineBatch, content_prefix_sha256, open_decompressed
@@ -85,7 +86,7 @@ class IngestStats:
         problem = input_coverage(self.kinds).format_problem
         out = [f"WARNING: {problem}"] if problem else []
         out += [
-            f"ingested {self.lines:,} lines from {len(self.files)} file(s) into {self.dataset} "
+            f"ingested {self.lines:,} lines from {counted(len(self.files), 'file')} into {self.dataset} "
             f"in {self.seconds:.1f} s ({self.lines_per_second:,.0f} lines/s)",
             f"rows written {self.rows_written:,}; parsed {self.parsed_fraction:.2%}; "
             f"unparsed {self.unparsed:,}; credentials redacted from {self.secrets_redacted:,} lines",
@@ -96,7 +97,7 @@ class IngestStats:
             note = f.get("note", "")
             out.append(f"  {terminal_safe(f['path'])}: {f['new_lines']:,} new lines{note}")
         if self.skipped:
-            out.append(f"skipped {len(self.skipped):,} file(s) that are no text log:")
+            out.append(f"skipped {counted(len(self.skipped), 'file')} that are no text log:")
         for s in self.skipped:
             out.append(f"  {terminal_safe(s['path'])}: not read: {terminal_safe(s['reason'])}")
         top = ", ".join(f"{k} {v:,}" for k, v in self.kinds.most_common(12))

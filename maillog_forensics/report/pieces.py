@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..detection.detect import SEVERITIES, network_of
+from ..common.wording import counted
+from ..detection.actors import ActorMap, actors_from_findings
+from ..detection.actors import actor_map as _actor_map_of
+from ..detection.detect import SEVERITIES
 from ..detection.remediate import blocklist, render_blocklist
 from ..detection.rows import KIND_NAMES
 from ..events.coverage import InputCoverage, input_coverage
@@ -26,8 +29,10 @@ __all__ = [
     "ATTACK_KINDS",
     "ROLE_ACCOUNTS",
     "actions",
+    "actor_map",
     "answer",
     "attack_rates",
+    "attackers_table",
     "compromise_mail_times",
     "compromise_messages",
     "compromised_table",
@@ -72,7 +77,8 @@ def answer(case: Case) -> str:
             lines = [f"No. No account shows a suspicious successful login. {tried}."]
     else:
         users = sorted(c["subject_username"].dropna().unique())
-        lines = [f"YES: {len(users)} account(s) were taken over: {', '.join(users)}."]
+        verb = "was" if len(users) == 1 else "were"
+        lines = [f"YES: {counted(len(users), 'account')} {verb} taken over: {', '.join(users)}."]
         lines += [f"- {s}" for s in c["summary"]]
     if backend:
         lines.append(backend)
@@ -165,6 +171,21 @@ def compromise_messages(case: Case) -> pd.DataFrame:
     )
 
 
+def attackers_table(case: Case) -> pd.DataFrame:
+    """Who attacked: one row per actor (an address, or a network of low-volume addresses).
+
+    Each actor's tags say what it did (password guessing, spray, enumeration, a takeover);
+    its counts come from the attempts table, like every other figure of the report.
+    """
+    actors = actors_from_findings(case.findings, case.attempts)
+    return actors.rename(columns={"first seen": "first seen (UTC)", "last seen": "last seen (UTC)"})
+
+
+def actor_map(case: Case) -> ActorMap:
+    """Which actor each attacking address belongs to: figures colour by it."""
+    return _actor_map_of(case.findings, case.attempts)
+
+
 ATTACK_KINDS = ("brute_force_ip", "brute_force_network", "password_spray", "auth_failures")
 
 
@@ -188,10 +209,13 @@ def attack_rates(case: Case) -> pd.DataFrame:
         .astype(np.int64)
     )
     ips = failed["client_ip"].astype(object)
-    networks = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    # a network finding counts the addresses it stands for (those with no finding of their
+    # own), as its finding and the attackers table do
+    actor_of = _actor_map_of(case.findings, case.attempts).actor_of
+    networks = ips.map({ip: actor_of[ip] for ip in ips.dropna().unique() if "/" in actor_of.get(ip, "")})
     # each address's and each network's failure times, sorted: a finding's window is a slice
     times: dict[str, np.ndarray] = {}
-    for key in (ips, networks):
+    for key in (ips, networks):  # NaN keys (no network actor) are dropped by groupby
         for value, where in key.groupby(key.to_numpy(), sort=False).indices.items():
             times.setdefault(str(value), np.sort(us[where]))
     rows = []
@@ -208,6 +232,7 @@ def attack_rates(case: Case) -> pd.DataFrame:
         peak, mean = per_minute_rates(window)
         rows.append(
             {
+                "attack": KIND_NAMES.get(r.kind, r.kind),
                 "kind": r.kind,
                 "source": subject,
                 "start (UTC)": r.first_seen,
@@ -219,7 +244,8 @@ def attack_rates(case: Case) -> pd.DataFrame:
                 "per active minute (mean)": mean,
             }
         )
-    columns = ["kind", "source", "start (UTC)", "end (UTC)", "duration", "failed logins", "active minutes"]
+    columns = ["attack", "kind", "source", "start (UTC)", "end (UTC)", "duration", "failed logins"]
+    columns += ["active minutes"]
     columns += ["per minute (peak)", "per active minute (mean)"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -298,7 +324,8 @@ def actions(case: Case, *, min_severity: str = "low") -> str:
         out.append(f"{step}. Change these passwords (they are in the logs): " + ", ".join(leaked))
     bl = blocklist(case.findings, a, min_severity=min_severity)
     step += 1
-    out.append(f"{step}. Block {len(bl.entries)} address(es)/network(s) (nftables; other formats:")
+    entries = counted(len(bl.entries), "address or network", "addresses and networks")
+    out.append(f"{step}. Block {entries} (nftables; other formats:")
     out.append("   `maillog-forensics blocklist --format plain|iptables|postfix|fail2ban`):")
     out.append(render_blocklist(bl, "nft").rstrip())
     for ip, why in bl.held_back.items():
@@ -524,6 +551,8 @@ def summary(case: Case) -> dict[str, Any]:
         "refused_logins": counts.refused,
         "server_errors": counts.server_errors,
         "attacking_addresses": counts.failing_addresses,
+        # one per actor of the attackers table (an address, or a network)
+        "attackers": len(actors_from_findings(f, a)),
         "compromised_accounts": sorted(
             f.loc[f["kind"] == "account_compromised", "subject_username"].dropna().unique()
         ),

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..common.wording import counted
+
 __all__ = [
     "DEFAULT_NOTEBOOKS",
     "NOTEBOOKS_DIR",
@@ -271,7 +273,9 @@ def _index_verdict(out: Path) -> str:
         return "<p><strong>No verdict: the incident report did not finish.</strong></p>"
     fallen = summary.get("compromised_accounts") or []
     if fallen:
-        verdict = f"YES: {len(fallen)} account(s) were taken over: {', '.join(map(str, fallen))}."
+        verb = "was" if len(fallen) == 1 else "were"
+        names = ", ".join(map(str, fallen))
+        verdict = f"YES: {counted(len(fallen), 'account')} {verb} taken over: {names}."
     elif not summary.get("answerable", True):
         verdict = f"CANNOT TELL: {summary.get('problem')}."
     else:

@@ -184,7 +184,7 @@ def test_campaign_across_networks_by_shared_usernames(tmp_path: Path) -> None:
     ev = mf.load_events(ds)
     f = findings(ev)
     camp = f[f["kind"] == "brute_force_network"]
-    assert len(camp) == 1 and "6 addresses in 3 network(s)" in camp["summary"].item()
+    assert len(camp) == 1 and "6 addresses in 3 networks" in camp["summary"].item()
     members = f[(f["kind"] == "auth_failures") & f["summary"].str.contains(camp["finding_id"].item())]
     assert len(members) == 6 and set(members["severity"]) == {"medium"}
     assert len(mf.blocklist(f, auth_attempts_from_events(ev), min_severity="medium").entries) == 6

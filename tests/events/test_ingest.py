@@ -528,7 +528,7 @@ def test_folder_with_binary_files_ingests_the_rest_and_says_what_it_skipped(
     summary = stats.summary()
     for name in ("wtmp", "lastlog"):
         assert f"{logs / name}: not read: is not a text log (binary content" in summary
-    assert "skipped 2 file(s) that are no text log" in summary
+    assert "skipped 2 files that are no text log" in summary
     manifest = read_manifest(tmp_path / "ds")
     skipped = {s["path"]: s["reason"] for s in manifest["skipped_inputs"]}
     assert sorted(skipped) == [str(logs / "lastlog"), str(logs / "wtmp")]

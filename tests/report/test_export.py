@@ -114,7 +114,7 @@ def test_summary_names_attackers_and_logins(sample_dataset: Path) -> None:
     out = res.stdout
     assert "authentication: 195 attempts from 39 addresses" in out
     assert "alice@lab.example from 127.0.0.66: 1  <- this address also failed logins" in out
-    assert "logged credentials for 5 session(s)" in out
+    assert "logged credentials for 5 sessions" in out
     assert "Spring2024!" not in out
 
 

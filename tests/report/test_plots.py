@@ -95,3 +95,66 @@ def test_figure_is_a_png_for_reports_and_a_zoomable_canvas_in_jupyterlab() -> No
     live = figure(attempts_over_time(ATTEMPTS), interactive=True)
     bundle = live._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+
+
+def _bar_colors(fig: object) -> dict[str, object]:
+    """Legend label → face colour of the stacked bars of ``attempts_over_time``."""
+    import matplotlib.colors as mcolors
+
+    ax = fig.axes[-1]  # type: ignore[attr-defined]
+    out = {}
+    for container in ax.containers:
+        label = container.get_label()
+        if label.startswith("failed: "):
+            out[label.removeprefix("failed: ")] = mcolors.to_hex(container.patches[0].get_facecolor())
+    return out
+
+
+def test_one_colour_per_actor_in_every_figure_and_users_are_not_attackers() -> None:
+    import matplotlib.colors as mcolors
+
+    from maillog_forensics.detection.actors import ActorMap
+    from maillog_forensics.report.plots import NO_FINDING, actor_colors
+
+    t = pd.Timestamp("2026-07-01 10:00:00", tz="UTC")
+    ips = ["192.0.2.1"] * 6 + ["198.51.100.7", "198.51.100.8"] * 3 + ["203.0.113.5", "203.0.113.5"]
+    attempts = pd.DataFrame(
+        {
+            "ts": [t + pd.Timedelta(seconds=5 * k) for k in range(len(ips))],
+            "client_ip": ips,
+            "outcome": ["failed"] * (len(ips) - 1) + ["succeeded"],
+            "username": ["alice"] * len(ips),
+        }
+    )
+    actors = ActorMap(
+        actor_of={
+            "192.0.2.1": "192.0.2.1",
+            "198.51.100.7": "198.51.100.0/24",
+            "198.51.100.8": "198.51.100.0/24",
+        },
+        order=["198.51.100.0/24", "192.0.2.1"],
+    )
+    colors = actor_colors(actors.order)
+    bars = _bar_colors(attempts_over_time(attempts, actors=actors))
+    # the network is one group, not its addresses; the user's mistyped password is grey
+    assert set(bars) == {"198.51.100.0/24", "192.0.2.1", NO_FINDING}
+    assert bars == {k: colors[k] for k in bars}
+    sessions = pd.DataFrame(
+        {
+            "client_ip": ["192.0.2.1", "198.51.100.7", "203.0.113.5"],
+            "start": [t, t, t],
+            "end": [t + pd.Timedelta(seconds=30)] * 3,
+        }
+    )
+    spans = session_spans(sessions, attempts, actors=actors)
+    ax = spans.axes[0]
+    labels = [x.get_text() for x in ax.get_yticklabels()]
+    assert "203.0.113.5" not in labels and "198.51.100.7 (198.51.100.0/24)" in labels
+    faces = [mcolors.to_hex(c.get_facecolor()[0]) for c in ax.collections if len(c.get_facecolor())]
+    assert colors["192.0.2.1"] in faces and colors["198.51.100.0/24"] in faces
+
+
+def test_log_text_never_becomes_mathtext() -> None:
+    attempts = ATTEMPTS.assign(username=["$\\frac{$", "$x$", "alice"], client_ip=["$\\frac{$"] * 3)
+    png(usernames_heatmap(attempts))  # would raise a mathtext ParseSyntaxException
+    png(attempts_over_time(attempts))

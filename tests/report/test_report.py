@@ -41,10 +41,10 @@ def test_summary_and_incident_report(sample_report: Path) -> None:
     assert "127.0.1.0/24" in summary["blocklist"] and "127.0.0.10" not in summary["blocklist"]
     html = (sample_report / "incident_report.html").read_text()
     assert html.index("Was any account compromised?") < html.index("Findings, most severe first")
-    assert "YES: 1 account(s) were taken over: alice@lab.example." in html
+    assert "YES: 1 account was taken over: alice@lab.example." in html
     index = (sample_report / "index.html").read_text()
     # the index opens with the verdict and the same numbers as summary.json
-    assert index.index("YES: 1 account(s) were taken over: alice@lab.example.") < index.index("<ul>")
+    assert index.index("YES: 1 account was taken over: alice@lab.example.") < index.index("<ul>")
     assert (
         f"{summary['failed_logins']:,} failed logins from {summary['attacking_addresses']:,} addresses"
         in index
@@ -179,7 +179,7 @@ def test_the_sample_report_reads_as_a_report_in_a_real_browser(sample_report: Pa
     dom = browser_dom(sample_report / "incident_report.html", tmp_path / "profile")
     text = re.sub(r"<[^>]+>", " ", dom)
     # the verdict first, then the findings; no raw pandas text
-    assert text.index("YES: 1 account(s) were taken over") < text.index("Findings, most severe first")
+    assert text.index("YES: 1 account was taken over") < text.index("Findings, most severe first")
     for raw in ("NaT", "NaN", "0 days ", "+00:00", "…"):
         assert raw not in text, raw
     # tables for people: no index column, plain kind names with the code beside, zone in headings
@@ -341,7 +341,19 @@ def _attack_rates_by_scanning(case: Any) -> Any:
     failed = case.attempts[case.attempts["outcome"].isin(list(FAILED_OUTCOMES))]
     ts, ips = failed["ts"], failed["client_ip"]
     minute = ts.dt.floor("min")
-    network = ips.map({ip: network_of(ip) for ip in ips.dropna().unique()})
+    # a network finding stands for its addresses without a finding of their own
+    address_kinds = [
+        "account_compromised",
+        "brute_force_ip",
+        "password_spray",
+        "username_enumeration",
+        "auth_failures",
+    ]
+    own = set(case.findings.loc[case.findings["kind"].isin(address_kinds), "subject_ip"].dropna().astype(str))
+    succeeded = set(case.attempts.loc[case.attempts["outcome"] == "succeeded", "client_ip"].dropna())
+    network = ips.map(
+        {ip: network_of(ip) for ip in ips.dropna().unique() if ip not in own and ip not in succeeded}
+    )
     rows = []
     for r in f.itertuples(index=False):
         if isinstance(r.subject_ip, str):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from maillog_forensics.common.wording import counted
 from tests.e2e.conftest import Observed
 
 OUR_OUTCOME = {
@@ -149,7 +150,8 @@ def test_credential_leak_finding_for_the_verbose_sessions(observed: Observed) ->
     assert len(leak) == 1
     assert leak["count"].item() == len(verbose)  # sessions whose dialogue is in the log
     summary = leak["summary"].item()
-    assert f"{len(verbose)} session(s)" in summary and f"{len(exposed)} password(s)" in summary, summary
+    assert counted(len(verbose), "session") in summary, summary
+    assert counted(len(exposed), "password") in summary, summary
     users = sorted({x["username"] for x in exposed})
     assert all(u in leak["action"].item() for u in users)  # "change the exposed passwords (...)"
     logged = obs.attempts[obs.attempts["credentials_logged"].fillna(False).astype(bool)]

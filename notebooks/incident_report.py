@@ -114,9 +114,18 @@ report.preformatted(report.actions(case, min_severity=min_severity))
 # [What this report rests on](ingest_quality.html)
 #
 # ## Evidence this report rests on
+# The log files read, with their SHA-256:
 
 # %%
 report.table(report.inputs_table(case), tz=tz_display)
+
+# %% [markdown]
+# The log lines behind each finding, as the dataset stores them (credentials the ingest
+# took out stay out), with the file and line number to find each one in the original log;
+# the first 5 of each finding (`maillog-forensics export findings` lists every one).
+
+# %%
+report.table(report.evidence_appendix(case, min_severity=min_severity), tz=tz_display)
 
 # %%
 summary_path = report.write_summary(case, output_dir)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..common.safe_text import visible
 from ..common.wording import counted
 from ..detection.actors import ActorMap, actors_from_findings
 from ..detection.actors import actor_map as _actor_map_of
@@ -18,12 +19,14 @@ from ..detection.remediate import blocklist, render_blocklist
 from ..detection.rows import KIND_NAMES
 from ..events.coverage import InputCoverage, input_coverage
 from ..events.store import (
+    event_lines,
     load_events,
     source_names,
 )
 from ..tables.auth import FAILED_OUTCOMES
 from ..tables.login_counts import login_counts
 from .case import Case
+from .log_lines import LINE_COLUMNS, line_text
 
 __all__ = [
     "ATTACK_KINDS",
@@ -38,6 +41,7 @@ __all__ = [
     "compromised_table",
     "coverage",
     "dictionary_shape",
+    "evidence_appendix",
     "figure",
     "findings_table",
     "inputs_table",
@@ -104,7 +108,17 @@ def figure(fig: Any, *, interactive: bool = False) -> Any:
 
     from .plots import png
 
-    return Image(data=png(fig))  # type: ignore[no-untyped-call]
+    return Image(data=png(fig), alt=figure_text(fig))  # type: ignore[no-untyped-call]
+
+
+def figure_text(fig: Any) -> str:
+    """What a figure shows, in words, for readers who cannot see it (its titles and axes)."""
+    parts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        y, x = ax.get_ylabel(), ax.get_xlabel()
+        words = [ax.get_title(), f"{y} against {x}" if y and x else y or x]
+        parts += [w for w in words if w]
+    return visible("; ".join(dict.fromkeys(p.replace("\n", " ") for p in parts if p)) or "figure")
 
 
 def compromise_mail_times(case: Case) -> pd.Series:
@@ -293,6 +307,60 @@ def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
             "count": f["count"],
         }
     ).reset_index(drop=True)
+
+
+def evidence_appendix(case: Case, *, per_finding: int = 5, min_severity: str = "low") -> pd.DataFrame:
+    """The log lines each finding rests on, as stored, with their ``file:line``.
+
+    Parameters
+    ----------
+    case
+        The case.
+    per_finding
+        At most this many lines of each finding (its first ones); the findings export has
+        every line a finding quotes.
+    min_severity
+        Findings below this severity are left out, as in :func:`findings_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``finding``, ``line``, ``time (UTC)``, ``file:line`` and ``log line``: the line as the
+        dataset stores it (credentials the ingest took out stay out), in the order of the
+        findings, then of the lines.
+    """
+    columns = ["finding", "line", "time (UTC)", "file:line", "log line"]
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    f = case.findings[case.findings["severity"].map(rank) >= rank[min_severity]]
+    cited: list[tuple[str, list[tuple[str, int]]]] = []  # each finding's label and lines
+    for kind, ip, net, user, evidence in zip(
+        f["kind"], f["subject_ip"], f["subject_network"], f["subject_username"], f["evidence"], strict=True
+    ):
+        refs = [(str(e["source_file"]), int(e["line_no"])) for e in evidence or [] if "line_no" in e]
+        subject = next((str(v) for v in (ip, net, user) if isinstance(v, str) and v), "")
+        cited.append((KIND_NAMES.get(kind, kind) + (f": {subject}" if subject else ""), refs))
+    wanted = {ref for _, refs in cited for ref in refs}
+    if not wanted:
+        return pd.DataFrame(columns=columns)
+    rows = event_lines(case.dataset, wanted, columns=["ts", *LINE_COLUMNS])
+    keys = list(zip(rows["source_file"].astype(object), rows["line_no"], strict=True))
+    text = dict(zip(keys, line_text(rows), strict=True))
+    when = dict(zip(keys, rows["ts"], strict=True))
+    order = {key: i for i, key in enumerate(keys)}  # input order: rotated files oldest first
+    out: list[dict[str, Any]] = []
+    for label, refs in cited:
+        unique = sorted(set(refs), key=lambda r: order.get(r, len(order)))
+        for k, (file, line_no) in enumerate(unique[:per_finding], start=1):
+            out.append(
+                {
+                    "finding": label,
+                    "line": f"{k} of {len(unique)} quoted",
+                    "time (UTC)": when.get((file, line_no), pd.NaT),
+                    "file:line": f"{file}:{line_no}",
+                    "log line": text.get((file, line_no), "(not in the dataset)"),
+                }
+            )
+    return pd.DataFrame(out, columns=columns)
 
 
 def actions(case: Case, *, min_severity: str = "low") -> str:

@@ -63,6 +63,11 @@ def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures:
     html = (sample_report / f"{name}.html").read_text()
     pngs = pngs_of(html)
     assert len(pngs) == figures and all(len(p) > 5_000 for p in pngs)
+    # each figure says in words what it shows (its titles and axes), for readers who cannot see it
+    imgs = re.findall(r"<img [^>]*>", html)
+    alts = [m.group(1) for m in (re.search(r'alt="([^"]*)"', i) for i in imgs) if m]
+    assert len(alts) == figures and all(len(a) > 10 and not a.endswith("against ") for a in alts), alts
+    assert "No description has been provided" not in html
     assert "Traceback" not in html
     assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
 
@@ -193,6 +198,43 @@ def test_the_sample_report_reads_as_a_report_in_a_real_browser(sample_report: Pa
     todo = next(p for p in re.findall(r"<pre[^>]*>(.*?)</pre>", dom, re.S) if "Reset these passwords" in p)
     assert todo.index("1. Reset these passwords now") < todo.index("2. Block ") < todo.index("3. Change")
     assert "Set smtpd_tls_loglevel = 1." not in todo  # the longer advice says it in full
+
+
+def test_the_evidence_appendix_quotes_each_findings_lines_as_stored(sample_report: Path) -> None:
+    import html as html_lib
+
+    from maillog_forensics.events.store import load_secrets
+
+    page = (sample_report / "incident_report.html").read_text()
+    appendix = page[page.index("The log lines behind each finding") :]
+    table = re.search(r"<table.*?</table>", appendix, re.S)
+    assert table is not None
+    rows = [
+        [html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)
+    ]
+    rows = [r for r in rows if r]  # the header row has no <td>
+    original = (REPO / "data" / "sample" / "mail.log").read_text().split("\n")
+    findings = {r[0].split(":")[0] for r in rows}
+    assert {"Account taken over", "Passwords written to the logs", "User name enumeration"} <= findings
+    redacted = 0
+    for finding, nth, when, ref, line in rows:
+        file, _, number = ref.rpartition(":")
+        assert file == str(REPO / "data" / "sample" / "mail.log"), ref
+        assert re.fullmatch(r"\d+ of \d+ quoted", nth), nth
+        source = original[int(number) - 1]
+        assert source.startswith("Nov 27 ") and when == "2026-11-27 " + source[7:15], (ref, when)
+        if "<redacted" in line:  # the stored line: the same up to the credential ingest took out
+            redacted += 1
+            head = line[: line.index("<redacted")]
+            assert source.startswith(head) and source != line, (finding, ref)
+        else:
+            assert line == source, (finding, ref)
+    # the credential leak is shown by its dialogue lines, with the credentials out
+    assert redacted >= 1
+    for secret in load_secrets(sample_report / "dataset")["secret"]:
+        if len(secret) >= 6:
+            assert secret not in page
 
 
 def test_hostile_user_names_are_inert_in_a_real_browser(tmp_path: Path) -> None:

@@ -493,7 +493,8 @@ def _auth_summary(a: Any) -> list[str]:
         out.append("  most failed logins:")
         top = failed.groupby("client_ip").agg(n=("outcome", "size"), users=("username", "nunique"))
         for ip, row in top.sort_values("n", ascending=False).head(5).iterrows():
-            out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {row['users']:,} user names")
+            names = counted(int(row["users"]), "user name")
+            out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {names}")
     ok = a[a["outcome"] == "succeeded"]
     if len(ok):
         bad_ips = set(failed["client_ip"])

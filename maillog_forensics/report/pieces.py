@@ -84,6 +84,8 @@ def answer(case: Case) -> str:
         verb = "was" if len(users) == 1 else "were"
         lines = [f"YES: {counted(len(users), 'account')} {verb} taken over: {', '.join(users)}."]
         lines += [f"- {s}" for s in c["summary"]]
+        if counts.failed:
+            lines.append(f"In all: {counts.failed_sentence()}.")
     if backend:
         lines.append(backend)
     return "\n".join(lines)

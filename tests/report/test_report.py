@@ -688,3 +688,23 @@ def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
     assert main(["findings", str(ds)]) == 2
     assert "both named" in capsys.readouterr().err
     assert len(mf.load_events(ds)) == len(lines)  # its events are still all there
+
+
+def test_every_time_of_every_page_is_in_the_display_zone(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample], str(tmp_path), tz="UTC", year=2026, quiet=True, parameters={"tz_display": "Europe/Berlin"}
+    )
+    assert [r.error for r in results] == [None] * len(DEFAULT_NOTEBOOKS)
+    for name in DEFAULT_NOTEBOOKS:
+        page = (tmp_path / f"{name}.html").read_text()
+        heads = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", page, re.S)
+        # headings name the display zone; no page claims its times are UTC
+        assert not [h for h in heads if "UTC" in h], (name, heads)
+        assert "All times are UTC" not in page and "(UTC)" not in page, name
+        for alt in re.findall(r'alt="([^"]*time \([^)]*\)[^"]*)"', page):
+            assert "time (Europe/Berlin)" in alt, (name, alt)
+    page = (tmp_path / "incident_report.html").read_text()
+    assert "takeover login (Europe/Berlin)" in page
+    # the takeover at 19:09:50 UTC reads 20:09:50 in Berlin (CET, UTC+1, in November)
+    assert "2026-11-27 20:09:50" in page and "2026-11-27 19:09:50" not in page

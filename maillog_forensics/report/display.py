@@ -16,34 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..common.safe_text import visible
+from ..common.wording import duration_text
 
 __all__ = ["NO_MATH", "duration_text", "preformatted", "table", "verdict"]
 
 #: classes MathJax 2 and 3 (and so JupyterLab and nbconvert) skip when typesetting
 NO_MATH = "tex2jax_ignore mathjax_ignore"
-
-
-def duration_text(value: Any) -> str:
-    """A duration in words, to the second.
-
-    Examples
-    --------
-    >>> duration_text(pd.Timedelta(seconds=4))
-    '4 s'
-    >>> duration_text(pd.Timedelta(minutes=65, seconds=3))
-    '1 h 5 min 3 s'
-    >>> duration_text(pd.NaT)
-    ''
-    """
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    seconds = round(pd.Timedelta(value).total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
-    words = [f"{n} {unit}" for n, unit in parts if n]
-    return " ".join(words) or "0 s"
 
 
 def _cell(value: Any, tz: str) -> str:

@@ -17,6 +17,7 @@ from ..detection.actors import actor_map as _actor_map_of
 from ..detection.detect import SEVERITIES
 from ..detection.remediate import blocklist, render_blocklist
 from ..detection.rows import KIND_NAMES
+from ..events.bookkeeping import time_inference_text
 from ..events.coverage import InputCoverage, input_coverage
 from ..events.store import (
     event_lines,
@@ -584,18 +585,20 @@ def time_coverage(case: Case) -> pd.DataFrame:
 
 def inputs_table(case: Case) -> pd.DataFrame:
     """The log files the report rests on, with their hashes and the time inference used."""
-    rows = [
-        {
-            "file": i["path"],
-            # what the evidence calls its lines (a path read again after rotation: PATH#2)
-            "named in evidence": ", ".join(source_names(i)),
-            "lines": i["lines"],
-            "sha256": i["sha256"],
-            "time zone": i.get("tz"),
-            "year": f"{i.get('start_year')} ({i.get('source')})",
-        }
-        for i in case.manifest.get("inputs", [])
-    ]
+    rows = []
+    for i in case.manifest.get("inputs", []):
+        zone, year = time_inference_text(i)
+        rows.append(
+            {
+                "file": i["path"],
+                # what the evidence calls its lines (a path read again after rotation: PATH#2)
+                "named in evidence": ", ".join(source_names(i)),
+                "lines": i["lines"],
+                "sha256": i["sha256"],
+                "time zone": zone,
+                "year": year,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -44,7 +44,15 @@ def _cell(value: Any, tz: str) -> str:
     return str(value)
 
 
-def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption: str = "") -> Any:
+def table(
+    frame: pd.DataFrame,
+    *,
+    tz: str = "UTC",
+    empty: str = "none",
+    caption: str = "",
+    limit: int | None = None,
+    rest: str = "",
+) -> Any:
     """An HTML table of ``frame`` for a report cell.
 
     Parameters
@@ -57,6 +65,9 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
         What an empty table says.
     caption
         An optional line above the table.
+    limit
+        Show at most this many rows (the first ones); a line below says how many there are
+        in all, and ``rest``: where to find them all.
 
     Returns
     -------
@@ -68,6 +79,11 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
     head = f"<p class='{NO_MATH}'>{html.escape(visible(caption))}</p>" if caption else ""
     if frame.empty:
         return HTML(f"{head}<p class='{NO_MATH}'><em>{html.escape(empty)}</em></p>")  # type: ignore[no-untyped-call]
+    more = ""
+    if limit is not None and len(frame) > limit:
+        told = f"The first {limit:,} of {len(frame):,} rows" + (f"; {rest}" if rest else "") + "."
+        more = f"<p class='{NO_MATH}'><em>{html.escape(told)}</em></p>"
+        frame = frame.head(limit)
     zone = f"({tz})"
     names = [str(c).replace("(UTC)", zone) for c in frame.columns]
     numeric = [
@@ -92,7 +108,7 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
     body = "".join(f"<tr>{c}</tr>" for c in cells)
     return HTML(  # type: ignore[no-untyped-call]
         f"{head}<table class='mf-table {NO_MATH}'><thead><tr>{header}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{body}</tbody></table>{more}"
     )
 
 

@@ -312,7 +312,9 @@ def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def evidence_appendix(case: Case, *, per_finding: int = 5, min_severity: str = "low") -> pd.DataFrame:
+def evidence_appendix(
+    case: Case, *, per_finding: int = 5, min_severity: str = "low", findings: int | None = None
+) -> pd.DataFrame:
     """The log lines each finding rests on, as stored, with their ``file:line``.
 
     Parameters
@@ -324,6 +326,8 @@ def evidence_appendix(case: Case, *, per_finding: int = 5, min_severity: str = "
         every line a finding quotes.
     min_severity
         Findings below this severity are left out, as in :func:`findings_table`.
+    findings
+        Only the first this many findings (those a report's findings table shows).
 
     Returns
     -------
@@ -335,6 +339,7 @@ def evidence_appendix(case: Case, *, per_finding: int = 5, min_severity: str = "
     columns = ["finding", "line", "time (UTC)", "file:line", "log line"]
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     f = case.findings[case.findings["severity"].map(rank) >= rank[min_severity]]
+    f = f if findings is None else f.head(findings)
     cited: list[tuple[str, list[tuple[str, int]]]] = []  # each finding's label and lines
     for kind, ip, net, user, evidence in zip(
         f["kind"], f["subject_ip"], f["subject_network"], f["subject_username"], f["evidence"], strict=True
@@ -610,6 +615,9 @@ def summary(case: Case) -> dict[str, Any]:
     counts = login_counts(a)
     return {
         "dataset": case.dataset,
+        # the report's answer in its own words (its first line) and the failed logins in words
+        "verdict": answer(case).split("\n", 1)[0],
+        "failed_logins_sentence": counts.failed_sentence(),
         # whether an answer can be given at all (``problem`` says why not)
         "answerable": cov.answerable,
         "problem": cov.problem,

@@ -45,10 +45,11 @@ def test_summary_and_incident_report(sample_report: Path) -> None:
     index = (sample_report / "index.html").read_text()
     # the index opens with the verdict and the same numbers as summary.json
     assert index.index("YES: 1 account was taken over: alice@lab.example.") < index.index("<ul>")
-    assert (
-        f"{summary['failed_logins']:,} failed logins from {summary['attacking_addresses']:,} addresses"
-        in index
-    )
+    sentence = summary["failed_logins_sentence"]
+    assert sentence.startswith(f"{summary['failed_logins']:,} failed logins (10 refused")
+    assert sentence.endswith(f"from {summary['attacking_addresses']:,} addresses") and sentence in index
+    assert summary["verdict"] == "YES: 1 account was taken over: alice@lab.example."
+    assert ">Incident report: was an account taken over, who attacked, what to do</a>" in index
     assert "import pandas" not in html  # no code cells in the exported report
     for name in DEFAULT_NOTEBOOKS:
         text = (sample_report / f"{name}.ipynb").read_text() + (sample_report / f"{name}.html").read_text()
@@ -708,3 +709,28 @@ def test_every_time_of_every_page_is_in_the_display_zone(tmp_path: Path) -> None
     assert "takeover login (Europe/Berlin)" in page
     # the takeover at 19:09:50 UTC reads 20:09:50 in Berlin (CET, UTC+1, in November)
     assert "2026-11-27 20:09:50" in page and "2026-11-27 19:09:50" not in page
+
+
+def test_long_tables_show_their_first_rows_and_say_where_the_rest_are(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample],
+        str(tmp_path),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report",),
+        parameters={"rows_shown": 3},
+    )
+    assert [r.error for r in results] == [None]
+    page = (tmp_path / "incident_report.html").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    findings = [f for f in summary["findings"] if f["severity"] != "info"]
+    where = f"`maillog-forensics findings {tmp_path / 'dataset'}`"
+    told = f"The first 3 of {len(findings)} rows; every finding: {where}."
+    assert told in page
+    assert f"The first 3 of {summary['attackers']} rows" in page
+    # the evidence appendix quotes the lines of the three findings shown, no others
+    appendix = page[page.index("The log lines behind each finding") :]
+    quoted = set(re.findall(r"<td[^>]*>(\d+ of \d+ quoted)</td>", appendix))
+    assert quoted and len(re.findall(r"<td[^>]*>1 of \d+ quoted</td>", appendix)) == 3

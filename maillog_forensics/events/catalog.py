@@ -810,13 +810,15 @@ KINDS: tuple[LineKind, ...] = (
         "saslauthd_auth",
         ANY,
         "saslauthd",
-        "do_auth",
+        "auth ",
         # cyrus-sasl saslauthd/saslauthd-main.c do_auth via utils.c logger "%-16s: %s" (the
         # function name padded): 2.1.x "auth failure: [user=%s] [service=%s] [realm=%s]
         # [mech=%s] [reason=%s]", "auth success: [user] [service] [realm] [mech]" (-V),
         # "auth success (cached): [user] [service] [realm]"; master (PAM_RHOST patch, c813bf1)
-        # adds "[remote=%s]" after the realm: the client "addr;port" libsasl was given
-        r"do_auth *: auth (?P<auth_result>failure|success(?: \(cached\))?): \[user=(?P<username>.*?)\] "
+        # adds "[remote=%s]" after the realm: the client "addr;port" libsasl was given. The
+        # function name is L_FUNC (saslauthd/utils.h, 2.1.28): "" when configure found no
+        # __func__, as in Debian's bullseye-trixie builds: 16 spaces, ": auth failure: ..."
+        r"(?:do_auth)? *: auth (?P<auth_result>failure|success(?: \(cached\))?): \[user=(?P<username>.*?)\] "
         r"\[service=(?P<anvil_service>[^\]]*)\] \[realm=[^\]]*\]"
         r"(?: \[remote=(?P<client_ip>[^;\]]*)(?:;(?P<client_port>[0-9]+))?[^\]]*\])?"
         r"(?: \[mech=(?P<auth_driver>[^\]]*)\])?(?: \[reason=(?P<reason>.*)\])?$",

@@ -156,6 +156,16 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "[reason=PAM auth error]",
         {"kind": "saslauthd_auth", "username": "bob", "reason": "PAM auth error", "client_ip": None},
     ),
+    # the same where configure found no __func__ (utils.h L_FUNC ""): Debian 11-13's saslauthd
+    (
+        f"{SA}                : auth failure: [user=alice@example.com] [service=smtp] [realm=example.com] "
+        "[mech=pam] [reason=PAM auth error]",
+        {"kind": "saslauthd_auth", "username": "alice@example.com", "reason": "PAM auth error"},
+    ),
+    (
+        f"{SA}                : auth success: [user=bob] [service=smtp] [realm=] [mech=pam]",
+        {"kind": "saslauthd_auth", "username": "bob"},
+    ),
     # master (PAM_RHOST patch c813bf1): "[remote=%s]" = SASL_IPREMOTEPORT "addr;port"
     (
         f"{SA}do_auth         : auth failure: [user=bob@example.com] [service=smtp] [realm=] "

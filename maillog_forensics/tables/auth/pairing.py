@@ -64,6 +64,13 @@ def merge_backend_verdicts(
     ]
     d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"]) | sasld, [c for c in cols if c in events]]
     d = d.assign(**{c: None for c in cols if c not in d})  # saslauthd's columns, if not loaded
+    # pam_unix inside saslauthd -a pam (logged as saslauthd[pid]) explains a refusal that
+    # saslauthd reports itself: cyrus-sasl 2.1.x saslauthd-main.c do_auth logs every "NO" as
+    # "auth failure: [user=...] ..." at L_INFO. The PAM line is the same attempt, not another
+    pam_in_sasld = (kind[d.index] == "pam_auth_failure").to_numpy() & (
+        d["daemon"].astype(object) == "saslauthd"
+    ).to_numpy()
+    d = d.loc[~pam_in_sasld]
     # only refusals are attempts; a Debug: line never is (the parser gives it no verdict
     # kind: this is the second guard)
     verdict = d["auth_result"].astype(object).fillna("")

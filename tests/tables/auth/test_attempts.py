@@ -444,3 +444,44 @@ def test_saslauthd_name_is_not_given_to_a_parallel_client(tmp_path: Path) -> Non
     a = _attempts_of_text(tmp_path, text)
     assert len(a) == 2 and a["username"].isna().all()  # the verdict is evidence, not a third attempt
     assert sorted(len(e) for e in a["evidence"]) == [1, 2]
+
+
+def test_pam_lines_inside_saslauthd_are_the_same_attempt(tmp_path: Path) -> None:
+    # Debian's saslauthd -a pam (e2e, bullseye-trixie): per refused AUTH, Postfix's warning,
+    # pam_unix's lines (logged as saslauthd[pid], no rhost) and do_auth's "auth failure"
+    # (saslauthd-main.c logs every NO at L_INFO; utils.h L_FUNC "" leaves no function name)
+    pre = "Nov 27 10:00:03 mx "
+    text = (
+        pre
+        + "postfix/smtpd[100]: connect from unknown[192.0.2.1]\n"
+        + pre
+        + "saslauthd[99]: pam_unix(smtp:auth): check pass; user unknown\n"
+        + pre
+        + "saslauthd[99]: pam_unix(smtp:auth): authentication failure; logname= uid=0 euid=0 tty= "
+        "ruser= rhost= \n"
+        + pre
+        + "saslauthd[99]: DEBUG: auth_pam: pam_authenticate failed: Authentication failure\n"
+        + pre
+        + "saslauthd[99]:                 : auth failure: [user=admin@example.com] [service=smtp] "
+        "[realm=example.com] [mech=pam] [reason=PAM auth error]\n"
+        + pre
+        + "postfix/smtpd[100]: warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: "
+        "authentication failure\n"
+        + pre
+        + "saslauthd[98]: pam_unix(smtp:auth): authentication failure; logname= uid=0 euid=0 tty= "
+        "ruser= rhost=  user=bob@example.com\n"
+        + pre
+        + "saslauthd[98]:                 : auth failure: [user=bob@example.com] [service=smtp] "
+        "[realm=example.com] [mech=pam] [reason=PAM auth error]\n"
+        + pre
+        + "postfix/smtpd[100]: warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: "
+        "authentication failure\n"
+        + pre
+        + "postfix/smtpd[100]: disconnect from unknown[192.0.2.1] ehlo=1 auth=0/2 quit=1 commands=2/4\n"
+    )
+    a = _attempts_of_text(tmp_path, text)
+    got = list(zip(a["username"], a["client_ip"], a["mechanism"], a["username_source"], strict=True))
+    assert got == [
+        ("admin@example.com", "192.0.2.1", "LOGIN", "saslauthd"),
+        ("bob@example.com", "192.0.2.1", "PLAIN", "saslauthd"),
+    ]

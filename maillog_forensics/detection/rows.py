@@ -217,11 +217,13 @@ def finding_row(
     count: int | None = None,
     evidence: list[dict[str, Any]] | None = None,
     span: tuple[Any, Any] | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
+    """One finding. ``key`` tells apart findings of one kind and subject (it enters the id)."""
     if span is None and rows is not None and len(rows):
         span = (rows["ts"].min(), rows["ts"].max())
     return {
-        "finding_id": finding_id(kind, ip, network, username),
+        "finding_id": finding_id(kind, ip, network, username, *([key] if key else [])),
         "kind": kind,
         "severity": severity,
         "confidence": confidence,

@@ -76,6 +76,7 @@ def dovecot_passwords_in_logs(events: pd.DataFrame) -> list[dict[str, Any]]:
             username=None,
             count=len(rows),
             evidence=evidence,
+            key="dovecot",  # the SMTP dialogue leak (credentials_in_logs above) is another finding
         )
     ]
 

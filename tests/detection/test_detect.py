@@ -150,6 +150,26 @@ def test_dovecot_given_passwords_are_a_leak(tmp_path: Path) -> None:
     assert "Secret-1" not in f.astype(str).to_csv()
 
 
+def test_dovecot_and_smtp_dialogue_leaks_are_two_findings(tmp_path: Path) -> None:
+    # the e2e's debug configuration: auth_verbose_passwords and debug_peer_list on one server;
+    # two findings of one kind without a subject must not share an id
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Nov 27 10:00:01 mail postfix/smtpd[7]: connect from unknown[192.0.2.9]\n"
+        "Nov 27 10:00:01 mail postfix/smtpd[7]: < unknown[192.0.2.9]: AUTH PLAIN AGluZm8Ac3VtbWVyIQ==\n"
+        "Nov 27 10:00:02 mail dovecot: auth: passwd-file(info,192.0.2.9): Password mismatch "
+        "(given password: summer!)\n"
+        "Nov 27 10:00:02 mail postfix/smtpd[7]: warning: unknown[192.0.2.9]: SASL PLAIN authentication "
+        "failed: authentication failure\n"
+        "Nov 27 10:00:03 mail postfix/smtpd[7]: disconnect from unknown[192.0.2.9] auth=0/1 commands=0/1\n"
+    )
+    ds = tmp_path / "ds"
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    f = findings(mf.load_events(ds))
+    leak = f[f["kind"] == "credentials_in_logs"]
+    assert len(leak) == 2 and f["finding_id"].is_unique, leak[["finding_id", "summary"]]
+
+
 def test_cli_threshold_override(tmp_path: Path) -> None:
     import subprocess
     import sys

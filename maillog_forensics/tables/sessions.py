@@ -216,6 +216,20 @@ def _assign(events: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
         # a noise run takes the next session's number; numbers stay non-decreasing
         merged = sess + noise[sess]
         sess = np.cumsum(np.r_[True, merged[1:] != merged[:-1]]) - 1
+    # A run left with no connect, no disconnect and no client address is no session at all:
+    # smtpd -v logs its start-up ("name_mask: ipv4", "inet_addr_local: ...") under the default
+    # syslog_name "postfix/smtpd" before master.cf's "-o syslog_name=postfix/smtps" applies
+    # (another service: no session of its own follows), and its idle wait after the last
+    # disconnect ("master_notify: status 1", "connection closed") up to its exit
+    n = int(sess[-1]) + 1 if len(sess) else 0
+    evidence = (
+        np.bincount(sess, weights=is_connect | is_disconnect | _named_ip(events)[rows], minlength=n) > 0
+    )
+    keep = evidence[sess]
+    if not keep.all():
+        rows, sess = rows[keep], sess[keep]
+        if len(sess):
+            sess = np.cumsum(np.r_[True, sess[1:] != sess[:-1]]) - 1
     return rows, sess
 
 
@@ -448,6 +462,17 @@ def sessions_from_events(events: pd.DataFrame, *, disconnects: pd.DataFrame | No
         for col in cols:
             out[_RENAME.get((k, col), col)] = source[col].array.take(at_rows, allow_fill=True)
     out["client_name"] = out["client_name"].astype(object)
+    # a session begins when the client connects: the lines an smtpd -v process writes before
+    # (its start-up, then an idle wait of any length) are the session's, not its start time
+    is_connect = (kind == "connect").to_numpy()
+    first_connect, connect_sess = _first_index(sess[is_connect])
+    connect_at = np.full(n, -1, dtype=np.int64)
+    connect_at[connect_sess] = rows[is_connect][first_connect]
+    has_connect = connect_at >= 0
+    if has_connect.any():
+        start = out["start"].copy()
+        start[has_connect] = events["ts"].array.take(connect_at[has_connect])
+        out["start"] = start
     out["duration_s"] = (out["end"] - out["start"]).dt.total_seconds()
     out["truncated_start"] = out["connects"] == 0
     out["truncated_end"] = out["disconnects"] == 0

@@ -111,6 +111,36 @@ def test_address_from_another_line_and_pre_connect_lines() -> None:
     assert not s["truncated_start"] and s["first_line"] == "t.log:1" and s["last_line"] == "t.log:5"
 
 
+def test_smtpd_v_start_up_and_idle_lines_are_no_session() -> None:
+    # master.cf "smtps ... smtpd -v" (the e2e's debug configuration, Postfix 3.5-3.10): the
+    # first -v lines come under the default syslog_name "postfix/smtpd", before the service's
+    # "-o syslog_name=postfix/smtps" applies; after the disconnect the process logs its idle
+    # wait until it exits. Neither names a client: neither is a session
+    ev = events(
+        [
+            line(1, 100, "name_mask: ipv4"),
+            line(1, 100, "inet_addr_local: configured 2 IPv4 addresses"),
+            line(1, 100, "process generation: 17 (17)", tag="smtps/smtpd"),
+            line(1, 100, "dict_open: regexp:{{/^[^A-Z]/ Bogus}}", tag="smtps/smtpd"),
+            line(2, 100, "connect from unknown[192.0.2.7]", tag="smtps/smtpd"),
+            line(
+                3,
+                100,
+                "disconnect from unknown[192.0.2.7] ehlo=1 auth=1 quit=1 commands=3",
+                tag="smtps/smtpd",
+            ),
+            line(3, 100, "master_notify: status 1", tag="smtps/smtpd"),
+            line(3, 100, "connection closed", tag="smtps/smtpd"),
+            line(9, 100, "idle timeout -- exiting", tag="smtps/smtpd"),
+        ]
+    )
+    s = sessions_from_events(ev)
+    assert list(zip(s["client_ip"], s["service"], s["n_lines"], strict=True)) == [("192.0.2.7", "smtps", 4)]
+    # it began when the client connected, not when the process started
+    assert s["start"].item() == pd.Timestamp("2026-11-27 19:08:02", tz="UTC")
+    assert s["first_line"].item() == "t.log:3"
+
+
 def test_silent_successful_login() -> None:
     ev = events(
         [

@@ -29,13 +29,16 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.server import DOMAIN, PORTS, USERS, MailServer
+from tests.e2e.server import DOMAIN, RELAY_ACCOUNT, RELAY_CLIENT_IP, RELAY_DOMAIN, USERS, MailServer
 
 SERVER = "127.0.0.1"
 TIMEOUT = 40  # s per socket operation: above Postfix's wait on a slow auth server
 WRONG = ["123456", "password", "qwerty", "Passw0rd", "letmein", "admin123", "welcome1", "dragon"]
 DICTIONARY = [f"{n}@{DOMAIN}" for n in ("admin", "info", "sales", "support", "test", "office")]
 SPRAY_PASSWORD = "Winter2026!"
+#: the queue ID of a message relayed by Postfix's own smtp client: only that client saw the
+#: reply that names it, so the ground truth says how many, not which
+UNSEEN_QUEUE_ID = "?"
 
 
 def _outcome(code: int) -> str:
@@ -59,7 +62,7 @@ class Connection:
     service: str
     tls: str = "none"
     how: str = "quit"
-    verbose: str | None = None  # tls_loglevel_4 | debug_peer_list
+    verbose: str | None = None  # tls_loglevel_4 | debug_peer_list | smtpd_v
     attempts: list[dict[str, Any]] = field(default_factory=list)
     mails: list[dict[str, Any]] = field(default_factory=list)
     commands: list[list[Any]] = field(default_factory=list)
@@ -70,12 +73,11 @@ class Connection:
 class Client:
     """One SMTP connection from ``src_ip``, recording into a :class:`Connection`."""
 
-    def __init__(self, rec: Connection, *, helo: str) -> None:
+    def __init__(self, rec: Connection, *, helo: str, port: int) -> None:
         if not ipaddress.ip_address(rec.src_ip).is_loopback:
             raise ValueError(f"refusing a non-loopback source address {rec.src_ip}")
         self.rec = rec
         rec.start = time.time()
-        port = PORTS[rec.service]
         ctx = _tls_context()
         if rec.service == "smtps":
             rec.tls = "wrapper"
@@ -198,7 +200,10 @@ class Driver:
         with self._lock:
             self._next += 1
             n = self._next
-        return Client(Connection(n, scenario, role, src_ip, service), helo=helo)
+        rec = Connection(n, scenario, role, src_ip, service)
+        if service == "smtps" and self.server.config.smtpd_verbose:
+            rec.verbose = "smtpd_v"  # master.cf: smtps ... smtpd -v
+        return Client(rec, helo=helo, port=self.server.ports[service])
 
     def record(self, client: Client) -> None:
         with self._lock, open(self.truth, "a") as fh:
@@ -315,6 +320,48 @@ class Driver:
         finally:
             self.server.postconf(debug_peer_list="")
 
+    def relay_client(self) -> None:
+        """Carol sends to relay.example (smtps); Postfix's smtp client relays it to submission, as bob.
+
+        The second connection is Postfix's, not ours: its ground truth is what the
+        configuration makes it do (STARTTLS, AUTH PLAIN with bob's password from
+        smtp_sasl_password_maps, one message), timed from carol's accepted DATA.
+        """
+        carol = "carol@e2e.example"
+        rcpt = f"partner@{RELAY_DOMAIN}"
+        with self.session("relay", "user", "127.0.0.12", "smtps", helo="ws-carol2") as c:
+            c.auth("PLAIN", carol, USERS[carol])
+            c.mail(carol, [rcpt], subject="relayed")
+            queued_at = time.time()
+        self.server.wait_for_queue_empty()
+        with self._lock:
+            self._next += 1
+            n = self._next
+        rec = Connection(n, "relay", "mta", RELAY_CLIENT_IP, "submission", tls="starttls")
+        rec.attempts.append(
+            {
+                "mechanism": "PLAIN",  # smtp_sasl_mechanism_filter = plain
+                "username": RELAY_ACCOUNT,
+                "password": USERS[RELAY_ACCOUNT],
+                "correct": True,
+                "reply_code": 235,
+                "outcome": "success",
+            }
+        )
+        rec.mails.append(
+            {
+                "sender": carol,
+                "mail_code": 250,
+                "rcpts": {rcpt: 250},
+                "queue_id": UNSEEN_QUEUE_ID,
+                "data_code": 250,
+                "message_id": c.rec.mails[0].get("message_id"),
+            }
+        )
+        rec.start, rec.end = queued_at, time.time()
+        with self._lock, open(self.truth, "a") as fh:
+            fh.write(json.dumps(asdict(rec)) + "\n")
+
     def run_all(self, *, deadline_s: float = 300) -> None:
         """The concurrent scenarios, then the seeds one after the other (they reload Postfix)."""
         parallel: list[Callable[[], None]] = [
@@ -327,6 +374,8 @@ class Driver:
         _run_threads(parallel, deadline_s=deadline_s)
         self.seed_tls_loglevel()
         self.seed_debug_peer()
+        if self.server.config.relay_client:
+            self.relay_client()
         self.server.wait_for_queue_empty()
         self.server.flush_logs()
 

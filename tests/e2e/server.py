@@ -14,10 +14,13 @@ packages in :data:`PACKAGES` (``ensure_packages`` installs what is missing).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
-import shutil
+import re
 import signal
+import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +41,9 @@ PACKAGES = {  # Debian package → a file it installs
 HOSTNAME = "mail.e2e.example"
 DOMAIN = "e2e.example"
 PORTS = {"smtp": 2525, "submission": 2587, "smtps": 2465}
+RELAY_DOMAIN = "relay.example"  # relay_client: Postfix's smtp client relays it to our submission
+RELAY_CLIENT_IP = "127.0.0.30"  # ... from this address (smtp_bind_address)
+RELAY_ACCOUNT = "bob@e2e.example"  # ... logging in with bob's credentials
 USERS = {  # the hosted accounts and their real passwords
     "alice@e2e.example": "Autumn2026!",
     "bob@e2e.example": "b0b-Correct-Horse",
@@ -97,7 +103,8 @@ class ServerConfig:
     name:
         Short label, used in file names and test ids.
     sasl:
-        ``"dovecot"`` or ``"cyrus"`` (sasldb).
+        ``"dovecot"``, ``"cyrus"`` (sasldb) or ``"saslauthd"`` (Cyrus SASL asking saslauthd,
+        which asks PAM: the accounts are system users of the chroot; chroots only).
     postfix_log:
         ``"syslog"`` (through the private rsyslogd: classic and RFC 3339 files) or
         ``"maillog_file"`` (Postfix's own postlogd writes ``postfix.log``).
@@ -107,6 +114,19 @@ class ServerConfig:
         ``enable_long_queue_ids`` (queue IDs that encode their enqueue time).
     auth_rate_limit:
         ``smtpd_client_auth_rate_limit`` per minute and client (0: none, Postfix's default).
+    passdb:
+        Dovecot's password database: ``"passwd-file"``, ``"sql"`` (SQLite) or ``"pam"`` (the
+        accounts are system users of the chroot; chroots only).
+    auth_debug:
+        Dovecot's ``auth_debug``, ``auth_debug_passwords`` and ``auth_verbose_passwords``
+        (what an admin chasing a login problem turns on: the logs then carry passwords).
+    smtpd_verbose:
+        ``smtpd -v`` on the smtps service (master.cf): every smtps session's dialogue is
+        logged, AUTH included (the attack marks those connections ``verbose = "smtpd_v"``).
+    relay_client:
+        Postfix's smtp client, under ``smtp -v``, relays mail for :data:`RELAY_DOMAIN` to this
+        server's own submission port with SASL credentials (``smtp_sasl_password_maps``):
+        the client side of SMTP AUTH, password lookup and dialogue, in the same log.
     """
 
     name: str
@@ -115,16 +135,68 @@ class ServerConfig:
     dovecot_log: str = "syslog"
     long_queue_ids: bool = False
     auth_rate_limit: int = 0
+    passdb: str = "passwd-file"
+    auth_debug: bool = False
+    smtpd_verbose: bool = False
+    relay_client: bool = False
 
 
 @dataclass
 class MailServer:
-    """A running (or stopped) server under ``root``; see the module docstring."""
+    """A running (or stopped) server under ``root``; see the module docstring.
+
+    With ``chroot`` (a Debian release's tree, :mod:`tests.e2e.chroot`), ``root`` lies inside
+    it and every program is that release's, run with ``chroot``; the config files name the
+    paths as the chrooted programs see them (:meth:`inner`). The chroot's own ``/dev/log`` is
+    served by its own rsyslogd: the host's syslog is never touched.
+    """
 
     root: Path
     config: ServerConfig
+    chroot: Path | None = None
+    port_offset: int = 0  # added to PORTS: servers of several generations side by side
     pids: dict[str, int] = field(default_factory=dict)
     _saved_devlog: Path | None = None
+    _versions: dict[str, str] = field(default_factory=dict)
+
+    # ---- running programs (on the host or in the chroot) ---------------------------------
+    def inner(self, path: Path) -> Path:
+        """``path`` (on the host) as the server's programs see it."""
+        return Path("/") / path.relative_to(self.chroot) if self.chroot else path
+
+    def cmd(self, argv: list[str]) -> list[str]:
+        return ["chroot", str(self.chroot), *argv] if self.chroot else argv
+
+    def chown(self, path: Path, user: str, group: str) -> None:
+        """``chown user:group``, by the names of the chroot's (or the host's) user database."""
+        etc = (self.chroot or Path("/")) / "etc"
+        uid = _id_of(etc / "passwd", user)
+        gid = _id_of(etc / "group", group)
+        os.chown(path, uid, gid)
+
+    def versions(self) -> dict[str, str]:
+        """The Postfix and Dovecot (or Cyrus saslauthd) versions of this server's programs."""
+        if not self._versions:
+            self._versions["postfix"] = _run(self.cmd(["postconf", "-dh", "mail_version"])).stdout.strip()
+            if self.config.sasl == "dovecot":
+                self._versions["dovecot"] = _run(self.cmd(["dovecot", "--version"])).stdout.strip()
+            elif self.config.sasl == "saslauthd":
+                res = subprocess.run(
+                    self.cmd(["saslauthd", "-v"]), capture_output=True, text=True, check=False
+                )
+                self._versions["saslauthd"] = (res.stdout + res.stderr).splitlines()[0].split()[-1]
+        return self._versions
+
+    def _dovecot24(self) -> bool:
+        return tuple(int(x) for x in self.versions()["dovecot"].split(".")[:2]) >= (2, 4)
+
+    def _postfix_version(self) -> tuple[int, int]:
+        major, minor = self.versions()["postfix"].split(".")[:2]
+        return int(major), int(minor)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {service: port + self.port_offset for service, port in PORTS.items()}
 
     # ---- paths -------------------------------------------------------------------------
     @property
@@ -160,7 +232,7 @@ class MailServer:
         # Postfix's own folders: postfix-script refuses to start the master otherwise
         for d in (self.root / "data", self.spool / "private"):
             d.mkdir(parents=True, exist_ok=True)
-            shutil.chown(d, "postfix", "root")
+            self.chown(d, "postfix", "root")
             d.chmod(0o700)
         self._write_tls()
         self._write_postfix()
@@ -170,12 +242,14 @@ class MailServer:
             self._start_rsyslog()
         if self.config.sasl == "dovecot":
             self._start_dovecot()
+        elif self.config.sasl == "saslauthd":
+            self._start_saslauthd()
         else:
             self._write_sasldb()
         self._postfix("check")
         self._postfix("start")
         self.pids["postfix"] = _wait_pidfile(self.spool / "pid" / "master.pid")
-        for port in PORTS.values():
+        for port in self.ports.values():
             _wait_port(port)
         if self.config.sasl == "dovecot":
             _wait_path(self.spool / "private" / "auth")
@@ -185,13 +259,16 @@ class MailServer:
         if "postfix" in self.pids or (self.spool / "pid" / "master.pid").exists():
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):  # then by PID below
                 subprocess.run(
-                    ["postfix", "-c", str(self.etc), "stop"], capture_output=True, timeout=60, check=False
+                    self.cmd(["postfix", "-c", str(self.inner(self.etc)), "stop"]),
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
                 )
         for rel in _PIDFILES:  # a daemon whose start timed out has a pid file, not a recorded pid
-            pid = _our_pid(self.root, rel)
+            pid = _our_pid(self.root, rel, inner=self.inner(self.root))
             if pid is not None and pid not in self.pids.values():
                 _terminate(pid)
-        for name in ("postfix", "dovecot", "rsyslog"):
+        for name in ("postfix", "dovecot", "saslauthd", "rsyslog"):
             pid = self.pids.pop(name, None)
             if pid is not None:
                 _terminate(pid)
@@ -204,7 +281,7 @@ class MailServer:
     def postconf(self, **settings: str) -> None:
         """Change main.cf settings and reload Postfix (``postconf -e`` + ``postfix reload``)."""
         args = [f"{k}={v}" for k, v in settings.items()]
-        _run(["postconf", "-c", str(self.etc), "-e", *args])
+        _run(self.cmd(["postconf", "-c", str(self.inner(self.etc)), "-e", *args]))
         self._postfix("reload")
         time.sleep(1.5)  # new smtpd processes pick the settings up; old ones finish first
 
@@ -212,10 +289,11 @@ class MailServer:
         """Wait until Postfix delivered (discarded) everything it accepted."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            out = _run(["postqueue", "-c", str(self.etc), "-j"]).stdout
+            etc = str(self.inner(self.etc))
+            out = _run(self.cmd(["postqueue", "-c", etc, "-j"])).stdout
             if not out.strip():
                 return
-            _run(["postqueue", "-c", str(self.etc), "-f"])
+            _run(self.cmd(["postqueue", "-c", etc, "-f"]))
             time.sleep(0.5)
         raise HarnessError(f"Postfix queue not empty after {timeout:.0f} s")
 
@@ -227,23 +305,26 @@ class MailServer:
     def _write_tls(self) -> None:
         key, crt = self.etc / "tls.key", self.etc / "tls.crt"
         if not crt.exists():
-            _run(
+            _run(self.cmd(
                 [
                     "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", f"/CN={HOSTNAME}", "-keyout", str(key), "-out", str(crt),
+                    "-subj", f"/CN={HOSTNAME}", "-keyout", str(self.inner(key)), "-out", str(self.inner(crt)),
                 ]
-            )  # fmt: skip
+            ))  # fmt: skip
             key.chmod(0o600)
 
     def _write_postfix(self) -> None:
         cfg = self.config
+        i = self.inner
         sasl_path = "private/auth" if cfg.sasl == "dovecot" else "smtpd"
-        maillog = str(self.logs / "postfix.log") if cfg.postfix_log == "maillog_file" else ""
+        maillog = str(i(self.logs / "postfix.log")) if cfg.postfix_log == "maillog_file" else ""
+        # Postfix < 3.6 knows compatibility levels 0-2 only (3.6 numbered them by release)
+        compat = "3.6" if self._postfix_version() >= (3, 6) else "2"
         main = f"""\
 # maillog-forensics e2e server (tests/e2e/server.py); loopback only, nothing leaves
-compatibility_level = 3.6
-queue_directory = {self.spool}
-data_directory = {self.root / "data"}
+compatibility_level = {compat}
+queue_directory = {i(self.spool)}
+data_directory = {i(self.root / "data")}
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = {HOSTNAME}
@@ -261,16 +342,16 @@ smtp_dns_support_level = disabled
 default_transport = discard:nothing-leaves-this-host
 relay_transport = discard:nothing-leaves-this-host
 virtual_mailbox_domains = {DOMAIN}
-virtual_mailbox_maps = texthash:{self.etc / "vmailbox"}
+virtual_mailbox_maps = texthash:{i(self.etc / "vmailbox")}
 virtual_transport = discard:delivered-to-mailbox
-smtpd_tls_cert_file = {self.etc / "tls.crt"}
-smtpd_tls_key_file = {self.etc / "tls.key"}
+smtpd_tls_cert_file = {i(self.etc / "tls.crt")}
+smtpd_tls_key_file = {i(self.etc / "tls.key")}
 smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = {cfg.sasl}
+smtpd_sasl_type = {"dovecot" if cfg.sasl == "dovecot" else "cyrus"}
 smtpd_sasl_path = {sasl_path}
-cyrus_sasl_config_path = {self.etc / "sasl"}
+cyrus_sasl_config_path = {i(self.etc / "sasl")}
 smtpd_sasl_security_options = noanonymous
 smtpd_tls_auth_only = no
 smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
@@ -279,23 +360,41 @@ debug_peer_level = 2
 debug_peer_list =
 soft_bounce = no
 maillog_file = {maillog}
-maillog_file_prefixes = {self.logs}
+maillog_file_prefixes = {i(self.logs)}
 enable_long_queue_ids = {"yes" if cfg.long_queue_ids else "no"}
 smtpd_client_auth_rate_limit = {cfg.auth_rate_limit}
 anvil_rate_time_unit = 60s
+"""
+        if cfg.relay_client:
+            nexthop = f"[127.0.0.1]:{self.ports['submission']}"
+            (self.etc / "transport").write_text(f"{RELAY_DOMAIN} smtp:{nexthop}\n")
+            (self.etc / "sasl_passwd").write_text(f"{nexthop} {RELAY_ACCOUNT}:{USERS[RELAY_ACCOUNT]}\n")
+            (self.etc / "sasl_passwd").chmod(0o600)
+            main += f"""\
+transport_maps = texthash:{i(self.etc / "transport")}
+smtp_bind_address = {RELAY_CLIENT_IP}
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = texthash:{i(self.etc / "sasl_passwd")}
+smtp_sasl_security_options = noanonymous
+smtp_sasl_mechanism_filter = plain
+smtp_tls_security_level = encrypt
 """
         (self.etc / "main.cf").write_text(main)
         auth_only = (  # submission and smtps: AUTH, and relaying only for those who logged in
             "  -o smtpd_sasl_auth_enable=yes\n"
             "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
         )
+        ports = self.ports
+        # relay_client: what comes in on submission is discarded there, so the copy Postfix
+        # relays back in ends (no loop); carol's original goes in through smtps
+        ends_here = "  -o content_filter=discard:relayed\n" if cfg.relay_client else ""
         master = f"""\
-127.0.0.1:{PORTS["smtp"]} inet n - n - - smtpd
-127.0.0.1:{PORTS["submission"]} inet n - n - - smtpd
+127.0.0.1:{ports["smtp"]} inet n - n - - smtpd
+127.0.0.1:{ports["submission"]} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_tls_security_level=encrypt
   -o smtpd_tls_auth_only=yes
-{auth_only}127.0.0.1:{PORTS["smtps"]} inet n - n - - smtpd
+{ends_here}{auth_only}127.0.0.1:{ports["smtps"]} inet n - n - - smtpd{" -v" if cfg.smtpd_verbose else ""}
   -o syslog_name=postfix/smtps
   -o smtpd_tls_wrappermode=yes
 {auth_only}pickup unix n - n 60 1 pickup
@@ -310,7 +409,7 @@ verify unix - - n - 1 verify
 flush unix n - n 1000? 0 flush
 proxymap unix - - n - - proxymap
 proxywrite unix - - n - 1 proxymap
-smtp unix - - n - - smtp
+smtp unix - - n - - smtp{" -v" if cfg.relay_client else ""}
 relay unix - - n - - smtp
 showq unix n - n - - showq
 error unix - - n - - error
@@ -328,83 +427,192 @@ postlog unix-dgram n - n - 1 postlogd
         sasl.mkdir(exist_ok=True)
         db = self.etc / "sasldb2"
         (sasl / "smtpd.conf").write_text(
-            f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: {db}\nmech_list: PLAIN LOGIN\n"
+            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+            f"sasldb_path: {self.inner(db)}\nmech_list: PLAIN LOGIN\n"
         )
         for user, password in USERS.items():
             local, realm = user.split("@")
-            _run(["saslpasswd2", "-f", str(db), "-p", "-c", "-u", realm, local], input=password)
-        shutil.chown(db, "root", "postfix")
+            argv = ["saslpasswd2", "-f", str(self.inner(db)), "-p", "-c", "-u", realm, local]
+            _run(self.cmd(argv), input=password)
+        self.chown(db, "root", "postfix")
         db.chmod(0o640)
 
+    def _add_system_users(self) -> None:
+        """The hosted accounts as system users of the chroot, for PAM (pam_unix)."""
+        if self.chroot is None:
+            raise HarnessError("PAM configurations add system users: chroot generations only")
+        etc = self.chroot / "etc"
+        hashes = {
+            u: _run(self.cmd(["openssl", "passwd", "-6", "-stdin"]), input=p).stdout.strip()
+            for u, p in USERS.items()
+        }
+        for name, line in (
+            ("passwd", lambda n, u, h: f"{u}:x:{2000 + n}:65534::/nonexistent:/usr/sbin/nologin"),
+            ("shadow", lambda n, u, h: f"{u}:{h}:20000:0:99999:7:::"),
+        ):
+            path = etc / name
+            kept = [ln for ln in path.read_text().splitlines() if ln.split(":")[0] not in USERS]
+            added = [line(n, u, h) for n, (u, h) in enumerate(hashes.items())]
+            path.write_text("\n".join([*kept, *added]) + "\n")
+
+    def _start_saslauthd(self) -> None:
+        """saslauthd -a pam: the hosted accounts as system users of the chroot (pam_unix)."""
+        self._add_system_users()
+        mux = self.root / "run" / "saslauthd"
+        mux.mkdir(exist_ok=True)
+        mux.chmod(0o755)
+        sasl = self.etc / "sasl"
+        sasl.mkdir(exist_ok=True)
+        (sasl / "smtpd.conf").write_text(
+            f"pwcheck_method: saslauthd\nsaslauthd_path: {self.inner(mux / 'mux')}\nmech_list: PLAIN LOGIN\n"
+        )
+        # -r: the user name with its realm (alice@e2e.example), as the accounts are named
+        argv = ["saslauthd", "-a", "pam", "-r", "-n", "2", "-m", str(self.inner(mux))]
+        _run_daemon(self.cmd(argv), output=self.root / "run" / "saslauthd.out")
+        self.pids["saslauthd"] = _wait_pidfile(mux / "saslauthd.pid")
+        _wait_path(mux / "mux")
+
     def _start_dovecot(self) -> None:
-        users = self.etc / "dovecot-users"
-        users.write_text("".join(f"{u}:{_dovecot_hash(p)}::::::\n" for u, p in USERS.items()))
-        shutil.chown(users, "root", "dovecot")
-        users.chmod(0o640)
-        log_path = "syslog" if self.config.dovecot_log == "syslog" else str(self.logs / "dovecot.log")
+        i = self.inner
+        hashes = {u: self._dovecot_hash(p) for u, p in USERS.items()}
+        secret: Path | None = None
+        if self.config.passdb == "pam":
+            self._add_system_users()
+        elif self.config.passdb == "sql":
+            db = self.etc / "users.sqlite"
+            db.unlink(missing_ok=True)
+            with contextlib.closing(sqlite3.connect(db)) as con, con:
+                con.execute("CREATE TABLE users (username TEXT PRIMARY KEY, password TEXT NOT NULL)")
+                con.executemany("INSERT INTO users VALUES (?, ?)", hashes.items())
+            secret = db
+        else:
+            secret = self.etc / "dovecot-users"
+            secret.write_text("".join(f"{u}:{h}::::::\n" for u, h in hashes.items()))
+        if secret is not None:
+            self.chown(secret, "root", "dovecot")
+            secret.chmod(0o640)
+        log_path = "syslog" if self.config.dovecot_log == "syslog" else str(i(self.logs / "dovecot.log"))
         base = self.root / "run" / "dovecot"
         conf = self.etc / "dovecot.conf"
-        conf.write_text(
-            f"""\
+        common = f"""\
 protocols =
-base_dir = {base}
-state_dir = {self.root / "state" / "dovecot"}
+base_dir = {i(base)}
+state_dir = {i(self.root / "state" / "dovecot")}
 instance_name = dovecot
 ssl = no
 log_path = {log_path}
 syslog_facility = mail
 auth_mechanisms = plain login
-disable_plaintext_auth = no
 auth_verbose = yes
-auth_username_format = %Lu
-passdb {{
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT {users}
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
+"""
+        if self.config.auth_debug:  # every debug knob that writes secrets (issue 17)
+            common += "auth_debug = yes\nauth_debug_passwords = yes\nauth_verbose_passwords = plain\n"
+        listener = f"""\
+service auth-worker {{
+  user = root
 }}
 service auth {{
-  unix_listener {self.spool / "private" / "auth"} {{
+  unix_listener {i(self.spool / "private" / "auth")} {{
     mode = 0660
     user = postfix
     group = postfix
   }}
 }}
 """
-        )
-        _run_daemon(["dovecot", "-c", str(conf)], output=self.root / "run" / "dovecot.out")
+        query = "SELECT username AS user, password FROM users WHERE username = "
+        if self._dovecot24():  # 2.4 changed the syntax: named filters, %{...} variables
+            version = re.findall(r"\d+\.\d+\.\d+", self.versions()["dovecot"])[0]  # "2.4.1-4 (…)"
+            if self.config.passdb == "pam":  # PAM service "dovecot" (/etc/pam.d/dovecot)
+                passdb = "passdb pam {\n}\n"
+            elif self.config.passdb == "sql":
+                passdb = f"""\
+sql_driver = sqlite
+sqlite_path = {i(secret)}
+passdb sql {{
+  passdb_sql_query = {query}'%{{user}}'
+}}
+"""
+            else:
+                passdb = f"passdb passwd-file {{\n  passwd_file_path = {i(secret)}\n}}\n"
+            text = f"""\
+dovecot_config_version = {version}
+dovecot_storage_version = {version}
+{common}auth_allow_cleartext = yes
+auth_username_format = %{{user | lower}}
+{passdb}userdb static {{
+  fields {{
+    uid = nobody
+    gid = nogroup
+    home = /nonexistent
+  }}
+}}
+{listener}"""
+        else:
+            if self.config.passdb == "pam":
+                passdb = "passdb {\n  driver = pam\n  args = dovecot\n}\n"
+            elif self.config.passdb == "sql":
+                sql_conf = self.etc / "dovecot-sql.conf.ext"
+                sql_conf.write_text(f"driver = sqlite\nconnect = {i(secret)}\npassword_query = {query}'%u'\n")
+                passdb = f"passdb {{\n  driver = sql\n  args = {i(sql_conf)}\n}}\n"
+            else:
+                passdb = f"passdb {{\n  driver = passwd-file\n  args = {i(secret)}\n}}\n"
+            text = f"""\
+{common}disable_plaintext_auth = no
+auth_username_format = %Lu
+{passdb}userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}}
+{listener}"""
+        conf.write_text(text)
+        _run_daemon(self.cmd(["dovecot", "-c", str(i(conf))]), output=self.root / "run" / "dovecot.out")
         self.pids["dovecot"] = _wait_pidfile(base / "master.pid")
 
+    def _dovecot_hash(self, password: str) -> str:
+        return _run(self.cmd(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", password])).stdout.strip()
+
     def _start_rsyslog(self) -> None:
-        devlog = Path("/dev/log")
-        if devlog.exists() or devlog.is_symlink():
-            # another syslog daemon owns /dev/log: move its socket aside, restore it in stop()
-            saved = Path("/dev/log.maillog-e2e-saved")
-            devlog.rename(saved)
-            self._saved_devlog = saved
+        i = self.inner
+        if self.chroot:  # the chroot's own /dev/log: a stale socket of an earlier run goes
+            devlog = self.chroot / "dev" / "log"
+            with contextlib.suppress(FileNotFoundError):
+                devlog.unlink()
+        else:
+            devlog = Path("/dev/log")
+            if devlog.exists() or devlog.is_symlink():
+                # another syslog daemon owns /dev/log: move its socket aside, restore it in stop()
+                saved = Path("/dev/log.maillog-e2e-saved")
+                devlog.rename(saved)
+                self._saved_devlog = saved
         conf = self.etc / "rsyslog.conf"
         work = self.root / "state" / "rsyslog"
         work.mkdir(parents=True, exist_ok=True)
+        classic, rfc3339 = i(self.logs / "mail.log"), i(self.logs / "mail.rfc3339.log")
+        # saslauthd and PAM log to the auth facilities
+        pam = self.config.sasl == "saslauthd" or self.config.passdb == "pam"
+        which = "mail.*;auth,authpriv.*" if pam else "mail.*"
         conf.write_text(
             f"""\
-global(workDirectory="{work}" localHostname="mail")
+global(workDirectory="{i(work)}" localHostname="mail")
 module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
-mail.* action(type="omfile" file="{self.logs / "mail.log"}" template="RSYSLOG_TraditionalFileFormat")
-mail.* action(type="omfile" file="{self.logs / "mail.rfc3339.log"}" template="RSYSLOG_FileFormat")
+{which} action(type="omfile" file="{classic}" template="RSYSLOG_TraditionalFileFormat")
+{which} action(type="omfile" file="{rfc3339}" template="RSYSLOG_FileFormat")
 """
         )
         pidfile = self.root / "run" / "rsyslogd.pid"
         _run_daemon(
-            ["rsyslogd", "-f", str(conf), "-i", str(pidfile)], output=self.root / "run" / "rsyslogd.out"
+            self.cmd(["rsyslogd", "-f", str(i(conf)), "-i", str(i(pidfile))]),
+            output=self.root / "run" / "rsyslogd.out",
         )
         self.pids["rsyslog"] = _wait_pidfile(pidfile)
         _wait_path(devlog)
 
     def _postfix(self, command: str) -> None:
         try:
-            _run_daemon(["postfix", "-c", str(self.etc), command], output=self.root / "run" / "postfix.out")
+            _run_daemon(
+                self.cmd(["postfix", "-c", str(self.inner(self.etc)), command]),
+                output=self.root / "run" / "postfix.out",
+            )
         except HarnessError as e:  # Postfix says why in its log, not on stderr
             logs = [p for p in (self.logs / "postfix.log", self.logs / "mail.log") if p.exists()]
             tail = "\n".join(ln for p in logs for ln in p.read_text(errors="replace").splitlines()[-8:])
@@ -412,24 +620,35 @@ mail.* action(type="omfile" file="{self.logs / "mail.rfc3339.log"}" template="RS
 
 
 @contextlib.contextmanager
-def running(root: Path, config: ServerConfig) -> Iterator[MailServer]:
+def running(
+    root: Path, config: ServerConfig, *, chroot: Path | None = None, port_offset: int = 0
+) -> Iterator[MailServer]:
     """Start a server, yield it, and stop every daemon whatever happens.
 
-    SIGTERM (a CI timeout) unwinds through ``stop`` like an exception; for a run killed
-    harder, :func:`stop_leftovers` cleans up before the next one.
+    SIGTERM (a CI timeout) unwinds through ``stop`` like an exception (in the main thread:
+    a server run in a worker thread finishes its scenario first); for a run killed harder,
+    :func:`stop_leftovers` cleans up before the next one.
     """
-    server = MailServer(root, config)
+    server = MailServer(root, config, chroot=chroot, port_offset=port_offset)
 
     def on_sigterm(signum: int, frame: object) -> None:
         raise SystemExit(f"terminated by signal {signum}")
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    main = threading.current_thread() is threading.main_thread()  # handlers: main thread only
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if main else None
+    # one server per chroot at a time (any process): they would share its /dev/log and users
+    lock = open(chroot / "tmp" / ".maillog-e2e.lock", "w") if chroot else None  # noqa: SIM115
     try:
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
         server.start()
         yield server
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        if lock is not None:
+            lock.close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 #: pid files of the daemons a server starts, relative to its root, and their program names
@@ -437,22 +656,25 @@ _PIDFILES = {
     "spool/pid/master.pid": "master",
     "run/dovecot/master.pid": "dovecot",
     "run/rsyslogd.pid": "rsyslogd",
+    "run/saslauthd/saslauthd.pid": "saslauthd",
 }
 
 
-def stop_leftovers(base: Path) -> list[int]:
+def stop_leftovers(base: Path, *, chroot: Path | None = None) -> list[int]:
     """Stop daemons of earlier e2e servers under ``base`` (``maillog-e2e-*``) by their PIDs.
 
     Only a PID whose process still runs from that server's folders is signalled (pid files
-    outlive their processes, and PIDs are reused). Returns the PIDs stopped.
+    outlive their processes, and PIDs are reused). ``base`` inside ``chroot``: the servers
+    ran there (their command lines name the paths as seen inside). Returns the PIDs stopped.
     """
     stopped = []
     roots = {
         p.parent for pattern in ("maillog-e2e-*/*/etc", "maillog-e2e-*/*/*/etc") for p in base.glob(pattern)
     }
     for root in sorted(roots):
+        inner = Path("/") / root.relative_to(chroot) if chroot else root
         for rel in _PIDFILES:
-            pid = _our_pid(root, rel)
+            pid = _our_pid(root, rel, inner=inner)
             if pid is not None:
                 _terminate(pid)
                 stopped.append(pid)
@@ -464,12 +686,13 @@ def stop_leftovers(base: Path) -> list[int]:
     return stopped
 
 
-def _our_pid(root: Path, rel: str) -> int | None:
+def _our_pid(root: Path, rel: str, *, inner: Path | None = None) -> int | None:
     """The PID in ``root/rel`` if that process is still the daemon this server started.
 
     Its program name must match, and its command line or working folder must point into
     ``root`` (Postfix's master runs in its queue folder; Dovecot and rsyslogd got our config
-    path): a reused PID of the machine's own daemon is never signalled.
+    path; ``inner``: the root as a chrooted server saw it): a reused PID of the machine's
+    own daemon is never signalled.
     """
     try:
         pid = int((root / rel).read_text().split()[0])
@@ -481,12 +704,17 @@ def _our_pid(root: Path, rel: str) -> int | None:
     program = _PIDFILES[rel]
     if not (comm == program or comm.startswith(program[:15])):
         return None
-    return pid if str(root) in cmdline or cwd.startswith(str(root)) else None
+    marks = {str(root), str(inner or root)}
+    return pid if any(m in cmdline or cwd.startswith(m) for m in marks) else None
 
 
-def _dovecot_hash(password: str) -> str:
-    res = _run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", password])
-    return res.stdout.strip()
+def _id_of(db: Path, name: str) -> int:
+    """The numeric id of ``name`` in a passwd or group file."""
+    for line in db.read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == name:
+            return int(fields[2])
+    raise HarnessError(f"no {name!r} in {db}")
 
 
 def _run(cmd: list[str], *, input: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "ingest_quality")
+DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "mail_flow", "ingest_quality")
 
 
 @dataclass
@@ -285,4 +285,10 @@ def _index_verdict(out: Path) -> str:
         f"addresses; {summary.get('server_errors', 0):,} server errors; "
         f"{len(summary.get('blocklist', [])):,} addresses/networks to block."
     )
-    return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>"
+    flow = summary.get("mail_flow")
+    flow_line = ""
+    if isinstance(flow, dict):
+        from .mail_flow import flow_sentence
+
+        flow_line = f"<p>{html.escape(flow_sentence(flow))} <a href='mail_flow.html'>mail flow</a></p>"
+    return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>{flow_line}"

@@ -16,12 +16,9 @@ from .addresses import client_domain, map_unique
 __all__ = ["connection_summary", "connections"]
 
 
-def connections(flow: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per paired smtpd connection: ``ts`` (disconnect), ``seconds``, ``domain``.
-
-    ``events`` gives the client of each disconnect (``client_name``, ``client_ip`` by
-    position, as read by :func:`~.lines.flow_lines`); without it ``domain`` is empty.
-    """
+def connections(flow: pd.DataFrame) -> pd.DataFrame:
+    """One row per paired smtpd connection: ``ts`` (of the disconnect), ``seconds``, ``domain``
+    (the client's, as :func:`~.addresses.client_domain` names it)."""
     rows = flow[flow["event"].isin(["connect", "disconnect"])].sort_values("pos")
     if rows.empty:
         return pd.DataFrame({"ts": [], "seconds": [], "domain": []})
@@ -32,16 +29,7 @@ def connections(flow: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.Da
     end = pd.to_datetime(done["ts"], utc=True).dt.floor("s")
     start = pd.to_datetime(prev_ts[paired], utc=True).dt.floor("s")
     seconds = (end - start).dt.total_seconds().astype("int64")
-    domain = pd.Series([""] * len(done), index=done.index, dtype=object)
-    if events is not None and len(done):
-        ev = events.reset_index(drop=True).iloc[done["pos"].to_numpy()]
-        clients = (
-            ev["client_name"].astype(object).fillna("")
-            + "["
-            + ev["client_ip"].astype(object).fillna("")
-            + "]"
-        )
-        domain = pd.Series(map_unique(clients, client_domain).to_numpy(), index=done.index)
+    domain = map_unique(done["client"].fillna(""), client_domain)
     return pd.DataFrame(
         {"ts": done["ts"].to_numpy(), "seconds": seconds.to_numpy(), "domain": domain.to_numpy()}
     )

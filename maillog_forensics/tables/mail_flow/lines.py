@@ -163,7 +163,8 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
     """One row per line pflogsumm counts (:data:`FLOW_COLUMNS`), in input order.
 
     ``address`` is the sender (``queued``) or recipient (deliveries) as pflogsumm lists it,
-    ``domain`` the recipient's domain; ``client`` is ``name[addr]`` of a received message;
+    ``domain`` the recipient's domain; ``client`` is ``name[addr]`` of a received message
+    (``pickup`` for a local one) and of a connection;
     ``text`` the line's text after its queue id (rejects, deferrals, bounces, warnings).
 
     Examples
@@ -268,7 +269,7 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
     addr = col("client_ip").astype(object).fillna("").astype(str)[keep]
     client = (names + "[" + addr + "]").to_numpy(dtype=object, copy=True)
     client[(out["command"] == "pickup").to_numpy()] = "pickup"
-    client[~is_received] = None
+    client[~(is_received | out["event"].isin(["connect", "disconnect"]).to_numpy())] = None
     out["client"] = client
     sasl = col("sasl_username").astype(object)[keep].to_numpy()
     out["sasl_username"] = pd.Series(sasl).where(is_received, None).to_numpy()
@@ -284,4 +285,8 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
     domain = np.full(len(out), None, dtype=object)
     domain[delivered] = map_unique(pd.Series(address[delivered]).fillna(""), recipient_domain).to_numpy()
     out["domain"] = domain
-    return out[FLOW_COLUMNS]
+    out = out[FLOW_COLUMNS]
+    for name in ("size", "pid", "line_no"):
+        out[name] = pd.to_numeric(out[name], errors="coerce").astype("Int64")
+    out["delay"] = out["delay"].astype("float64")
+    return out

@@ -206,14 +206,9 @@ def test_smtpd_connections_equal_pflogsumm_but_for_ipv6_clients(helga: tuple[Pat
     """pflogsumm reads the client of a disconnect from the whole line, counters included; an
     IPv6 client's ``commands=N/M`` then reads as an old ``name/address`` form, so IPv6 clients
     are not counted as hosts of their own (110 instead of our 112)."""
-    log, _ = helga
+    log, flow = helga
     report = run_pflogsumm(log, "--smtpd-stats")
-    import maillog_forensics as mf
-
-    events = mf.load_events(
-        Path(str(log)).parent / "helga-ds", columns=mail_flow.EVENT_COLUMNS, rows=mail_flow.EVENT_ROWS
-    )
-    table = connections.connections(mail_flow.flow_lines(events), events)
+    table = connections.connections(flow)
     got = connections.connection_summary(table)
     block = report.split("\nsmtpd\n", 1)[1]
     assert re.search(r"^ +([0-9]+)   connections$", block, re.M).group(1) == str(got["connections"]) == "5161"

@@ -184,14 +184,17 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
             return ev[name]
         return pd.Series([None] * n, dtype=object)
 
-    program = col("program").astype(object)
-    command = map_unique(program.fillna(""), lambda p: pflogsumm_command(p) or "")
-    command = command.where(command != "", None)
-    message = col("message").astype(object).fillna("").astype(str)
-    kind = col("kind").astype(object).fillna("").astype(str)
-    first = message.str.extract(r"^([^:\s]+)", expand=False).fillna("")
-    read = command.notna().to_numpy()
-    cmd = command.fillna("").to_numpy(dtype=object)
+    def where(values: pd.Series) -> np.ndarray:
+        """A boolean Series (with missing values: False) as a numpy mask."""
+        return values.fillna(False).to_numpy(dtype=bool)
+
+    # pflogsumm's command name, once per distinct tag
+    codes, tags = pd.factorize(col("program"))
+    names = np.array([pflogsumm_command(str(t)) or "" for t in tags] + [""], dtype=object)
+    cmd = names[codes]
+    read = cmd != ""
+    message = col("message").fillna("")
+    kind = col("kind")
 
     event = np.full(n, None, dtype=object)
     text = np.full(n, None, dtype=object)
@@ -213,7 +216,11 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
         # the detail without the client and the envelope tail
         text[idx] = found[2].str.replace(r"( from \S+?)?; from=<.*$", "", regex=True).to_numpy()
     # 2. the first word says it: warning/fatal/panic, or an old-style (queue id-less) action
-    head = first.to_numpy(dtype=object)
+    words = ("warning", "fatal", "panic", "reject", "reject_warning", "hold", "discard")
+    head = np.full(n, "", dtype=object)
+    maybe = where(message.str.startswith(words)) & read
+    if maybe.any():
+        head[maybe] = message[maybe].str.extract(r"^([^:\s]+)", expand=False).fillna("").to_numpy()
     for word in ("warning", "fatal", "panic"):
         free = assign(head == word, word)
         text[free] = message[free].str.replace(rf"^.*{word}: ", "", regex=True).to_numpy()
@@ -225,57 +232,74 @@ def flow_lines(events: pd.DataFrame) -> pd.DataFrame:
     text[free] = message[free].str.replace(r"^.*: ", "", regex=True).to_numpy()
     # 4. smtpd / postscreen: client= (received) and NOQUEUE/queue id actions; connections
     is_smtpd = (cmd == "smtpd") | (cmd == "postscreen")
-    assign(is_smtpd & (kind == "client").to_numpy() & col("queue_id").notna().to_numpy(), "received")
-    acted = message.str.extract(_SMTPD_ACTION, expand=False)
+    assign(is_smtpd & where(kind == "client") & col("queue_id").notna().to_numpy(), "received")
+    # by the text, not the kind: pflogsumm also counts a reject line too odd to parse
+    acted = np.full(n, None, dtype=object)
+    if is_smtpd.any():
+        acted[is_smtpd] = message[is_smtpd].str.extract(_SMTPD_ACTION, expand=False).to_numpy()
     for word in ("reject", "reject_warning", "hold", "discard"):
-        free = assign(is_smtpd & (acted == word).to_numpy(), _ACTION_EVENT[word])
+        free = assign(acted == word, _ACTION_EVENT[word])
         text[free] = message[free].to_numpy()
-    assign((cmd == "smtpd") & (kind == "connect").to_numpy(), "connect")
-    assign((cmd == "smtpd") & (kind == "disconnect").to_numpy(), "disconnect")
+    assign((cmd == "smtpd") & where(kind == "connect"), "connect")
+    assign((cmd == "smtpd") & where(kind == "disconnect"), "disconnect")
     other = ~is_smtpd
     # 5. everything else: qmgr sizes, deliveries, pickup
-    assign(other & (kind == "queue_active").to_numpy(), "queued")
-    status = col("status").astype(object)
-    delivery = other & (kind == "delivery").to_numpy()
-    reason = col("reason").astype(object)
-    forwarded = status.eq("sent").to_numpy() & reason.fillna("").str.contains("forwarded as ").to_numpy()
-    free = assign(delivery & forwarded, "forwarded")
+    assign(other & where(kind == "queue_active"), "queued")
+    delivery = other & where(kind == "delivery")
+    status = col("status")
+    reason = col("reason")
+    sent = delivery & where(status == "sent")
+    forwarded = np.zeros(n, dtype=bool)
+    if sent.any():
+        forwarded[sent] = where(reason[sent].fillna("").str.contains("forwarded as ", regex=False))
+    assign(forwarded, "forwarded")
     for st, name in _STATUS_EVENT.items():
-        free = assign(delivery & status.eq(st).to_numpy(), name)
-        text[free] = reason[free].to_numpy()
-    assign(other & (cmd == "pickup") & message.str.contains(r": (?:sender|uid)=").to_numpy(), "received")
+        free = assign(delivery & where(status == st), name)
+        text[free] = reason[free].astype(object).to_numpy()
+    pickup = other & (cmd == "pickup")
+    if pickup.any():
+        picked = np.zeros(n, dtype=bool)
+        picked[pickup] = where(message[pickup].str.contains(r": (?:sender|uid)="))
+        assign(picked, "received")
 
     keep = pd.notna(event)
+    kept = ev[keep].reset_index(drop=True)
+
+    def kept_col(name: str) -> pd.Series:
+        if name in kept.columns:
+            return kept[name]
+        return pd.Series([None] * len(kept), dtype=object)
+
     out = pd.DataFrame(
         {
             "pos": np.flatnonzero(keep),
-            "ts": col("ts")[keep].to_numpy(),
+            "ts": kept_col("ts"),
             "command": cmd[keep],
             "event": event[keep],
-            "weight": col("repeat").fillna(1).astype("int64")[keep].to_numpy(),
-            "queue_id": col("queue_id").astype(object)[keep].to_numpy(),
-            "pid": col("pid")[keep].to_numpy(),
-            "size": col("size")[keep].to_numpy(),
-            "delay": pd.to_numeric(col("delay")[keep], errors="coerce").to_numpy(),
-            "relay": col("relay").astype(object)[keep].to_numpy(),
+            "weight": kept_col("repeat").fillna(1).astype("int64").to_numpy(),
+            "queue_id": kept_col("queue_id").astype(object).to_numpy(),
+            "pid": kept_col("pid").to_numpy(),
+            "size": kept_col("size").to_numpy(),
+            "delay": pd.to_numeric(kept_col("delay"), errors="coerce").to_numpy(),
+            "relay": kept_col("relay").astype(object).to_numpy(),
             "stage": stage[keep],
             "text": text[keep],
-            "source_file": col("source_file").astype(object)[keep].to_numpy(),
-            "line_no": col("line_no")[keep].to_numpy(),
+            "source_file": kept_col("source_file").astype(object).to_numpy(),
+            "line_no": kept_col("line_no").to_numpy(),
         }
     )
     is_received = (out["event"] == "received").to_numpy()
-    names = col("client_name").astype(object).fillna("").astype(str)[keep]
-    addr = col("client_ip").astype(object).fillna("").astype(str)[keep]
-    client = (names + "[" + addr + "]").to_numpy(dtype=object, copy=True)
+    hosts = kept_col("client_name").astype(object).fillna("").astype(str)
+    addr = kept_col("client_ip").astype(object).fillna("").astype(str)
+    client = (hosts + "[" + addr + "]").to_numpy(dtype=object, copy=True)
     client[(out["command"] == "pickup").to_numpy()] = "pickup"
     client[~(is_received | out["event"].isin(["connect", "disconnect"]).to_numpy())] = None
     out["client"] = client
-    sasl = col("sasl_username").astype(object)[keep].to_numpy()
+    sasl = kept_col("sasl_username").astype(object).to_numpy()
     out["sasl_username"] = pd.Series(sasl).where(is_received, None).to_numpy()
     queued = (out["event"] == "queued").to_numpy()
     delivered = out["event"].isin(["delivered", "deferred", "bounced", "forwarded"]).to_numpy()
-    raw = np.where(queued, col("sender").astype(object)[keep], col("recipient").astype(object)[keep])
+    raw = np.where(queued, kept_col("sender").astype(object), kept_col("recipient").astype(object))
     address = np.full(len(out), None, dtype=object)
     wanted = queued | delivered
     address[wanted] = map_unique(pd.Series(raw[wanted]).fillna(""), normal_address).to_numpy()

@@ -648,7 +648,13 @@ def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
         stored = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
         if name == "incident_report":
             first = stored
-    assert sorted(p.name.split("-")[0] for p in files) == ["attempts", "findings", "messages", "sessions"]
+    assert sorted(p.name.split("-")[0] for p in files) == [
+        "attempts",
+        "findings",
+        "mail_flow",
+        "messages",
+        "sessions",
+    ]
     assert stored == first  # the second notebook read them; it wrote none again
 
 

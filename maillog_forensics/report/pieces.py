@@ -28,6 +28,7 @@ from ..tables.auth import FAILED_OUTCOMES
 from ..tables.login_counts import login_counts
 from .case import Case
 from .log_lines import LINE_COLUMNS, line_text
+from .mail_flow import flow_summary
 
 __all__ = [
     "ATTACK_KINDS",
@@ -640,6 +641,8 @@ def summary(case: Case) -> dict[str, Any]:
         "findings_by_kind": {k: int(v) for k, v in f["kind"].value_counts().items()},
         "findings": [{k: v for k, v in r.items() if k != "evidence"} for r in f.to_dict("records")],
         "blocklist": blocklist(f, a).entries,
+        # pflogsumm's Grand Totals under its names, then the rest of the mail flow
+        "mail_flow": flow_summary(case),
     }
 
 

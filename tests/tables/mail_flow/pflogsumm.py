@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,9 +41,12 @@ LABELS = {
 
 
 def run_pflogsumm(log: Path, *args: str) -> str:
-    """pflogsumm's report of ``log`` (the test is skipped when pflogsumm is not installed)."""
+    """pflogsumm's report of ``log`` (skipped when pflogsumm is not installed; a failure in CI)."""
     if not Path(PFLOGSUMM).exists():
-        pytest.skip("pflogsumm is not installed (Debian: apt-get install pflogsumm)")
+        message = "pflogsumm is not installed (Debian: apt-get install pflogsumm; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     done = subprocess.run([PFLOGSUMM, *args, str(log)], capture_output=True, text=True, check=True)
     return done.stdout
 

@@ -289,7 +289,12 @@ def _index_verdict(out: Path) -> str:
     failed = summary.get("failed_logins_sentence") or counted(summary.get("failed_logins", 0), "failed login")
     blocked = counted(len(summary.get("blocklist", [])), "address or network", "addresses or networks")
     errors = counted(summary.get("server_errors", 0), "server error")
-    numbers = f"{failed}; {errors}; {blocked} to block."
+    # the "No." verdict says the failed logins already: the line below does not repeat them
+    parts = [errors, f"{blocked} to block."]
+    if str(failed) not in verdict:
+        parts.insert(0, failed)
+    numbers = "; ".join(map(str, parts))
+    numbers = numbers[0].upper() + numbers[1:]
     flow = summary.get("mail_flow")
     flow_line = ""
     if isinstance(flow, dict):

@@ -346,6 +346,31 @@ LOGIN_CASES = [
         1,
         "alice",
     ),
+    # 2.2-2.4: the auth process did not answer; the client gave up; malformed exchanges
+    (
+        "Disconnected (auth process communication failure): user=<alice>, method=PLAIN, rip=192.0.2.7, "
+        "lip=198.51.100.1",
+        "Disconnected",
+        "auth process communication failure",
+        None,
+        "alice",
+    ),
+    (
+        "Login aborted: Connection closed (auth aborted by client, 1 attempts in 4 secs) "
+        "(auth_aborted_by_client): user=<>, method=LOGIN, rip=192.0.2.7, lip=198.51.100.1",
+        "Login aborted",
+        "auth aborted by client",
+        1,
+        "",
+    ),
+    (
+        "Disconnected (sent invalid base64 in response): user=<>, method=PLAIN, rip=192.0.2.7, "
+        "lip=198.51.100.1",
+        "Disconnected",
+        "sent invalid base64 in response",
+        None,
+        "",
+    ),
     # successes: default elements with mpid (2.2-2.4), 1.x without, a custom format without rip=
     (
         "Login: user=<alice>, method=PLAIN, rip=192.0.2.7, lip=198.51.100.1, mpid=4712, TLS, session=<kX9d>",

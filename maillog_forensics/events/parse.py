@@ -205,10 +205,18 @@ def _to_int(text: str, bits: int) -> int | None:
     return v if -(2**bits) <= v < 2**bits else None
 
 
+#: an IPv4-mapped IPv6 address; group 1 is the IPv4 address
+MAPPED_V4 = r"^(?i:::ffff:)([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})$"
+_MAPPED_V4_RE = re.compile(MAPPED_V4)
+
+
 def _convert(col: str, value: str) -> Any:
     c = COLUMN_BY_NAME[col]
     if c.angle and len(value) >= 2 and value[0] == "<" and value[-1] == ">":
         value = value[1:-1]
+    if c.address:
+        mapped = _MAPPED_V4_RE.match(value)
+        value = mapped[1] if mapped else value
     if c.type in _INT_TYPES:
         return _to_int(value, _INT_TYPES[c.type])
     if c.type == pa.float64():
@@ -669,6 +677,8 @@ def _typed(col: str, expr: pl.Expr) -> pl.Expr:
             .then(expr.str.slice(1, expr.str.len_chars() - 2))
             .otherwise(expr)
         )
+    if c.address:
+        expr = expr.str.replace(MAPPED_V4, "${1}")
     if c.type == pa.float64():
         ok = expr.str.contains(r"^[0-9]*\.?[0-9]*$") & (expr != "") & (expr != ".")
         return pl.when(ok).then(expr.cast(pl.Float64, strict=False))

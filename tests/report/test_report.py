@@ -411,7 +411,7 @@ def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
 
 @given(st.lists(st.integers(min_value=0, max_value=10**13), max_size=200))
 def test_the_peak_minute_is_never_below_the_mean(times: list[int]) -> None:
-    from maillog_forensics.report.pieces import per_minute_rates
+    from maillog_forensics.report.attackers import per_minute_rates
 
     peak, mean = per_minute_rates(np.sort(np.array(times, dtype=np.int64)))
     assert peak >= mean >= (1 if times else 0)

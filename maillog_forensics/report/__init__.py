@@ -1,6 +1,6 @@
 """Stage 4, findings and tables → what people read: the ``Case`` of one dataset
-(:mod:`.case`), what the notebooks show, one module a part of the report (:mod:`.answer`,
-:mod:`.compromise`, :mod:`.attackers`, :mod:`.findings`, :mod:`.actions`, :mod:`.usernames`,
+(:mod:`.case`), what the notebooks show, one module a part of the report (:mod:`.conclusion`,
+:mod:`.compromise`, :mod:`.attackers`, :mod:`.findings`, :mod:`.remedies`, :mod:`.usernames`,
 :mod:`.inputs`, :mod:`.mail_flow`; :mod:`.summary_json`), figures (:mod:`.plots`),
 the notebook runner (:mod:`.runner`), the shared table cache, exports and the
 Timesketch timeline.
@@ -8,14 +8,14 @@ Timesketch timeline.
 The notebooks call ``report.X`` for each cell; those names are the ones below.
 """
 
-from .actions import actions
-from .answer import answer, coverage
 from .attackers import ATTACK_KINDS, actor_map, attack_rates, attackers_table
 from .case import ANALYSIS_COLUMNS, Case, analyse
 from .compromise import compromise_mail_times, compromise_messages, compromised_table
+from .conclusion import answer, coverage
 from .display import figure, preformatted, table, verdict
 from .findings import evidence_appendix, findings_table
 from .inputs import inputs_table, kinds_table, time_coverage, unparsed_examples
+from .remedies import actions
 from .runner import (
     DEFAULT_NOTEBOOKS,
     NOTEBOOKS_DIR,

@@ -12,8 +12,8 @@ import pandas as pd
 from ..detection.actors import actors_from_findings
 from ..detection.remediate import blocklist
 from ..tables.login_counts import login_counts
-from .answer import answer, coverage
 from .case import Case
+from .conclusion import answer, coverage
 from .mail_flow import flow_summary
 
 __all__ = ["json_safe", "summary", "write_summary"]

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         "--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts"
     )
     ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    ing.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another ingest is writing to the dataset, wait for it (default: stop with an error)",
+    )
     where = ing.add_mutually_exclusive_group()
     where.add_argument(
         "--threads",
@@ -242,6 +247,7 @@ def _ingest(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         dask_workers=args.dask_workers,
         threads=args.threads,
+        wait=args.wait,
     )
     if not args.quiet:
         print(stats.summary())

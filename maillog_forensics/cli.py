@@ -225,7 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .events.store import DatasetError
 
         if isinstance(exc, InputError | DatasetError | DaskMissingError | ValueError | OSError):
-            print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
+            # never an empty message: some libraries raise without one
+            print(
+                f"maillog-forensics: error: {terminal_safe(str(exc) or type(exc).__name__)}", file=sys.stderr
+            )
             return 2
         if type(exc).__name__ == "ZoneInfoNotFoundError":
             print(f"maillog-forensics: error: unknown time zone {terminal_safe(str(exc))}", file=sys.stderr)

@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from .integrity import find_damage
 from .schema import FLAG_BITS
 
 __all__ = [
@@ -355,6 +356,10 @@ class _HashingReader(io.RawIOBase):
 
 
 def open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes]:
+    """A binary file of ``inp``'s decompressed content (``raw``: its stored bytes, open).
+
+    Every kind gives ``read``, ``read1`` and ``readline``, and closing it closes ``raw``.
+    """
     if raw is None:
         raw = sys.stdin.buffer if inp.is_stdin else open(inp.path, "rb")  # noqa: SIM115
     if inp.compression == "gzip":
@@ -366,7 +371,10 @@ def open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes]
     if inp.compression == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+        # the stream reader has no readline (it raises UnsupportedOperation): buffered,
+        # it is a file like the others; read_across_frames: pzstd and `cat a.zst b.zst`
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return io.BufferedReader(reader, buffer_size=READ_STEP)  # type: ignore[arg-type]
     return raw
 
 
@@ -412,12 +420,22 @@ def iter_batches(
     if inp.is_stdin:
         head = buffered.peek(6)[:6]
         inp.compression = next((c for m, c in _MAGIC.items() if head.startswith(m)), "none")
+    damage = None
+    if inp.compression != "none" and not inp.is_stdin:
+        damage = find_damage(
+            inp.path, inp.compression, lambda raw: open_decompressed(inp, raw), DECOMPRESS_ERRORS
+        )
     fh = open_decompressed(inp, buffered)
-    state = _ReadState(hold_partial=hold_partial and inp.compression == "none" and not inp.is_stdin)
+    state = _ReadState(
+        hold_partial=(hold_partial and inp.compression == "none" and not inp.is_stdin) or damage is not None,
+        limit=damage.trusted_bytes if damage else None,
+    )
     line_no = 0
     first_line: bytes | None = None
     try:
-        for block, first_truncated in _blocks(fh, block_bytes, max_line_bytes, state, inp.warnings):
+        for block, first_truncated in _blocks(
+            fh, block_bytes, max_line_bytes, max_lines, state, inp.warnings
+        ):
             if first_line is None:
                 first_line = block.split(b"\n", 1)[0]
             lines, flags = _split_block(block, max_line_bytes, first_truncated)
@@ -439,6 +457,17 @@ def iter_batches(
         # drain what the decompressor did not need (e.g. trailing garbage) so the hash is complete
         while buffered.read(1 << 20):
             pass
+        if damage is not None:
+            where = f"byte {damage.offset:,} of the file ({damage.reason})"
+            what = (
+                f"compressed data ends early, at {where}"
+                if damage.truncated
+                else f"compressed data damaged at or before {where}"
+            )
+            inp.warnings.append(
+                f"{what}: read up to the last whole line before it (line {line_no:,}, "
+                f"{state.complete_bytes:,} bytes of text); nothing past the damage is stored"
+            )
         if state.nul_dropped:
             inp.warnings.append(
                 f"{state.nul_dropped:,} NUL bytes (zero-filled blocks, as a crash leaves): "
@@ -464,6 +493,7 @@ class _ReadState:
     newline when ``hold_partial``), NUL bytes dropped."""
 
     hold_partial: bool = False
+    limit: int | None = None  # decompressed bytes to read at most (what comes before damage)
     content_hash: Any = field(default_factory=hashlib.sha256)  # every decompressed byte
     content_bytes: int = 0
     complete_hash: Any = field(default_factory=hashlib.sha256)  # the bytes the yielded lines hold
@@ -496,9 +526,12 @@ class _ReadState:
 
 
 def _blocks(
-    fh: IO[bytes], block_bytes: int, max_line: int, state: _ReadState, warnings: list[str]
+    fh: IO[bytes], block_bytes: int, max_line: int, max_lines: int, state: _ReadState, warnings: list[str]
 ) -> Iterator[tuple[bytes, bool]]:
     """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
+
+    A block ends after ``block_bytes``, or once it holds ``max_lines`` line breaks (at most
+    one read step more): a block of empty lines is not millions of rows.
 
     Every byte read is fed to ``state`` before any change; a run of NUL bytes then
     becomes one NUL (the bytes dropped are counted in ``state.nul_dropped``), so a
@@ -518,9 +551,16 @@ def _blocks(
         # drops the output of that one call only
         parts: list[bytes] = []
         got = 0
-        while got < block_bytes:
+        breaks = 0
+        while got < block_bytes and breaks < max_lines:
+            step = min(READ_STEP, block_bytes - got)
+            if state.limit is not None:
+                step = min(step, state.limit - state.content_bytes - got)
+                if step <= 0:
+                    ended = True
+                    break
             try:
-                piece = read(min(READ_STEP, block_bytes - got))
+                piece = read(step)
             except DECOMPRESS_ERRORS as exc:
                 # a compressed stream cut short or damaged: keep what it held
                 warnings.append(f"compressed data ends early or is damaged ({exc}): read up to that point")
@@ -531,6 +571,7 @@ def _blocks(
                 break
             parts.append(piece)
             got += len(piece)
+            breaks += piece.count(b"\n")
         data = b"".join(parts)
         if not data:
             break
@@ -571,10 +612,11 @@ def _blocks(
     partial = bool(carry) or skipping
     state.finish(partial)
     if partial and state.hold_partial:
-        warnings.append(
-            "the last line has no newline yet (still being written?): held back, "
-            "a later ingest reads it once it is complete"
-        )
+        if state.limit is None:
+            warnings.append(
+                "the last line has no newline yet (still being written?): held back, "
+                "a later ingest reads it once it is complete"
+            )
     elif carry:
         yield carry + b"\n", carry_truncated
 

@@ -630,3 +630,32 @@ def test_compressed_last_line_without_newline_still_counts(tmp_path: Path, threa
     log = tmp_path / "mail.log.1.gz"
     log.write_bytes(gzip.compress(("\n".join(LINES[:3])).encode()))  # rotated: it has ended
     assert mf.ingest([str(log)], tmp_path / "ds", tz="UTC", year=2026, threads=threads).lines == 3
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "xz", "zst"])
+def test_every_compression_ingests_from_the_command_line(tmp_path: Path, ext: str) -> None:
+    import bz2
+    import lzma
+
+    import zstandard
+
+    compress = {
+        "gz": gzip.compress,
+        "bz2": bz2.compress,
+        "xz": lzma.compress,
+        "zst": zstandard.ZstdCompressor().compress,
+    }[ext]
+    text = ("\n".join(LINES) + "\n").encode()
+    log = tmp_path / f"mail.log.1.{ext}"
+    log.write_bytes(compress(text[:100]) + compress(text[100:]))  # two frames / members
+    res = run_cli("ingest", str(log), "-o", str(tmp_path / "ds"), "--tz", "UTC", "--year", "2026")
+    assert res.returncode == 0, res.stderr
+    assert f"{log}: 4 new lines" in res.stdout
+    assert list(mf.load_events(tmp_path / "ds")["kind"]) == [
+        "connect",
+        "sasl_failed",
+        "disconnect",
+        "unparsed",
+    ]
+    again = run_cli("ingest", str(log), "-o", str(tmp_path / "ds"), "--tz", "UTC", "--year", "2026")
+    assert "0 new lines (already in the dataset)" in again.stdout

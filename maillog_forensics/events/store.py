@@ -44,6 +44,7 @@ __all__ = [
     "DatasetError",
     "DatasetWriter",
     "count_events",
+    "create_key",
     "event_times",
     "int_mapper",
     "iter_events",
@@ -257,6 +258,7 @@ class DatasetWriter:
         manifest["secret_files"] = list(manifest.get("secret_files", [])) + self._secret_files
         try:
             try:
+                create_key(self.dataset)
                 for rel in self._files + self._secret_files:
                     dest = self.dataset / rel
                     _make_dirs(dest.parent, self.dataset)
@@ -281,6 +283,36 @@ class DatasetWriter:
 
 
 STAGING_PREFIX = ".staging-"
+#: the dataset's HMAC key (password fingerprints, signed caches): made by the first writer
+KEY_FILE = "secrets/hmac.key"
+
+
+def create_key(dataset: Path) -> bool:
+    """Give a dataset its HMAC key (``secrets/hmac.key``, mode 0600) if it has none.
+
+    Only writers call it (under the dataset lock): readers never create anything in a
+    dataset (see :func:`maillog_forensics.tables.credentials.load_or_create_key`).
+
+    Returns
+    -------
+    bool
+        Whether a key was created.
+    """
+    path = dataset / KEY_FILE
+    if path.exists():
+        return False
+    _make_dirs(path.parent, dataset)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as fh:
+        fh.write(os.urandom(32).hex())
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
 MANIFEST_TMP_PREFIX = ".manifest-"
 
 

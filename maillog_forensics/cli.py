@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         help="write a table of a dataset as csv, jsonl, json or parquet",
         description="Write a table (events, sessions, messages, deliveries, attempts, findings) of a "
         "dataset, or a Timesketch-ready timeline (every dated line and every finding, JSON Lines by "
-        "default). CSV cells that start like a formula are neutralised.",
+        "default). CSV (RFC 4180, CRLF rows) quotes every cell with a CR or LF, neutralises cells that start "
+        "like a formula (also after leading white space) and, on a terminal, shows control characters as ?.",
     )
     exp.add_argument("table", choices=list(TABLES), help="which table")
     exp.add_argument("dataset", metavar="DATASET")

@@ -207,6 +207,8 @@ class DatasetWriter:
 
     def __post_init__(self) -> None:
         try:
+            # a new dataset is owner-only (logs are personal data); an existing one keeps
+            # the mode its owner gave it, and every file a run adds is 0600
             self.dataset.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._lock = DatasetLock(self.dataset)
             self._lock.acquire(wait=self.wait)
@@ -262,7 +264,10 @@ class DatasetWriter:
                 for rel in self._files + self._secret_files:
                     dest = self.dataset / rel
                     _make_dirs(dest.parent, self.dataset)
+                    os.chmod(self.staging / rel, 0o600)  # logs are personal data: owner-only
                     os.replace(self.staging / rel, dest)
+                if (self.dataset / "secrets").is_dir():
+                    os.chmod(self.dataset / "secrets", 0o700)  # whatever made it: clear credentials
                 tmp = self.dataset / f"{MANIFEST_TMP_PREFIX}{self.run_id}.json"
                 _write_durably(tmp, json.dumps(manifest, indent=2, default=str).encode())
                 os.replace(tmp, self.dataset / MANIFEST)

@@ -296,3 +296,41 @@ def test_full_disk_at_the_manifest_write_removes_the_moved_parts(
     assert _generic_rows(ds) == len(mf.load_events(ds)) == before
     mf.ingest([str(log)], ds, tz="UTC", year=2026)  # the lock was released
     assert _generic_rows(ds) == len(mf.load_events(ds)) == before + 3
+
+
+def test_a_new_dataset_is_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual umask: files would be world-readable
+    try:
+        log = tmp_path / "mail.log"
+        log.write_text("\n".join(FAULT_LINES) + "\n")
+        ds = tmp_path / "case" / "ds"
+        mf.ingest([str(log)], ds, tz="UTC", year=2026)
+        more = tmp_path / "more.log"
+        more.write_text(FAULT_LINES[0] + "\n")
+        mf.ingest([str(more)], ds, tz="UTC", year=2026, threads=2)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(ds)): stat.S_IMODE(p.stat().st_mode) for p in [ds, *ds.rglob("*")]}
+    assert modes["."] == 0o700
+    assert {m for p, m in modes.items() if (ds / p).is_dir()} == {0o700}
+    assert {m for p, m in modes.items() if (ds / p).is_file()} == {0o600}
+    kinds = {p.split("/")[0] for p in modes}
+    assert {"manifest.json", ".lock", "events", "secrets"} <= kinds
+    assert len([p for p in modes if p.startswith("events/") and p.endswith(".parquet")]) == 3
+
+
+def test_an_existing_dataset_keeps_its_mode_and_new_files_are_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    ds = tmp_path / "ds"
+    ds.mkdir(mode=0o750)
+    os.chmod(ds, 0o750)  # a case folder shared with a group on purpose
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(FAULT_LINES) + "\n")
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    assert stat.S_IMODE(ds.stat().st_mode) == 0o750
+    assert {stat.S_IMODE(p.stat().st_mode) for p in ds.rglob("*") if p.is_file()} == {0o600}

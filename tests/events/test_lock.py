@@ -15,12 +15,17 @@ from maillog_forensics.events.lock import DatasetBusyError, DatasetLock
 from maillog_forensics.events.store import DatasetWriter, read_manifest
 
 
-def big_log(path: Path, lines: int, *, host: str) -> Path:
+def big_log(path: Path, lines: int, *, host: str, noise: bool = False) -> Path:
+    """A log of ``lines`` connect lines (``noise``: each with 16 random bytes, so that its
+    Parquet parts do not compress to nothing)."""
+    import os
+
     with open(path, "w") as fh:
         for i in range(lines):
+            name = os.urandom(16).hex() if noise else "x"
             fh.write(
                 f"Nov 27 19:{i // 60 % 60:02d}:{i % 60:02d} {host} postfix/smtpd[{i}]: "
-                f"connect from x[192.0.2.{i % 250}]\n"
+                f"connect from {name}[192.0.2.{i % 250}]\n"
             )
     return path
 
@@ -130,3 +135,70 @@ def test_two_concurrent_ingests_with_wait_both_land(tmp_path: Path) -> None:
     manifest = read_manifest(ds)
     assert [i["path"] for i in manifest["inputs"]] == [str(a), str(b)]
     assert len(manifest["runs"]) == 2
+
+
+#: inside a private mount namespace: a 2 MiB tmpfs; a small ingest fits, a big one runs out
+#: of space while staging; prints what the tool and a generic reader count afterwards
+_FULL_DISK = """
+import json, os, subprocess, sys
+import pyarrow.parquet as pq
+import maillog_forensics as mf
+mnt, small, big, fake = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "fake"
+if not fake:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], check=True)
+ds = os.path.join(mnt, "ds")
+cli = [sys.executable, "-m", "maillog_forensics.cli", "ingest", "-o", ds]
+cli += ["--tz", "UTC", "--year", "2026", "-q"]
+first = subprocess.run([*cli, small], capture_output=True, text=True)
+if fake:  # no root: the writer fails as a full disk does
+    second = subprocess.run([sys.executable, "-c", FAKE, ds, big], capture_output=True, text=True)
+else:
+    second = subprocess.run([*cli, big], capture_output=True, text=True)
+third = subprocess.run([*cli, small + ".more"], capture_output=True, text=True)
+print(json.dumps({
+    "codes": [first.returncode, second.returncode, third.returncode],
+    "stderr": second.stderr,
+    "tool": len(mf.load_events(ds, columns=["line_no"])),
+    "generic": pq.read_table(os.path.join(ds, "events")).num_rows,
+    "leftovers": sorted(n for n in os.listdir(ds) if n.startswith((".staging-", ".manifest-"))),
+}))
+"""
+
+_FAKE = """
+import errno, sys
+from maillog_forensics.cli import main
+from maillog_forensics.events import store
+real, written = store.pq.write_table, [0]
+def write_table(table, where, **kw):
+    written[0] += 1
+    if written[0] > 2:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    real(table, where, **kw)
+store.pq.write_table = write_table
+args = ["ingest", sys.argv[2], "-o", sys.argv[1], "--tz", "UTC", "--year", "2026", "-q", "--threads", "1"]
+sys.exit(main(args))
+"""
+
+
+def test_a_full_disk_while_staging_leaves_the_dataset_as_it_was(tmp_path: Path) -> None:
+    import json
+    import os
+    import shutil
+
+    small = big_log(tmp_path / "small.log", 2_000, host="s")
+    big_log(tmp_path / "small.log.more", 10, host="m")
+    big = big_log(tmp_path / "big.log", 300_000, host="b", noise=True)  # 4.8 MB of noise: no room
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    root = os.geteuid() == 0 and shutil.which("unshare") is not None
+    script = _FULL_DISK.replace("FAKE", repr(_FAKE))
+    cmd = [sys.executable, "-c", script, str(mnt), str(small), str(big), "tmpfs" if root else "fake"]
+    if root:
+        cmd = ["unshare", "-m", "--propagation", "private", *cmd]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert got["codes"] == [0, 2, 0], got
+    assert "No space left on device" in got["stderr"] and "Traceback" not in got["stderr"]
+    assert got["tool"] == got["generic"] == 2_010  # the full run left nothing behind
+    assert got["leftovers"] == []

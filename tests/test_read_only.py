@@ -93,6 +93,13 @@ def test_report_of_a_read_only_dataset_into_another_folder(dataset: Path, tmp_pa
     assert res.returncode == 0, res.stderr
     assert snapshot(dataset) == before
     assert (tmp_path / "reports" / "index.html").exists()
+    # the pages are self-contained: no script, stylesheet or image from the network
+    import re
+
+    pages = sorted((tmp_path / "reports").glob("*.html"))
+    assert len(pages) >= 4
+    remote = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+    assert {p.name: remote.findall(p.read_text()) for p in pages} == {p.name: [] for p in pages}
 
 
 @pytest.fixture(scope="module")

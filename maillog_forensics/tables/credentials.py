@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..events.store import KEY_FILE, read_manifest
+
 __all__ = [
     "DecodedBlob",
     "SaslCredentials",
@@ -244,8 +246,6 @@ def load_or_create_key(dataset: str | os.PathLike[str]) -> bytes:
     bytes
         32 bytes.
     """
-    from ..events.store import KEY_FILE, read_manifest
-
     path = Path(dataset) / KEY_FILE
     if path.exists():
         return binascii.unhexlify(path.read_text().strip())

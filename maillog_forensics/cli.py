@@ -457,6 +457,7 @@ def _summary(args: argparse.Namespace) -> int:
     kinds = m.get("kind_counts", {})
     with _case(args) as case:
         attempts = case.attempts
+        flow = case.mail_flow
     from .events.coverage import input_coverage
 
     problem = input_coverage(kinds, attempts=len(attempts)).problem
@@ -476,7 +477,31 @@ def _summary(args: argparse.Namespace) -> int:
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
     for line in _auth_summary(attempts):
         print(terminal_safe(line))
+    for line in _flow_summary(flow):
+        print(terminal_safe(line))
     return 0
+
+
+def _flow_summary(flow: Any) -> list[str]:
+    """pflogsumm's Grand Totals, the same numbers as ``summary.json["mail_flow"]``."""
+    from .tables.mail_flow import GRAND_TOTAL_KEYS, deferrals, grand_totals, rejected_percent
+
+    t = grand_totals(flow)
+    out = [
+        "mail flow (pflogsumm's grand totals): "
+        + ", ".join(f"{k.replace('_', ' ')} {t[k]:,}" for k in GRAND_TOTAL_KEYS[:9]),
+        f"  {deferrals(flow):,} deferrals; {rejected_percent(t)}% rejected; "
+        f"bytes received {t['bytes_received']:,}, bytes delivered {t['bytes_delivered']:,}",
+        f"  senders {t['senders']:,} from {t['sending_hosts']:,} hosts/domains; "
+        f"recipients {t['recipients']:,} at {t['recipient_hosts']:,} hosts/domains",
+    ]
+    repeated = flow[flow["weight"] > 1]
+    if len(repeated):
+        out.append(
+            f"  {len(repeated):,} 'message repeated' lines counted as {int(repeated['weight'].sum()):,} "
+            "messages (pflogsumm skips them)"
+        )
+    return out
 
 
 def _auth_summary(a: Any) -> list[str]:

@@ -116,6 +116,13 @@ def test_summary_names_attackers_and_logins(sample_dataset: Path) -> None:
     assert "alice@lab.example from 127.0.0.66: 1  <- this address also failed logins" in out
     assert "logged credentials for 5 sessions" in out
     assert "Spring2024!" not in out
+    # pflogsumm's Grand Totals of the sample (as summary.json["mail_flow"] has them)
+    assert (
+        "mail flow (pflogsumm's grand totals): received 14, delivered 22, forwarded 0, deferred 0, "
+        "bounced 0, rejected 6, reject warnings 0, held 0, discarded 0"
+    ) in out
+    assert "bytes received 7,230, bytes delivered 11,029" in out
+    assert "senders 9 from 4 hosts/domains; recipients 16 at 4 hosts/domains" in out
 
 
 def _cli(*args: str) -> str:

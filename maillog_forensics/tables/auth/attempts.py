@@ -37,6 +37,7 @@ EVENT_COLUMNS = [
     "io_length",
     "payload",
     "anvil_service",
+    "auth_driver",
 ]
 
 #: rows it reads: smtpd lines (to know each line's session), Postfix's AUTH warnings and

@@ -36,6 +36,31 @@ def _drop_worker_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
     return d.loc[~d.index.isin(dup.to_numpy())]
 
 
+def _drop_pam_duplicates(d: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+    """Dovecot's passdb pam logs pam_unix's verdict and then its own: keep Dovecot's.
+
+    pam_unix (``pam_unix(dovecot:auth): authentication failure; ... ruser=U rhost=IP``) logs
+    when the password check fails; Dovecot's ``pam(U,IP): pam_authenticate() failed: ...``
+    (core src/auth/passdb-pam.c, 2.0-2.4) follows once PAM's failure delay (about 2 s) is
+    over. One attempt, two lines: a PAM line followed within 5 s by Dovecot's pam verdict
+    for the same user and address is dropped. Without auth_verbose Dovecot logs nothing
+    and the PAM line stays the attempt's only verdict.
+    """
+    pam = (kind[d.index] == "pam_auth_failure").to_numpy()
+    dov = ((kind[d.index] == "dovecot_auth") & (d["auth_driver"].astype(object) == "pam")).to_numpy()
+    if not pam.any() or not dov.any():
+        return d
+    key = d["username"].astype(str).str.lower() + "\x00" + d["client_ip"].astype(str)
+    left = pd.DataFrame({"ts": d.loc[pam, "ts"], "key": key[pam], "i": d.index[pam]}).sort_values("ts")
+    right = pd.DataFrame({"ts": d.loc[dov, "ts"], "key": key[dov]}).sort_values("ts").assign(hit=True)
+    left, right = left[left["ts"].notna()], right[right["ts"].notna()]
+    if left.empty or right.empty:
+        return d
+    m = pd.merge_asof(left, right, on="ts", by="key", direction="forward", tolerance=pd.Timedelta(seconds=5))
+    dup = m.loc[m["hit"].fillna(False).astype(bool), "i"]
+    return d.loc[~d.index.isin(dup.to_numpy())]
+
+
 def merge_backend_verdicts(
     attempts: pd.DataFrame, events: pd.DataFrame, kind: pd.Series, *, vectorised: bool = True
 ) -> pd.DataFrame:
@@ -61,6 +86,7 @@ def merge_backend_verdicts(
         "anvil_service",
         "source_file",
         "line_no",
+        "auth_driver",
     ]
     d = events.loc[kind.isin(["dovecot_auth", "pam_auth_failure"]) | sasld, [c for c in cols if c in events]]
     d = d.assign(**{c: None for c in cols if c not in d})  # saslauthd's columns, if not loaded
@@ -81,6 +107,7 @@ def merge_backend_verdicts(
     if d.empty:
         return attempts
     d = _drop_worker_duplicates(d, kind)
+    d = _drop_pam_duplicates(d, kind)
     is_sasld = (kind[d.index] == "saslauthd_auth").to_numpy()
     # saslauthd's verdict text is its reason ("PAM auth error"); Dovecot's is the result
     d = d.assign(auth_result=d["auth_result"].astype(object).where(~is_sasld, d["reason"].astype(object)))

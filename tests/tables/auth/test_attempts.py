@@ -525,3 +525,32 @@ def test_pam_lines_inside_saslauthd_are_the_same_attempt(tmp_path: Path) -> None
         ("admin@example.com", "192.0.2.1", "LOGIN", "saslauthd"),
         ("bob@example.com", "192.0.2.1", "PLAIN", "saslauthd"),
     ]
+
+
+def test_pam_unix_and_dovecots_pam_verdict_are_one_attempt(tmp_path: Path) -> None:
+    # Dovecot passdb pam (e2e dovecot-pam, Dovecot 2.3.13 and 2.4.1): pam_unix's line, then
+    # after PAM's delay Dovecot's own verdict (passdb-pam.c), then Postfix's warning
+    pre = "Nov 27 10:00:{:02d} mx "
+    text = (
+        pre.format(1)
+        + "postfix/smtpd[100]: connect from unknown[192.0.2.1]\n"
+        + pre.format(1)
+        + "auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 "
+        "tty=dovecot ruser=bob@example.com rhost=192.0.2.1  user=bob@example.com\n"
+        + pre.format(3)
+        + "dovecot: auth-worker(32531): conn unix:auth-worker (pid=32504,uid=102): "
+        "auth-worker<1>: pam(bob@example.com,192.0.2.1): pam_authenticate() failed: Authentication "
+        "failure (Password mismatch?)\n"
+        + pre.format(5)
+        + "postfix/smtpd[100]: warning: unknown[192.0.2.1]: SASL PLAIN authentication "
+        "failed: (reason unavailable), sasl_username=bob@example.com\n"
+        + pre.format(6)
+        + "auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 "
+        "tty=dovecot ruser=eve@example.com rhost=192.0.2.9 \n"
+        + pre.format(8)
+        + "postfix/smtpd[100]: disconnect from unknown[192.0.2.1] ehlo=1 auth=0/1 commands=1/2\n"
+    )
+    a = _attempts_of_text(tmp_path, text)
+    got = list(zip(a["username"], a["client_ip"], a["mechanism"].fillna("-"), strict=True))
+    # eve's PAM line has no Dovecot verdict after it (auth_verbose off): it stays an attempt
+    assert got == [("bob@example.com", "192.0.2.1", "PLAIN"), ("eve@example.com", "192.0.2.9", "-")]

@@ -216,14 +216,17 @@ def _assign(events: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
         # a noise run takes the next session's number; numbers stay non-decreasing
         merged = sess + noise[sess]
         sess = np.cumsum(np.r_[True, merged[1:] != merged[:-1]]) - 1
-    # A run left with no connect, no disconnect and no client address is no session at all:
+    # A run left with no connect, no disconnect, no client address and nothing but -v trace
+    # (or lines no kind knows) is no session at all:
     # smtpd -v logs its start-up ("name_mask: ipv4", "inet_addr_local: ...") under the default
     # syslog_name "postfix/smtpd" before master.cf's "-o syslog_name=postfix/smtps" applies
     # (another service: no session of its own follows), and its idle wait after the last
     # disconnect ("master_notify: status 1", "connection closed") up to its exit
     n = int(sess[-1]) + 1 if len(sess) else 0
+    said = ~kind.isin(["verbose", "unparsed"]).to_numpy()  # a SASL failure of unknown[] counts
     evidence = (
-        np.bincount(sess, weights=is_connect | is_disconnect | _named_ip(events)[rows], minlength=n) > 0
+        np.bincount(sess, weights=is_connect | is_disconnect | _named_ip(events)[rows] | said, minlength=n)
+        > 0
     )
     keep = evidence[sess]
     if not keep.all():

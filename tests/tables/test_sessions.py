@@ -136,6 +136,13 @@ def test_smtpd_v_start_up_and_idle_lines_are_no_session() -> None:
     )
     s = sessions_from_events(ev)
     assert list(zip(s["client_ip"], s["service"], s["n_lines"], strict=True)) == [("192.0.2.7", "smtps", 4)]
+    # but a run that says something (a SASL failure of "unknown[]") is a session cut off by the log
+    cut = sessions_from_events(
+        events(
+            [line(1, 200, "warning: unknown[]: SASL PLAIN authentication failed: ", tag="submission/smtpd")]
+        )
+    )
+    assert list(cut["n_lines"]) == [1] and bool(cut["truncated_start"].item())
     # it began when the client connected, not when the process started
     assert s["start"].item() == pd.Timestamp("2026-11-27 19:08:02", tz="UTC")
     assert s["first_line"].item() == "t.log:3"

@@ -22,7 +22,7 @@ import pyarrow as pa
 from . import catalog, redact, secrets, syslog
 from .schema import COLUMN_BY_NAME, COLUMNS, EVENT_SCHEMA, FLAG_BITS
 
-__all__ = ["ParsedBatch", "TimeContext", "parse_lines", "reference_parse"]
+__all__ = ["ParsedBatch", "TimeContext", "parse_lines", "polars_parse_lines", "reference_parse"]
 
 _INT_TYPES = {pa.int32(): 31, pa.int64(): 63}
 _PREFIX_RES = {
@@ -290,6 +290,26 @@ _KIND_GROUPS: dict[str, list[tuple[str, str]]] = {
 
 
 def parse_lines(
+    lines: pl.Series,
+    *,
+    source_file: str,
+    first_line_no: int,
+    ctx: TimeContext,
+    flags: pl.Series | None = None,
+) -> ParsedBatch:
+    """Parse a batch of lines: the native core when it is on (``events.native``), else polars."""
+    from . import native
+
+    if native.enabled():
+        return native.parse_lines(
+            lines, source_file=source_file, first_line_no=first_line_no, ctx=ctx, flags=flags
+        )
+    return polars_parse_lines(
+        lines, source_file=source_file, first_line_no=first_line_no, ctx=ctx, flags=flags
+    )
+
+
+def polars_parse_lines(
     lines: pl.Series,
     *,
     source_file: str,
@@ -901,3 +921,11 @@ def _finish_table(table: pa.Table) -> pa.Table:
         col = col.cast(c.type) if col.type != c.type else col
         arrays.append(col.dictionary_encode() if c.categorical else col)
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+# the polars path's pieces the native core reuses (events.native)
+COUNTER_TOTALS = _COUNTER_TOTALS
+reference_line = _reference_line
+fast_ts = _fast_ts
+redact_fast = _redact_fast
+to_frame = _to_frame

@@ -70,6 +70,12 @@ def config() -> dict[str, Any]:
         ],
         "columns": [(c.name, _TYPE_NAMES[c.type], c.angle) for c in _CAPTURES],
         "defaults": [("disconnect", total, ok) for total, ok in parse.COUNTER_TOTALS],
+        "iso_parts": parse.ISO_PARTS.pattern,
+        "tai64n": syslog.TS_TAI64N,
+        "tai64_epoch": syslog.TAI64_EPOCH,
+        "ts_min_seconds": syslog.TS_MIN_SECONDS,
+        "ts_end_seconds": syslog.TS_END_SECONDS,
+        "months": list(syslog.MONTHS),
     }
 
 
@@ -82,7 +88,7 @@ def _load() -> Any:
             except ImportError as exc:
                 _import_error = str(exc)
             else:
-                _core = Core(config(), syslog.parse_tag)
+                _core = Core(config(), syslog.parse_tag, syslog.local_offset_seconds)
         return _core
 
 
@@ -116,23 +122,22 @@ def fallbacks() -> list[tuple[str, str]]:
     return [] if core is None else list(core.fallbacks())
 
 
-_KIND_NAMES = pa.array(catalog.kind_names(), pa.large_string())
+_KIND_NAMES = pl.Series("kind", catalog.kind_names(), dtype=pl.String)
+_TYPES = {c.name: c.type for c in COLUMNS}
 
 
-def _arrays(n: int, columns: list[tuple[Any, int, bytes, bytes | None]]) -> dict[str, pa.Array]:
+def _arrays(n: int, columns: list[tuple[Any, int, Any, Any]]) -> dict[str, pa.Array]:
+    """The core's buffers as Arrow arrays, without a copy (text as ``string_view``)."""
     out: dict[str, pa.Array] = {}
     names = [*ENVELOPE, *ENVELOPE_TAIL, *(c.name for c in _CAPTURES)]
-    types = {c.name: c.type for c in COLUMNS}
     for name, (validity, nulls, values, data) in zip(names, columns, strict=True):
-        vbuf = None if validity is None else pa.py_buffer(validity)
-        typ = types[name]
-        if typ == pa.string():
-            arr = pa.Array.from_buffers(
-                pa.large_string(), n, [vbuf, pa.py_buffer(values), pa.py_buffer(data)], null_count=nulls
+        bufs = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(values)]
+        if data is not None:
+            out[name] = pa.Array.from_buffers(
+                pa.string_view(), n, [*bufs, pa.py_buffer(data)], null_count=nulls
             )
         else:
-            arr = pa.Array.from_buffers(typ, n, [vbuf, pa.py_buffer(values)], null_count=nulls)
-        out[name] = arr
+            out[name] = pa.Array.from_buffers(_TYPES[name], n, bufs, null_count=nulls)
     return out
 
 
@@ -155,20 +160,24 @@ def parse_lines(
         arr = arr.cast(pa.large_string())
     bufs = arr.buffers()
     data = bufs[2] if bufs[2] is not None else pa.py_buffer(b"")
-    kinds, columns, deferred = core.parse(_bytes(bufs[1]), _bytes(data), arr.offset, n, threads)
+    kinds, columns, deferred, ts, chain = core.parse(
+        _bytes(bufs[1]), _bytes(data), arr.offset, n, threads, ctx.tz, ctx.year, ctx.last_month
+    )
+    ctx.year, ctx.last_month = chain
     cols = _arrays(n, columns)
-    codes = pa.Array.from_buffers(pa.uint16(), n, [None, pa.py_buffer(kinds)])
-    cols["kind"] = pa.DictionaryArray.from_arrays(codes, _KIND_NAMES).cast(pa.large_string())
+    validity, nulls, values, _ = ts
+    vbuf = None if validity is None else pa.py_buffer(validity)
+    cols["ts"] = pa.Array.from_buffers(_TYPES["ts"], n, [vbuf, pa.py_buffer(values)], null_count=nulls)
     frame = pl.from_arrow(pa.table(cols))
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_row_index("idx")
+    codes = pl.from_arrow(pa.Array.from_buffers(pa.uint16(), n, [None, pa.py_buffer(kinds)]))
+    assert isinstance(codes, pl.Series)
+    frame = frame.with_columns(_KIND_NAMES.gather(codes)).with_row_index("idx")
     if deferred:
         frame = _patch_deferred(frame, lines, deferred, ctx)
-    ts = parse.fast_ts(frame.select("idx", "ts_raw"), ctx)
     nul = lines.str.contains("\x00", literal=True).fill_null(False)
     in_flags = pl.Series([0] * n, dtype=pl.UInt8) if flags is None else flags.cast(pl.UInt8)
     out = frame.with_columns(
-        ts.get_column("ts"),
         pl.lit(source_file).alias("source_file"),
         (pl.col("idx").cast(pl.Int64) + first_line_no).alias("line_no"),
         (in_flags | (nul.cast(pl.UInt8) * FLAG_BITS["nul"])).cast(pl.UInt8).alias("flags"),
@@ -187,12 +196,20 @@ def _bytes(buf: pa.Buffer) -> memoryview:
 def _patch_deferred(
     frame: pl.DataFrame, lines: pl.Series, rows: list[int], ctx: parse.TimeContext
 ) -> pl.DataFrame:
-    """Rows the core leaves to the reference parser (the time stamp is computed later)."""
+    """Rows the core leaves to the reference parser.
+
+    The core's time stamp stays where it read one (a kind it cannot match: the stamp is
+    part of the year chain); RFC 5424 rows take the reference's (ISO, never year-less).
+    """
     scratch = parse.TimeContext(ctx.tz, ctx.year, ctx.last_month)
     names = [c for c in frame.columns if c != "idx"]
     patch: dict[str, list[Any]] = {"idx": [], **{c: [] for c in names}}
+    ts = frame.get_column("ts")
+    stamped = frame.get_column("ts_raw").is_not_null()
     for i in rows:
         row = parse.reference_line(str(lines[i]), scratch)
+        if stamped[i]:
+            row["ts"] = ts[i]
         patch["idx"].append(i)
         for c in names:
             patch[c].append(row.get(c))

@@ -926,6 +926,6 @@ def _finish_table(table: pa.Table) -> pa.Table:
 # the polars path's pieces the native core reuses (events.native)
 COUNTER_TOTALS = _COUNTER_TOTALS
 reference_line = _reference_line
-fast_ts = _fast_ts
+ISO_PARTS = _ISO_PARTS
 redact_fast = _redact_fast
 to_frame = _to_frame

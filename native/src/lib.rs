@@ -6,18 +6,22 @@
 //! the GIL released, calling back into Python only for program tags it has not seen.
 
 use maillog_core::{
-    ColType, Column, ColumnData, ColumnSpec, Config, Engine, Family, KindSpec, Source, Tag,
+    ColType, Column, ColumnSpec, Config, Engine, Family, KindSpec, Source, Tag, YearChain,
 };
+use std::collections::HashMap;
+use std::ffi::{c_int, c_void};
+
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::PyDict;
 
 /// The compiled catalog and the Python function that resolves program tags.
 #[pyclass(frozen)]
 struct Core {
     engine: Engine,
     parse_tag: Py<PyAny>,
+    local_offset: Py<PyAny>,
 }
 
 fn item<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
@@ -71,6 +75,12 @@ fn config_of(d: &Bound<'_, PyDict>) -> PyResult<Config> {
         kinds,
         columns,
         defaults: item(d, "defaults")?,
+        iso_parts: item(d, "iso_parts")?,
+        tai64n: item(d, "tai64n")?,
+        tai64_epoch: item(d, "tai64_epoch")?,
+        ts_min_seconds: item(d, "ts_min_seconds")?,
+        ts_end_seconds: item(d, "ts_end_seconds")?,
+        months: item(d, "months")?,
     })
 }
 
@@ -92,38 +102,84 @@ fn tag_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<Tag>> {
     }))
 }
 
-/// (validity or None, null count, values or offsets, string data or None)
-type PyColumn = (Option<Py<PyBytes>>, usize, Py<PyBytes>, Option<Py<PyBytes>>);
-
-fn le_bytes<T: Copy, const N: usize>(values: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-    values.iter().flat_map(|&v| f(v)).collect()
+/// Bytes the core produced, handed to Python without a copy (the buffer protocol:
+/// `pyarrow.py_buffer` wraps it and keeps it alive).
+#[pyclass(frozen)]
+struct Buffer {
+    bytes: Vec<u8>,
 }
 
-fn column_to_py(py: Python<'_>, c: Column) -> PyColumn {
-    let validity = c.validity.map(|v| PyBytes::new(py, &v).unbind());
-    let (values, data) = match c.data {
-        ColumnData::Str { offsets, data } => (
-            le_bytes(&offsets, i64::to_le_bytes),
-            Some(PyBytes::new(py, &data).unbind()),
-        ),
-        ColumnData::I32(v) => (le_bytes(&v, i32::to_le_bytes), None),
-        ColumnData::I64(v) => (le_bytes(&v, i64::to_le_bytes), None),
-        ColumnData::F64(v) => (le_bytes(&v, f64::to_le_bytes), None),
-    };
-    (
-        validity,
+#[pymethods]
+impl Buffer {
+    /// # Safety
+    /// `view` is the `Py_buffer` Python asks to be filled; the bytes are never written and
+    /// live as long as this object, which `PyBuffer_FillInfo` keeps a reference to.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let bytes = &slf.get().bytes;
+        let len = pyo3::ffi::Py_ssize_t::try_from(bytes.len())
+            .map_err(|_| PyValueError::new_err("buffer too large"))?;
+        // SAFETY: see above; readonly = 1, so Python never writes through the pointer
+        let rc = unsafe {
+            pyo3::ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                bytes.as_ptr() as *mut c_void,
+                len,
+                1,
+                flags,
+            )
+        };
+        if rc == -1 {
+            return Err(PyErr::fetch(slf.py()));
+        }
+        Ok(())
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut pyo3::ffi::Py_buffer) {}
+}
+
+fn buffer(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<Buffer>> {
+    Py::new(py, Buffer { bytes })
+}
+
+/// (validity or None, null count, values, string data or None)
+type PyColumn = (Option<Py<Buffer>>, usize, Py<Buffer>, Option<Py<Buffer>>);
+/// what `Core.parse` returns
+type ParseResult = (
+    Py<Buffer>,
+    Vec<PyColumn>,
+    Vec<u32>,
+    PyColumn,
+    (i64, Option<i64>),
+);
+
+fn column_to_py(py: Python<'_>, c: Column) -> PyResult<PyColumn> {
+    Ok((
+        c.validity.map(|v| buffer(py, v)).transpose()?,
         c.null_count,
-        PyBytes::new(py, &values).unbind(),
-        data,
-    )
+        buffer(py, c.values)?,
+        c.data.map(|d| buffer(py, d)).transpose()?,
+    ))
 }
 
 #[pymethods]
 impl Core {
     #[new]
-    fn new(config: &Bound<'_, PyDict>, parse_tag: Py<PyAny>) -> PyResult<Core> {
+    fn new(
+        config: &Bound<'_, PyDict>,
+        parse_tag: Py<PyAny>,
+        local_offset: Py<PyAny>,
+    ) -> PyResult<Core> {
         let engine = Engine::new(&config_of(config)?).map_err(PyValueError::new_err)?;
-        Ok(Core { engine, parse_tag })
+        Ok(Core {
+            engine,
+            parse_tag,
+            local_offset,
+        })
     }
 
     /// (kind, error) of the catalog patterns Rust cannot compile (their lines go to Python).
@@ -132,7 +188,10 @@ impl Core {
     }
 
     /// Parse `length` lines of a `large_string` array (its offsets and data buffers,
-    /// first line at `offset`). Returns (kinds as uint16 bytes, columns, deferred rows).
+    /// first line at `offset`), year-less stamps from `year` and `last_month`, zone-less
+    /// ones in `tz`. Returns (kinds as uint16, columns, deferred rows, ts column, (year,
+    /// last month) after the batch).
+    #[allow(clippy::too_many_arguments)] // the Python signature: buffers and the time context
     fn parse(
         &self,
         py: Python<'_>,
@@ -141,7 +200,10 @@ impl Core {
         offset: usize,
         length: usize,
         threads: usize,
-    ) -> PyResult<(Py<PyBytes>, Vec<PyColumn>, Vec<u32>)> {
+        tz: &str,
+        year: i64,
+        last_month: Option<i64>,
+    ) -> PyResult<ParseResult> {
         let offsets = offsets.to_vec(py)?;
         let data = data.to_vec(py)?;
         let text = std::str::from_utf8(&data).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -171,13 +233,31 @@ impl Core {
             engine.learn(hosttag, tag);
         }
         let parsed = py.detach(|| engine.parse(&batch, threads));
-        let kinds = le_bytes(&parsed.kinds, u16::to_le_bytes);
+        let chain = YearChain { year, last_month };
+        let pass = py.detach(|| engine.read_stamps(&batch, &parsed, chain));
+        let mut offsets = HashMap::with_capacity(pass.hours.len());
+        for &(y, mo, d, h) in &pass.hours {
+            let off: Option<i64> = self
+                .local_offset
+                .bind(py)
+                .call1((tz, y, mo, d, h))?
+                .extract()?;
+            offsets.insert((y, mo, d, h), off);
+        }
+        let ts = py.detach(|| engine.stamp_column(&pass, &offsets, length));
+        let kinds = parsed.kinds.iter().flat_map(|k| k.to_le_bytes()).collect();
         let columns = parsed
             .columns
             .into_iter()
             .map(|c| column_to_py(py, c))
-            .collect();
-        Ok((PyBytes::new(py, &kinds).unbind(), columns, parsed.deferred))
+            .collect::<PyResult<_>>()?;
+        Ok((
+            buffer(py, kinds)?,
+            columns,
+            parsed.deferred,
+            column_to_py(py, ts)?,
+            (pass.chain.year, pass.chain.last_month),
+        ))
     }
 }
 
@@ -190,6 +270,7 @@ fn version() -> &'static str {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Core>()?;
+    m.add_class::<Buffer>()?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     Ok(())
 }

@@ -98,7 +98,7 @@ def test_kind_rust_cannot_compile_falls_back_to_the_reference(monkeypatch: pytes
     config = native.config()
     bad = next(k for k in config["kinds"] if k["name"] == "connect")
     bad["pattern"] = "^(?<=x)?" + bad["pattern"][1:]  # look-behind: Python only
-    core = maillog_native.Core(config, native.syslog.parse_tag)
+    core = maillog_native.Core(config, native.syslog.parse_tag, native.syslog.local_offset_seconds)
     assert [k for k, _ in core.fallbacks()] == ["connect"]
     monkeypatch.setattr(native, "_core", core)
     three(read_lines(corpus_path("postfix-lab", "mail.syslog-traditional.log")))

@@ -4,25 +4,15 @@
 use crate::config::ColType;
 use crate::convert::Value;
 
-/// The values of a finished column in Arrow layout.
-#[derive(Debug, PartialEq)]
-pub enum ColumnData {
-    /// `large_string`: n + 1 offsets into `data`
-    Str {
-        offsets: Vec<i64>,
-        data: Vec<u8>,
-    },
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    F64(Vec<f64>),
-}
-
-/// A finished column: values and validity bitmap (LSB first; `None` if no nulls).
+/// A finished column in Arrow layout: validity bitmap (LSB first; `None` without nulls),
+/// the values (little-endian numbers, or 16-byte `string_view` views) and, for strings,
+/// the one data buffer the views point into.
 #[derive(Debug, PartialEq)]
 pub struct Column {
     pub validity: Option<Vec<u8>>,
     pub null_count: usize,
-    pub data: ColumnData,
+    pub values: Vec<u8>,
+    pub data: Option<Vec<u8>>,
 }
 
 /// The rows that have a value, in increasing order, and their values.
@@ -46,6 +36,13 @@ impl Builder {
             ints: Vec::new(),
             floats: Vec::new(),
         }
+    }
+
+    /// Room for `rows` values of `bytes` bytes of text in all.
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.rows.reserve(rows);
+        self.ends.reserve(rows);
+        self.bytes.reserve(bytes);
     }
 
     /// Give `row` (greater than every row before) a value of this column's type.
@@ -84,44 +81,61 @@ impl Builder {
             }
             bits
         });
-        let data = match self.ty {
-            ColType::Str => {
-                let mut offsets = Vec::with_capacity(n + 1);
-                offsets.push(0i64);
-                let mut start = 0usize;
-                let mut next = self.rows.iter().zip(&self.ends).peekable();
-                for row in 0..n as u32 {
-                    if let Some((_, &end)) = next.next_if(|(&r, _)| r == row) {
-                        start = end;
-                    }
-                    offsets.push(start as i64);
-                }
-                ColumnData::Str {
-                    offsets,
-                    data: self.bytes,
-                }
-            }
-            ColType::I32 => ColumnData::I32(scatter(n, &self.rows, &self.ints, |v| v as i32)),
-            ColType::I64 => ColumnData::I64(scatter(n, &self.rows, &self.ints, |v| v)),
-            ColType::F64 => ColumnData::F64(scatter(n, &self.rows, &self.floats, |v| v)),
+        let (values, data) = match self.ty {
+            ColType::Str => (
+                views(n, &self.rows, &self.ends, &self.bytes),
+                Some(self.bytes),
+            ),
+            ColType::I32 => (
+                scatter(n, &self.rows, &self.ints, |v| (v as i32).to_le_bytes()),
+                None,
+            ),
+            ColType::I64 => (scatter(n, &self.rows, &self.ints, i64::to_le_bytes), None),
+            ColType::F64 => (scatter(n, &self.rows, &self.floats, f64::to_le_bytes), None),
         };
         Column {
             validity,
             null_count,
+            values,
             data,
         }
     }
 }
 
-fn scatter<S: Copy, T: Copy + Default>(
+/// Arrow `string_view` views: length, then the text itself when it has at most 12
+/// bytes, else its first 4 bytes, buffer 0 and the offset (nulls: all zero).
+fn views(n: usize, rows: &[u32], ends: &[usize], bytes: &[u8]) -> Vec<u8> {
+    assert!(
+        u32::try_from(bytes.len()).is_ok(),
+        "a batch's strings exceed 4 GiB"
+    );
+    let mut out = vec![0u8; n * 16];
+    let mut start = 0usize;
+    for (&r, &end) in rows.iter().zip(ends) {
+        let text = &bytes[start..end];
+        let view = &mut out[r as usize * 16..r as usize * 16 + 16];
+        view[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
+        if text.len() <= 12 {
+            view[4..4 + text.len()].copy_from_slice(text);
+        } else {
+            view[4..8].copy_from_slice(&text[..4]);
+            view[12..16].copy_from_slice(&(start as u32).to_le_bytes());
+        }
+        start = end;
+    }
+    out
+}
+
+/// Dense little-endian values of width `N`, zero where a row has none.
+fn scatter<S: Copy, const N: usize>(
     n: usize,
     rows: &[u32],
     values: &[S],
-    f: impl Fn(S) -> T,
-) -> Vec<T> {
-    let mut out = vec![T::default(); n];
+    f: impl Fn(S) -> [u8; N],
+) -> Vec<u8> {
+    let mut out = vec![0u8; n * N];
     for (&r, &v) in rows.iter().zip(values) {
-        out[r as usize] = f(v);
+        out[r as usize * N..(r as usize + 1) * N].copy_from_slice(&f(v));
     }
     out
 }
@@ -134,17 +148,18 @@ mod tests {
     fn strings_with_gaps() {
         let mut b = Builder::new(ColType::Str);
         b.push(1, &Value::Str("ab"));
-        b.push(3, &Value::Str(""));
+        b.push(3, &Value::Str("0123456789abcdef"));
         let c = b.finish(5);
         assert_eq!(c.null_count, 3);
         assert_eq!(c.validity, Some(vec![0b01010]));
-        assert_eq!(
-            c.data,
-            ColumnData::Str {
-                offsets: vec![0, 0, 2, 2, 2, 2],
-                data: b"ab".to_vec()
-            }
-        );
+        let v = &c.values;
+        assert_eq!(v.len(), 80);
+        assert!(v[..16].iter().all(|&x| x == 0));
+        assert_eq!(&v[16..22], &[2, 0, 0, 0, b'a', b'b']);
+        assert_eq!(&v[48..52], &[16, 0, 0, 0]);
+        assert_eq!(&v[52..56], b"0123");
+        assert_eq!(&v[56..64], &[0, 0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(c.data.as_deref(), Some(&b"ab0123456789abcdef"[..]));
     }
 
     #[test]
@@ -152,10 +167,13 @@ mod tests {
         let mut a = Builder::new(ColType::I32);
         a.push(0, &Value::I32(7));
         let mut b = Builder::new(ColType::I32);
-        b.push(1, &Value::I32(9));
+        b.push(1, &Value::I32(-1));
         a.append(b, 2);
         let c = a.finish(4);
-        assert_eq!(c.data, ColumnData::I32(vec![7, 0, 0, 9]));
+        assert_eq!(
+            c.values,
+            [7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255]
+        );
         assert_eq!(c.validity, Some(vec![0b1001]));
         let mut full = Builder::new(ColType::F64);
         full.push(0, &Value::F64(0.5));

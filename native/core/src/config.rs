@@ -89,6 +89,16 @@ pub struct Config {
     /// (kind, column, from column): a null `column` of that kind takes `from` (the
     /// disconnect counters: `name=N` means N of N).
     pub defaults: Vec<(String, String, String)>,
+    /// `parse._ISO_PARTS`: groups y, mo, d, h, mi, s, f, z, sign, oh, om.
+    pub iso_parts: String,
+    /// `syslog.TS_TAI64N`.
+    pub tai64n: String,
+    /// `syslog.TAI64_EPOCH`, `TS_MIN_SECONDS`, `TS_END_SECONDS`.
+    pub tai64_epoch: i128,
+    pub ts_min_seconds: i64,
+    pub ts_end_seconds: i64,
+    /// `syslog.MONTHS`, January first.
+    pub months: Vec<String>,
 }
 
 /// A parsed program tag (`syslog.HeaderTag`), resolved by Python per unique value.

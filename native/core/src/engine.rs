@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use regex::Regex;
+use regex::{CaptureLocations, Regex};
 
 use crate::columns::{Builder, Column};
 use crate::config::{ColType, Config, Family, Tag};
@@ -17,6 +17,7 @@ use crate::convert::{convert, Value};
 use crate::envelope::{Envelope, Shape};
 use crate::matcher::{Matcher, Scratch, Verdict};
 use crate::regex_compat::compile;
+use crate::timestamp::{Civil, Stamp, Stamps, YearChain};
 
 /// The envelope columns, in output order, before the capture columns.
 pub const ENVELOPE_COLUMNS: [(&str, ColType); 11] = [
@@ -94,6 +95,18 @@ pub struct Parsed {
     pub columns: Vec<Column>,
     /// rows left to the Python reference (RFC 5424 lines, kinds Rust cannot compile)
     pub deferred: Vec<u32>,
+    /// rows with a time stamp (`ts_raw`), in order
+    stamped: Vec<u32>,
+}
+
+/// The time stamps of a batch, read; the zone offsets of [`StampPass::hours`] to come.
+#[derive(Debug)]
+pub struct StampPass {
+    stamps: Vec<(u32, Stamp)>,
+    /// the year chain after the batch
+    pub chain: YearChain,
+    /// distinct (year, month, day, hour) of valid wall-clock times without an offset
+    pub hours: Vec<(i64, i64, i64, i64)>,
 }
 
 type TagCache = HashMap<String, Option<Arc<Tag>>>;
@@ -116,6 +129,7 @@ pub struct Engine {
     /// (kind, column, from column), column indices of the output
     defaults: Vec<(usize, usize, usize)>,
     n_kinds: u16,
+    stamps: Stamps,
     tags: RwLock<TagCache>,
     candidates: Mutex<HashMap<CandidateKey, Arc<Vec<usize>>>>,
 }
@@ -165,6 +179,14 @@ impl Engine {
             capture_types: config.columns.iter().map(|c| (c.ty, c.angle)).collect(),
             defaults,
             n_kinds,
+            stamps: Stamps::new(
+                &config.iso_parts,
+                &config.tai64n,
+                config.tai64_epoch,
+                config.ts_min_seconds,
+                config.ts_end_seconds,
+                config.months.clone(),
+            )?,
             tags: RwLock::new(HashMap::new()),
             candidates: Mutex::new(HashMap::new()),
         })
@@ -257,7 +279,65 @@ impl Engine {
             kinds: first.kinds,
             columns: first.builders.into_iter().map(|b| b.finish(n)).collect(),
             deferred: first.deferred,
+            stamped: first.stamped,
         }
+    }
+
+    /// Read the time stamps of a parsed batch, the year chain running from `chain`.
+    pub fn read_stamps(
+        &self,
+        batch: &Batch<'_>,
+        parsed: &Parsed,
+        mut chain: YearChain,
+    ) -> StampPass {
+        let mut stamps = Vec::with_capacity(parsed.stamped.len());
+        let mut hours = HashSet::new();
+        for &row in &parsed.stamped {
+            let p = &batch.prepared[row as usize];
+            let Shape::Header(h) = &p.shape else { continue };
+            let stamp = self.stamps.read(&p.text[h.ts.clone()], &mut chain);
+            if let Stamp::Civil(c) = &stamp {
+                if c.off.is_none() && c.valid() {
+                    hours.insert((c.y, c.mo, c.d, c.h));
+                }
+            }
+            stamps.push((row, stamp));
+        }
+        StampPass {
+            stamps,
+            chain,
+            hours: hours.into_iter().collect(),
+        }
+    }
+
+    /// The `ts` column (UTC microseconds), given the zone offset of each hour asked for.
+    pub fn stamp_column(
+        &self,
+        pass: &StampPass,
+        offsets: &HashMap<(i64, i64, i64, i64), Option<i64>>,
+        n: usize,
+    ) -> Column {
+        let mut b = Builder::new(ColType::I64);
+        let utc = |c: &Civil| {
+            if !c.valid() {
+                return None;
+            }
+            let off = c
+                .off
+                .or_else(|| offsets.get(&(c.y, c.mo, c.d, c.h)).copied().flatten())?;
+            Some(c.utc_micros(off))
+        };
+        for (row, stamp) in &pass.stamps {
+            let micros = match stamp {
+                Stamp::Null => None,
+                Stamp::Exact(m) => Some(*m),
+                Stamp::Civil(c) => utc(c),
+            };
+            if let Some(m) = micros {
+                b.push(*row, &Value::I64(m));
+            }
+        }
+        b.finish(n)
     }
 
     fn parse_part(&self, batch: &Batch<'_>, start: usize, end: usize) -> Part {
@@ -269,9 +349,18 @@ impl Engine {
                 .chain(self.capture_types.iter().map(|(ty, _)| Builder::new(*ty)))
                 .collect(),
             deferred: Vec::new(),
+            stamped: Vec::new(),
         };
+        let bytes: usize = batch.lines[start..end].iter().map(|l| l.len()).sum();
+        part.builders[MESSAGE].reserve(end - start, bytes);
         let tags = self.tags.read().expect("tag cache");
-        let mut scratch = self.matcher.scratch();
+        let mut scratch = LineScratch {
+            matcher: self.matcher.scratch(),
+            postfix: self.postfix.re.capture_locations(),
+            dovecot_syslog: self.dovecot_syslog.re.capture_locations(),
+            dovecot: self.dovecot.re.capture_locations(),
+            candidates: Vec::new(),
+        };
         for i in start..end {
             let row = (i - start) as u32;
             let kind = self.parse_line(batch, i, &tags, &mut scratch, &mut part, row);
@@ -285,7 +374,7 @@ impl Engine {
         batch: &Batch<'_>,
         i: usize,
         tags: &TagCache,
-        scratch: &mut Scratch,
+        scratch: &mut LineScratch,
         part: &mut Part,
         row: u32,
     ) -> u16 {
@@ -314,6 +403,7 @@ impl Engine {
             return unparsed;
         };
         b[TS_RAW].push(row, &Value::Str(&text[header.ts.clone()]));
+        part.stamped.push(row);
         b[HOST].push(row, &opt(&tag.host));
         b[PROGRAM].push(row, &Value::Str(&tag.program));
         b[INSTANCE].push(row, &opt(&tag.instance));
@@ -339,8 +429,13 @@ impl Engine {
             Family::Other => None,
         };
         if let Some(p) = prefix {
-            if let Some(c) = p.re.captures(message) {
-                let g = |i: Option<usize>| i.and_then(|i| c.get(i)).map(|m| m.as_str());
+            let locs = match tag.family {
+                Family::Postfix => &mut scratch.postfix,
+                Family::DovecotSyslog => &mut scratch.dovecot_syslog,
+                _ => &mut scratch.dovecot,
+            };
+            if let Some(m) = p.re.captures_read(locs, message) {
+                let g = |i: Option<usize>| i.and_then(|i| locs.get(i)).map(|(s, e)| &message[s..e]);
                 if tag.family == Family::Postfix {
                     if let Some(q) = g(p.queue_id).or(g(p.queue_id2)) {
                         b[QUEUE_ID].push(row, &Value::Str(q));
@@ -350,7 +445,7 @@ impl Engine {
                     daemon = g(p.daemon);
                 }
                 severity = g(p.severity).map(str::to_ascii_lowercase);
-                let rest = &message[c.get(0).map_or(0, |m| m.end())..];
+                let rest = &message[m.end()..];
                 let dargs = if tag.family == Family::DovecotSyslog {
                     g(p.dargs)
                 } else {
@@ -374,10 +469,10 @@ impl Engine {
         b[DAEMON].push(row, &daemon.map_or(Value::Null, Value::Str));
         b[SEVERITY].push(row, &severity.as_deref().map_or(Value::Null, Value::Str));
         let is_debug = severity.as_deref() == Some("debug");
-        let candidates = self.candidates(tag.family, daemon, is_debug);
-        match self.matcher.find(&body, &candidates, scratch) {
+        let candidates = scratch.candidates_for(self, tag.family, daemon, is_debug);
+        match self.matcher.find(&body, &candidates, &mut scratch.matcher) {
             Verdict::Kind(k) => {
-                self.push_captures(k, &body, scratch, b, row);
+                self.push_captures(k, &body, &scratch.matcher, b, row);
                 k as u16
             }
             Verdict::Defer(_) => {
@@ -425,9 +520,42 @@ fn opt(v: &Option<String>) -> Value<'_> {
     v.as_deref().map_or(Value::Null, Value::Str)
 }
 
+/// Working memory of one thread: capture locations and the candidate lists it used.
+struct LineScratch {
+    matcher: Scratch,
+    postfix: CaptureLocations,
+    dovecot_syslog: CaptureLocations,
+    dovecot: CaptureLocations,
+    candidates: Vec<(CandidateKey, Arc<Vec<usize>>)>,
+}
+
+impl LineScratch {
+    /// The engine's candidate list, looked up without a lock after the first time.
+    fn candidates_for(
+        &mut self,
+        engine: &Engine,
+        family: Family,
+        daemon: Option<&str>,
+        is_debug: bool,
+    ) -> Arc<Vec<usize>> {
+        let hit = self
+            .candidates
+            .iter()
+            .find(|((f, d, g), _)| *f == family && d.as_deref() == daemon && *g == is_debug);
+        if let Some((_, list)) = hit {
+            return list.clone();
+        }
+        let list = engine.candidates(family, daemon, is_debug);
+        self.candidates
+            .push(((family, daemon.map(str::to_owned), is_debug), list.clone()));
+        list
+    }
+}
+
 /// The output of one part of a batch.
 struct Part {
     kinds: Vec<u16>,
     builders: Vec<Builder>,
     deferred: Vec<u32>,
+    stamped: Vec<u32>,
 }

@@ -9,7 +9,9 @@
 //! * [`matcher`]: one-pass kind dispatch (an Aho-Corasick scan of all triggers) and the
 //!   anchored captures of the candidate kinds;
 //! * [`convert`]: captured text to typed values, as the Python parsers convert it;
-//! * [`columns`]: sparse column builders that end as Arrow-layout buffers;
+//! * [`columns`]: sparse column builders that end as Arrow buffers (`string_view` for
+//!   text: polars takes those without a copy);
+//! * [`timestamp`]: time stamps to UTC (year chain, zone offsets asked of Python);
 //! * [`engine`]: a batch of lines through all of the above.
 #![forbid(unsafe_code)]
 
@@ -20,7 +22,9 @@ pub mod engine;
 pub mod envelope;
 pub mod matcher;
 pub mod regex_compat;
+pub mod timestamp;
 
-pub use columns::{Column, ColumnData};
+pub use columns::Column;
 pub use config::{ColType, ColumnSpec, Config, Family, KindSpec, Source, Tag};
-pub use engine::{Batch, Engine, Parsed};
+pub use engine::{Batch, Engine, Parsed, StampPass};
+pub use timestamp::YearChain;

@@ -10,8 +10,9 @@ the core cannot parse (RFC 5424 lines; a kind whose pattern Rust cannot compile)
 parsed by the reference parser, so the three parsers agree by construction where they
 share code and by test where they do not (``tests/events/test_native.py``).
 
-``MAILLOG_FORENSICS_NATIVE=0`` turns the core off (``1`` asks for it: an error if it is
-not built). When it cannot be imported, ingest says so once and uses the polars path.
+The core is used when it is built (``make`` builds it: ``pip install ./native``);
+``MAILLOG_FORENSICS_NATIVE=0`` turns it off, ``=1`` insists on it (an error if it is not
+built). When it cannot be imported, ingest says so once and uses the polars path.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def available() -> bool:
 def enabled() -> bool:
     """Whether :func:`parse.parse_lines` uses the core (``MAILLOG_FORENSICS_NATIVE``)."""
     global _warned
-    want = os.environ.get("MAILLOG_FORENSICS_NATIVE", "0")
+    want = os.environ.get("MAILLOG_FORENSICS_NATIVE", "auto")
     if want == "0":
         return False
     if available():
@@ -126,11 +127,14 @@ _KIND_NAMES = pl.Series("kind", catalog.kind_names(), dtype=pl.String)
 _TYPES = {c.name: c.type for c in COLUMNS}
 
 
-def _arrays(n: int, columns: list[tuple[Any, int, Any, Any]]) -> dict[str, pa.Array]:
+def _arrays(n: int, columns: list[tuple[Any, int, Any, Any] | None]) -> dict[str, pa.Array]:
     """The core's buffers as Arrow arrays, without a copy (text as ``string_view``)."""
     out: dict[str, pa.Array] = {}
     names = [*ENVELOPE, *ENVELOPE_TAIL, *(c.name for c in _CAPTURES)]
-    for name, (validity, nulls, values, data) in zip(names, columns, strict=True):
+    for name, column in zip(names, columns, strict=True):
+        if column is None:  # null on every row: parse.to_frame adds it
+            continue
+        validity, nulls, values, data = column
         bufs = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(values)]
         if data is not None:
             out[name] = pa.Array.from_buffers(
@@ -202,6 +206,9 @@ def _patch_deferred(
     part of the year chain); RFC 5424 rows take the reference's (ISO, never year-less).
     """
     scratch = parse.TimeContext(ctx.tz, ctx.year, ctx.last_month)
+    frame = frame.with_columns(
+        pl.lit(None, dtype=t).alias(c) for c, t in parse.POLARS_SCHEMA.items() if c not in frame.columns
+    )
     names = [c for c in frame.columns if c != "idx"]
     patch: dict[str, list[Any]] = {"idx": [], **{c: [] for c in names}}
     ts = frame.get_column("ts")

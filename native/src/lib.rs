@@ -151,7 +151,7 @@ type PyColumn = (Option<Py<Buffer>>, usize, Py<Buffer>, Option<Py<Buffer>>);
 /// what `Core.parse` returns
 type ParseResult = (
     Py<Buffer>,
-    Vec<PyColumn>,
+    Vec<Option<PyColumn>>,
     Vec<u32>,
     PyColumn,
     (i64, Option<i64>),
@@ -249,7 +249,7 @@ impl Core {
         let columns = parsed
             .columns
             .into_iter()
-            .map(|c| column_to_py(py, c))
+            .map(|c| c.map(|c| column_to_py(py, c)).transpose())
             .collect::<PyResult<_>>()?;
         Ok((
             buffer(py, kinds)?,

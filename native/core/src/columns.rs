@@ -38,6 +38,11 @@ impl Builder {
         }
     }
 
+    /// Whether no row has a value.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Room for `rows` values of `bytes` bytes of text in all.
     pub fn reserve(&mut self, rows: usize, bytes: usize) {
         self.rows.reserve(rows);

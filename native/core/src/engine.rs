@@ -91,8 +91,8 @@ pub struct Parsed {
     pub n: usize,
     /// per row: the kind's index in the config, then `warning`, `other_program`, `unparsed`
     pub kinds: Vec<u16>,
-    /// [`ENVELOPE_COLUMNS`], then the config's capture columns
-    pub columns: Vec<Column>,
+    /// [`ENVELOPE_COLUMNS`], then the config's capture columns; `None`: null on every row
+    pub columns: Vec<Option<Column>>,
     /// rows left to the Python reference (RFC 5424 lines, kinds Rust cannot compile)
     pub deferred: Vec<u32>,
     /// rows with a time stamp (`ts_raw`), in order
@@ -277,7 +277,11 @@ impl Engine {
         Parsed {
             n,
             kinds: first.kinds,
-            columns: first.builders.into_iter().map(|b| b.finish(n)).collect(),
+            columns: first
+                .builders
+                .into_iter()
+                .map(|b| (!b.is_empty()).then(|| b.finish(n)))
+                .collect(),
             deferred: first.deferred,
             stamped: first.stamped,
         }

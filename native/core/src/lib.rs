@@ -24,6 +24,9 @@ pub mod matcher;
 pub mod regex_compat;
 pub mod timestamp;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use columns::Column;
 pub use config::{ColType, ColumnSpec, Config, Family, KindSpec, Source, Tag};
 pub use engine::{Batch, Engine, Parsed, StampPass};

@@ -438,6 +438,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from .common.safe_text import terminal_safe
+    from .events.bookkeeping import time_inference_text
     from .events.store import DatasetError, read_manifest
 
     if not (Path(args.dataset) / "manifest.json").exists():
@@ -457,9 +458,10 @@ def _summary(args: argparse.Namespace) -> int:
         f"from {counted(len(m.get('inputs', [])), 'input')}"
     )
     for i in m.get("inputs", []):
+        zone, year = time_inference_text(i)
         print(
             f"  {terminal_safe(i['path'])}  {i['lines']:,} lines  sha256 {i['sha256'][:16]}…  "
-            f"tz {i.get('tz')}  year {i.get('start_year')} ({i.get('source')})"
+            f"tz {zone}  year {year}"
         )
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
     for line in _auth_summary(attempts):
@@ -493,7 +495,8 @@ def _auth_summary(a: Any) -> list[str]:
         out.append("  most failed logins:")
         top = failed.groupby("client_ip").agg(n=("outcome", "size"), users=("username", "nunique"))
         for ip, row in top.sort_values("n", ascending=False).head(5).iterrows():
-            out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {row['users']:,} user names")
+            names = counted(int(row["users"]), "user name")
+            out.append(f"    {ip or '(no address)'}: {row['n']:,} failed, {names}")
     ok = a[a["outcome"] == "succeeded"]
     if len(ok):
         bad_ips = set(failed["client_ip"])

@@ -29,6 +29,7 @@ valid_users_file: str = ""  # optional file of real user names, one per line
 thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 scheduler: str = ""  # Dask scheduler (tcp://HOST:PORT) to reconstruct sessions on; empty: this machine
 table_cache: str = ""  # folder where the notebooks of one report share tables (`report` sets it)
+rows_shown: int = 100  # the most rows a table of this page shows (the exports have them all)
 
 # %%
 from maillog_forensics import report
@@ -71,7 +72,12 @@ report.figure(
 # One row per attacker (an address, or a network of low-volume addresses) and what it did.
 
 # %%
-report.table(report.attackers_table(case), tz=tz_display)
+report.table(
+    report.attackers_table(case),
+    tz=tz_display,
+    limit=rows_shown,
+    rest=f"every attacker with its findings: `maillog-forensics findings {dataset}`",
+)
 
 # %% [markdown]
 # ## When each attack ran and how fast
@@ -80,7 +86,12 @@ report.table(report.attackers_table(case), tz=tz_display)
 # which it was active, its busiest minute and its mean over the active minutes.
 
 # %%
-report.table(report.attack_rates(case), tz=tz_display)
+report.table(
+    report.attack_rates(case),
+    tz=tz_display,
+    limit=rows_shown,
+    rest=f"every attack: `maillog-forensics findings {dataset}`",
+)
 
 # %% [markdown]
 # ## Sessions of the attacking addresses

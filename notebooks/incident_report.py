@@ -30,6 +30,7 @@ valid_users_file: str = ""  # optional file of real user names, one per line
 thresholds: dict = {}  # DetectConfig overrides, e.g. {brute_force_min_failures: 10}
 scheduler: str = ""  # Dask scheduler (tcp://HOST:PORT) to reconstruct sessions on; empty: this machine
 table_cache: str = ""  # folder where the notebooks of one report share tables (`report` sets it)
+rows_shown: int = 30  # the most rows a table of this page shows (the exports have them all)
 
 # %%
 import pandas as pd
@@ -64,7 +65,12 @@ report.table(report.compromised_table(case), tz=tz_display)
 # Each message a taken-over account submitted from the intruding address after the takeover.
 
 # %%
-report.table(report.compromise_messages(case), tz=tz_display)
+report.table(
+    report.compromise_messages(case),
+    tz=tz_display,
+    limit=rows_shown,
+    rest=f"all of them: `maillog-forensics export messages {dataset}`",
+)
 
 # %% [markdown]
 # ## Who attacked
@@ -72,13 +78,23 @@ report.table(report.compromise_messages(case), tz=tz_display)
 # per-address threshold. "what it did" sums up its findings; the counts are its attempts.
 
 # %%
-report.table(report.attackers_table(case), tz=tz_display)
+report.table(
+    report.attackers_table(case),
+    tz=tz_display,
+    limit=rows_shown,
+    rest=f"every attacker with its findings: `maillog-forensics findings {dataset}`",
+)
 
 # %% [markdown]
 # ## Findings, most severe first
 
 # %%
-report.table(report.findings_table(case, min_severity=min_severity), tz=tz_display)
+report.table(
+    report.findings_table(case, min_severity=min_severity),
+    tz=tz_display,
+    limit=rows_shown,
+    rest=f"every finding: `maillog-forensics findings {dataset}`",
+)
 
 # %% [markdown]
 # ## Which user names were tried
@@ -114,9 +130,19 @@ report.preformatted(report.actions(case, min_severity=min_severity))
 # [What this report rests on](ingest_quality.html)
 #
 # ## Evidence this report rests on
+# The log files read, with their SHA-256:
 
 # %%
 report.table(report.inputs_table(case), tz=tz_display)
+
+# %% [markdown]
+# The log lines behind each finding, as the dataset stores them (credentials the ingest
+# took out stay out), with the file and line number to find each one in the original log;
+# the first 5 of each finding listed above (`maillog-forensics findings DATASET --format json`
+# lists the lines of every finding).
+
+# %%
+report.table(report.evidence_appendix(case, min_severity=min_severity, findings=rows_shown), tz=tz_display)
 
 # %%
 summary_path = report.write_summary(case, output_dir)

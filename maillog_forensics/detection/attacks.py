@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..common.wording import counted
+from ..common.wording import counted, duration_text
 from ..tables.auth import FAILED_OUTCOMES as FAILED
 from .rows import (
     DetectConfig,
@@ -170,7 +170,9 @@ def brute_force(failed: pd.DataFrame, legit: set[str], cfg: DetectConfig) -> lis
         if n >= cfg.brute_force_min_failures:
             at = per_ip.at(k)
             first, last = quote.span(at)
-            span = (last - first).total_seconds() / 60 if n > 1 else 0
+            took = last - first if n > 1 else pd.Timedelta(0)
+            span = f"over {duration_text(took)}" if took >= pd.Timedelta(seconds=1) else "within a second"
+            names = counted(int(users[k]), "user name") if users[k] else "no user name logged"
             sev = "high" if n >= 4 * cfg.brute_force_min_failures else "medium"
             out.append(
                 group_finding_row(
@@ -179,7 +181,7 @@ def brute_force(failed: pd.DataFrame, legit: set[str], cfg: DetectConfig) -> lis
                     "high",
                     quote,
                     at,
-                    f"{ip} made {n} failed logins ({users[k]} user names) over {span:.0f} min.",
+                    f"{ip} made {n} failed logins ({names}) {span}.",
                     f"Block {ip} (see `maillog-forensics blocklist`); set smtpd_client_auth_rate_limit.",
                     span=(first, last),
                     ip=ip,

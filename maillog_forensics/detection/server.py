@@ -11,7 +11,7 @@ import pandas as pd
 from ..common.wording import counted
 from ..tables.auth import FAILED_OUTCOMES as FAILED
 from ..tables.fingerprint import ServerFingerprint
-from .rows import MAX_EVIDENCE, DetectConfig, finding_row, line_refs, message_lines, no_evidence
+from .rows import MAX_EVIDENCE, DetectConfig, evidence_of, finding_row, line_refs, message_lines, no_evidence
 
 __all__ = [
     "config_findings",
@@ -29,7 +29,10 @@ def credentials_in_logs(a: pd.DataFrame, s: pd.DataFrame) -> list[dict[str, Any]
     exposed = a[a["session_id"].isin(leak["session_id"]) & a["username"].notna()]
     pw = a[a["session_id"].isin(leak["session_id"]) & a["password_length_min"].notna()]
     rows = exposed if len(exposed) else None
-    evidence = line_refs(leak["first_line"].head(20))
+    # the dialogue lines that carry the credentials (stored redacted); else where each session began
+    quoted = a[a["session_id"].isin(leak["session_id"])]
+    evidence = evidence_of(quoted) if len(quoted) else []
+    evidence = evidence or line_refs(leak["first_line"].head(20))
     users = sorted(exposed["username"].unique())
     return [
         finding_row(

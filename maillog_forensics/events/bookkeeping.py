@@ -43,6 +43,7 @@ __all__ = [
     "record_input",
     "skipped_inputs",
     "source_name",
+    "time_inference_text",
 ]
 
 PROGRESS_MIN_BYTES = 4 << 20
@@ -261,13 +262,18 @@ def infer_context(lines: pl.Series, inp: InputFile, zone: str) -> tuple[TimeCont
     if first is None:
         # no year-less stamp: the year (and, with an offset, the zone) come from the lines;
         # the anchor and the zone serve only year-less lines further on
-        return TimeContext(zone, anchor.year), {
+        years, offsets = _stamp_years_and_offsets(lines)
+        record: dict[str, Any] = {
             "tz": zone,
-            "source": "lines" if _stamps_carry_year(lines) else "mtime",
-            "start_year": anchor.year,
+            "source": "lines" if years else "mtime",
+            # what the lines say, when they say it (the anchor's year otherwise)
+            "start_year": years[0] if years else anchor.year,
             "anchor": anchor.isoformat(),
             "year_less_lines": False,
         }
+        if years:
+            record["line_offsets"] = offsets
+        return TimeContext(zone, anchor.year), record
     start = syslog.infer_start_year(first[0], first[1], anchor)
     return TimeContext(zone, start), {
         "tz": zone,
@@ -284,13 +290,58 @@ def _zone(name: str) -> Any:
     return ZoneInfo(name)
 
 
-def _stamps_carry_year(lines: pl.Series) -> bool:
-    """Whether the first lines' time stamps are ISO 8601 / RFC 3339 ones (year included)."""
-    return any(_YEAR_STAMP.match(line) for line in lines.head(5000).to_list())
+def _stamp_years_and_offsets(lines: pl.Series) -> tuple[list[int], list[str]]:
+    """Years and UTC offsets the first lines' ISO 8601 / RFC 3339 stamps carry, in order seen.
+
+    An offset-less stamp counts as ``"none"`` (it is read in the ingest's zone).
+
+    Examples
+    --------
+    >>> lines = pl.Series(["2023-03-14T00:00:31.18+01:00 helga x", "2024-01-01T00:00:00 h y"])
+    >>> _stamp_years_and_offsets(lines)
+    ([2023, 2024], ['+01:00', 'none'])
+    """
+    years: list[int] = []
+    offsets: list[str] = []
+    for line in lines.head(5000).to_list():
+        found = _YEAR_STAMP.match(line)
+        if found is None:
+            continue
+        stamp = found.group(0)
+        year = int(stamp[_YEAR_START.search(stamp).start() :][:4])  # type: ignore[union-attr]
+        offset = _OFFSET_END.search(stamp)
+        for seen, value in ((years, year), (offsets, offset.group(0) if offset else "none")):
+            if value not in seen:
+                seen.append(value)  # type: ignore[arg-type]
+    return years, offsets
+
+
+def time_inference_text(entry: dict[str, Any]) -> tuple[str, str]:
+    """How an input's time stamps were turned into UTC: its zone and its year, in words.
+
+    Examples
+    --------
+    >>> entry = {"tz": "Etc/UTC", "source": "lines", "start_year": 2023, "line_offsets": ["+01:00"]}
+    >>> time_inference_text(entry)
+    ('from the lines (+01:00)', 'from the lines (2023)')
+    >>> time_inference_text({"tz": "Europe/Berlin", "source": "mtime", "start_year": 2026})
+    ('Europe/Berlin', '2026 (mtime)')
+    """
+    tz, source, year = entry.get("tz"), entry.get("source"), entry.get("start_year")
+    offsets = entry.get("line_offsets")
+    if source != "lines" or not offsets:
+        return str(tz), f"{year} ({source})"
+    carried = [o for o in offsets if o != "none"]
+    zone = f"from the lines ({', '.join(carried)})" if carried else str(tz)
+    if "none" in offsets and carried:
+        zone += f"; lines without an offset: {tz}"
+    return zone, f"from the lines ({year})"
 
 
 # an RFC 3339 stamp at the start, after an RFC 5424 "<PRI>1 " or a journal/docker prefix
 _YEAR_STAMP = re.compile(rf"(?:<[0-9]{{1,3}}>(?:1 )?)?{syslog.TS_ISO}")
+_YEAR_START = re.compile(r"[0-9]{4}-")
+_OFFSET_END = re.compile(r"(?:Z|[+-][0-2][0-9]:?[0-5][0-9])$")
 
 
 def _first_bsd_month_day(lines: pl.Series) -> tuple[int, int] | None:

@@ -40,6 +40,7 @@ __all__ = [
     "DatasetError",
     "DatasetWriter",
     "count_events",
+    "event_lines",
     "event_times",
     "int_mapper",
     "iter_events",
@@ -365,6 +366,29 @@ def event_times(
         if key in wanted and (key not in times or ts < times[key]):
             times[key] = pd.Timestamp(ts)
     return times
+
+
+def event_lines(
+    dataset: str | os.PathLike[str], lines: Iterable[tuple[str, int]], *, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The events of some lines of a dataset, by ``(source_file, line_no)``.
+
+    Only rows with those line numbers are read (the filter is pushed into the scan); lines
+    not in the dataset are left out. Rows come in input order, with ``source_file`` and
+    ``line_no`` among the columns whatever ``columns`` says.
+    """
+    wanted = set(lines)
+    cols = list(dict.fromkeys([*columns, "source_file", "line_no"]))
+    if not wanted:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    dataset = Path(dataset)
+    dset, _ = _event_dataset(dataset)
+    numbers = pa.array(sorted({n for _, n in wanted}), type=pa.int64())
+    frame = _read(dset, source_ranks(dataset), ds.field("line_no").isin(numbers), cols)
+    keep = [
+        (f, n) in wanted for f, n in zip(frame["source_file"].astype(object), frame["line_no"], strict=True)
+    ]
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def iter_events(

@@ -16,34 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..common.safe_text import visible
+from ..common.wording import duration_text
 
 __all__ = ["NO_MATH", "duration_text", "preformatted", "table", "verdict"]
 
 #: classes MathJax 2 and 3 (and so JupyterLab and nbconvert) skip when typesetting
 NO_MATH = "tex2jax_ignore mathjax_ignore"
-
-
-def duration_text(value: Any) -> str:
-    """A duration in words, to the second.
-
-    Examples
-    --------
-    >>> duration_text(pd.Timedelta(seconds=4))
-    '4 s'
-    >>> duration_text(pd.Timedelta(minutes=65, seconds=3))
-    '1 h 5 min 3 s'
-    >>> duration_text(pd.NaT)
-    ''
-    """
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    seconds = round(pd.Timedelta(value).total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
-    words = [f"{n} {unit}" for n, unit in parts if n]
-    return " ".join(words) or "0 s"
 
 
 def _cell(value: Any, tz: str) -> str:
@@ -66,7 +44,15 @@ def _cell(value: Any, tz: str) -> str:
     return str(value)
 
 
-def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption: str = "") -> Any:
+def table(
+    frame: pd.DataFrame,
+    *,
+    tz: str = "UTC",
+    empty: str = "none",
+    caption: str = "",
+    limit: int | None = None,
+    rest: str = "",
+) -> Any:
     """An HTML table of ``frame`` for a report cell.
 
     Parameters
@@ -79,6 +65,9 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
         What an empty table says.
     caption
         An optional line above the table.
+    limit
+        Show at most this many rows (the first ones); a line below says how many there are
+        in all, and ``rest``: where to find them all.
 
     Returns
     -------
@@ -90,6 +79,11 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
     head = f"<p class='{NO_MATH}'>{html.escape(visible(caption))}</p>" if caption else ""
     if frame.empty:
         return HTML(f"{head}<p class='{NO_MATH}'><em>{html.escape(empty)}</em></p>")  # type: ignore[no-untyped-call]
+    more = ""
+    if limit is not None and len(frame) > limit:
+        told = f"The first {limit:,} of {len(frame):,} rows" + (f"; {rest}" if rest else "") + "."
+        more = f"<p class='{NO_MATH}'><em>{html.escape(told)}</em></p>"
+        frame = frame.head(limit)
     zone = f"({tz})"
     names = [str(c).replace("(UTC)", zone) for c in frame.columns]
     numeric = [
@@ -114,7 +108,7 @@ def table(frame: pd.DataFrame, *, tz: str = "UTC", empty: str = "none", caption:
     body = "".join(f"<tr>{c}</tr>" for c in cells)
     return HTML(  # type: ignore[no-untyped-call]
         f"{head}<table class='mf-table {NO_MATH}'><thead><tr>{header}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{body}</tbody></table>{more}"
     )
 
 

@@ -10,20 +10,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..common.safe_text import visible
 from ..common.wording import counted
 from ..detection.actors import ActorMap, actors_from_findings
 from ..detection.actors import actor_map as _actor_map_of
 from ..detection.detect import SEVERITIES
 from ..detection.remediate import blocklist, render_blocklist
 from ..detection.rows import KIND_NAMES
+from ..events.bookkeeping import time_inference_text
 from ..events.coverage import InputCoverage, input_coverage
 from ..events.store import (
+    event_lines,
     load_events,
     source_names,
 )
 from ..tables.auth import FAILED_OUTCOMES
 from ..tables.login_counts import login_counts
 from .case import Case
+from .log_lines import LINE_COLUMNS, line_text
 
 __all__ = [
     "ATTACK_KINDS",
@@ -38,6 +42,7 @@ __all__ = [
     "compromised_table",
     "coverage",
     "dictionary_shape",
+    "evidence_appendix",
     "figure",
     "findings_table",
     "inputs_table",
@@ -80,6 +85,8 @@ def answer(case: Case) -> str:
         verb = "was" if len(users) == 1 else "were"
         lines = [f"YES: {counted(len(users), 'account')} {verb} taken over: {', '.join(users)}."]
         lines += [f"- {s}" for s in c["summary"]]
+        if counts.failed:
+            lines.append(f"In all: {counts.failed_sentence()}.")
     if backend:
         lines.append(backend)
     return "\n".join(lines)
@@ -104,7 +111,17 @@ def figure(fig: Any, *, interactive: bool = False) -> Any:
 
     from .plots import png
 
-    return Image(data=png(fig))  # type: ignore[no-untyped-call]
+    return Image(data=png(fig), alt=figure_text(fig))  # type: ignore[no-untyped-call]
+
+
+def figure_text(fig: Any) -> str:
+    """What a figure shows, in words, for readers who cannot see it (its titles and axes)."""
+    parts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        y, x = ax.get_ylabel(), ax.get_xlabel()
+        words = [ax.get_title(), f"{y} against {x}" if y and x else y or x]
+        parts += [w for w in words if w]
+    return visible("; ".join(dict.fromkeys(p.replace("\n", " ") for p in parts if p)) or "figure")
 
 
 def compromise_mail_times(case: Case) -> pd.Series:
@@ -293,6 +310,65 @@ def findings_table(case: Case, *, min_severity: str = "low") -> pd.DataFrame:
             "count": f["count"],
         }
     ).reset_index(drop=True)
+
+
+def evidence_appendix(
+    case: Case, *, per_finding: int = 5, min_severity: str = "low", findings: int | None = None
+) -> pd.DataFrame:
+    """The log lines each finding rests on, as stored, with their ``file:line``.
+
+    Parameters
+    ----------
+    case
+        The case.
+    per_finding
+        At most this many lines of each finding (its first ones); the findings export has
+        every line a finding quotes.
+    min_severity
+        Findings below this severity are left out, as in :func:`findings_table`.
+    findings
+        Only the first this many findings (those a report's findings table shows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``finding``, ``line``, ``time (UTC)``, ``file:line`` and ``log line``: the line as the
+        dataset stores it (credentials the ingest took out stay out), in the order of the
+        findings, then of the lines.
+    """
+    columns = ["finding", "line", "time (UTC)", "file:line", "log line"]
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    f = case.findings[case.findings["severity"].map(rank) >= rank[min_severity]]
+    f = f if findings is None else f.head(findings)
+    cited: list[tuple[str, list[tuple[str, int]]]] = []  # each finding's label and lines
+    for kind, ip, net, user, evidence in zip(
+        f["kind"], f["subject_ip"], f["subject_network"], f["subject_username"], f["evidence"], strict=True
+    ):
+        refs = [(str(e["source_file"]), int(e["line_no"])) for e in evidence or [] if "line_no" in e]
+        subject = next((str(v) for v in (ip, net, user) if isinstance(v, str) and v), "")
+        cited.append((KIND_NAMES.get(kind, kind) + (f": {subject}" if subject else ""), refs))
+    wanted = {ref for _, refs in cited for ref in refs}
+    if not wanted:
+        return pd.DataFrame(columns=columns)
+    rows = event_lines(case.dataset, wanted, columns=["ts", *LINE_COLUMNS])
+    keys = list(zip(rows["source_file"].astype(object), rows["line_no"], strict=True))
+    text = dict(zip(keys, line_text(rows), strict=True))
+    when = dict(zip(keys, rows["ts"], strict=True))
+    order = {key: i for i, key in enumerate(keys)}  # input order: rotated files oldest first
+    out: list[dict[str, Any]] = []
+    for label, refs in cited:
+        unique = sorted(set(refs), key=lambda r: order.get(r, len(order)))
+        for k, (file, line_no) in enumerate(unique[:per_finding], start=1):
+            out.append(
+                {
+                    "finding": label,
+                    "line": f"{k} of {len(unique)} quoted",
+                    "time (UTC)": when.get((file, line_no), pd.NaT),
+                    "file:line": f"{file}:{line_no}",
+                    "log line": text.get((file, line_no), "(not in the dataset)"),
+                }
+            )
+    return pd.DataFrame(out, columns=columns)
 
 
 def actions(case: Case, *, min_severity: str = "low") -> str:
@@ -514,18 +590,20 @@ def time_coverage(case: Case) -> pd.DataFrame:
 
 def inputs_table(case: Case) -> pd.DataFrame:
     """The log files the report rests on, with their hashes and the time inference used."""
-    rows = [
-        {
-            "file": i["path"],
-            # what the evidence calls its lines (a path read again after rotation: PATH#2)
-            "named in evidence": ", ".join(source_names(i)),
-            "lines": i["lines"],
-            "sha256": i["sha256"],
-            "time zone": i.get("tz"),
-            "year": f"{i.get('start_year')} ({i.get('source')})",
-        }
-        for i in case.manifest.get("inputs", [])
-    ]
+    rows = []
+    for i in case.manifest.get("inputs", []):
+        zone, year = time_inference_text(i)
+        rows.append(
+            {
+                "file": i["path"],
+                # what the evidence calls its lines (a path read again after rotation: PATH#2)
+                "named in evidence": ", ".join(source_names(i)),
+                "lines": i["lines"],
+                "sha256": i["sha256"],
+                "time zone": zone,
+                "year": year,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -537,6 +615,9 @@ def summary(case: Case) -> dict[str, Any]:
     counts = login_counts(a)
     return {
         "dataset": case.dataset,
+        # the report's answer in its own words (its first line) and the failed logins in words
+        "verdict": answer(case).split("\n", 1)[0],
+        "failed_logins_sentence": counts.failed_sentence(),
         # whether an answer can be given at all (``problem`` says why not)
         "answerable": cov.answerable,
         "problem": cov.problem,

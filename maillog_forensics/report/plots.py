@@ -237,13 +237,15 @@ def _attack_lanes(ax: Any, attacks: pd.DataFrame, *, tz: str, limit: int, actors
     end = _local(pd.to_datetime(top["end (UTC)"], utc=True).to_numpy(), tz)
     colors = actor_colors(actors.order) if actors is not None else {}
     labels = []
-    for k, (source, kind, t0, t1) in enumerate(zip(top["source"], top["kind"], start, end, strict=True)):
+    # the plain name of the attack where the table has it ("Password guessing from one address")
+    names = top["attack"] if "attack" in top else top["kind"].astype(str).str.replace("_", " ")
+    for k, (source, kind, t0, t1) in enumerate(zip(top["source"], names, start, end, strict=True)):
         if t1 <= t0:  # a one-moment attack still gets a visible bar
             t1 = t0 + pd.Timedelta(seconds=1)
         actor = (actors.label(str(source)) or str(source)) if actors is not None else str(source)
         color = colors.get(actor, _ACTOR_PALETTE[k % len(_ACTOR_PALETTE)])
         ax.barh(k, t1 - t0, left=t0, height=0.6, color=color, gid="attack-span")
-        labels.append(plain_label(f"{source} ({str(kind).replace('_', ' ')})"))
+        labels.append(plain_label(f"{source}: {kind}"))
     ax.set_yticks(range(len(labels)), labels, fontsize="x-small")
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_title("Attacks (start to end) and authentication attempts")
@@ -322,12 +324,15 @@ def usernames_heatmap(attempts: pd.DataFrame, *, users: int = 20, addresses: int
         & attempts["username"].notna()
         & attempts["client_ip"].notna()
     ]
-    fig = Figure(figsize=(10, 0.35 * addresses + 2.5), layout="constrained")
-    ax = fig.add_subplot()
-    if a.empty:
+    if a.empty:  # a line of text, not a page of white
+        fig = Figure(figsize=(10, 0.6), layout="constrained")
+        ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no failed logins with a user name in the logs", ha="center", va="center")
         ax.set_axis_off()
+        ax.set_title("Failed logins per address and user name")
         return fig
+    fig = Figure(figsize=(10, 0.35 * addresses + 2.5), layout="constrained")
+    ax = fig.add_subplot()
     top_users = a["username"].astype(str).value_counts().head(users).index
     top_ips = a["client_ip"].astype(str).value_counts().head(addresses).index
     grid = (

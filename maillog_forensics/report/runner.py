@@ -246,10 +246,19 @@ def _cell_error(exc: Exception) -> str:
     return f"{where}{ename}: {str(evalue).splitlines()[0] if evalue else ''}"
 
 
+#: what each report page is called on the index (a notebook not listed goes by its name)
+PAGE_TITLES = {
+    "incident_report": "Incident report: was an account taken over, who attacked, what to do",
+    "attack_timeline": "Attack timeline: when each attack ran and how fast",
+    "username_guesses": "Which user names were guessed",
+    "ingest_quality": "What the report rests on: the files, their line kinds, the time they cover",
+}
+
+
 def _write_index(out: Path, results: list[NotebookResult]) -> None:
     items = []
     for r in results:
-        name = html.escape(r.name)
+        name = html.escape(PAGE_TITLES.get(r.name, r.name))
         if r.html is not None:
             items.append(f'<li><a href="{html.escape(r.html.name)}">{name}</a> ({r.seconds:.1f} s)</li>')
         else:
@@ -264,25 +273,20 @@ def _write_index(out: Path, results: list[NotebookResult]) -> None:
 
 
 def _index_verdict(out: Path) -> str:
-    """The verdict and key numbers from ``summary.json`` (empty when the report wrote none)."""
+    """The verdict and key numbers from ``summary.json`` (empty when the report wrote none).
+
+    The verdict and the failed-login sentence are the report's own words, as ``summary.json``
+    keeps them; the other numbers are its counts.
+    """
     import json
 
     try:
         summary = json.loads((out / "summary.json").read_text())
     except (OSError, ValueError):
         return "<p><strong>No verdict: the incident report did not finish.</strong></p>"
-    fallen = summary.get("compromised_accounts") or []
-    if fallen:
-        verb = "was" if len(fallen) == 1 else "were"
-        names = ", ".join(map(str, fallen))
-        verdict = f"YES: {counted(len(fallen), 'account')} {verb} taken over: {names}."
-    elif not summary.get("answerable", True):
-        verdict = f"CANNOT TELL: {summary.get('problem')}."
-    else:
-        verdict = "No. No account shows a suspicious successful login."
-    numbers = (
-        f"{summary.get('failed_logins', 0):,} failed logins from {summary.get('attacking_addresses', 0):,} "
-        f"addresses; {summary.get('server_errors', 0):,} server errors; "
-        f"{len(summary.get('blocklist', [])):,} addresses/networks to block."
-    )
+    verdict = str(summary.get("verdict") or "No verdict: summary.json has none.")
+    failed = summary.get("failed_logins_sentence") or counted(summary.get("failed_logins", 0), "failed login")
+    blocked = counted(len(summary.get("blocklist", [])), "address or network", "addresses or networks")
+    errors = counted(summary.get("server_errors", 0), "server error")
+    numbers = f"{failed}; {errors}; {blocked} to block."
     return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>"

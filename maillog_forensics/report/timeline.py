@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..common.safe_text import cell_text
 from ..events.store import shared_source_names, source_names
+from .log_lines import syslog_text
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -133,7 +134,7 @@ def timeline_from_events(
     dated = events[events["ts"].notna()]
     out = pd.DataFrame(index=dated.index)
     ts = dated["ts"].dt.tz_convert("UTC")
-    out["message"] = _syslog_text(dated)
+    out["message"] = syslog_text(dated)
     out["datetime"] = _iso(ts)
     out["timestamp"] = _epoch_us(ts)
     out["timestamp_desc"] = LINE_DESC
@@ -228,21 +229,6 @@ def timeline_from_findings(
     out["datetime"] = _iso(ts)
     out["timestamp"] = _epoch_us(ts)
     return _conform(out)
-
-
-def _syslog_text(events: pd.DataFrame) -> pd.Series:
-    """``host program[pid]: message``, leaving out the parts a line does not have."""
-
-    def part(name: str) -> pd.Series:
-        if name not in events:
-            return pd.Series(pd.NA, index=events.index, dtype="string")
-        col = events[name]
-        return _text(col.astype("Int64") if name == "pid" else col)
-
-    msg, host, prog, pid = part("message").fillna(""), part("host"), part("program"), part("pid")
-    tag = (prog + "[" + pid + "]").fillna(prog)
-    head = (host + " " + tag).fillna(tag).fillna(host)
-    return (head + ": " + msg).fillna(msg)
 
 
 def _text(col: pd.Series) -> pd.Series:

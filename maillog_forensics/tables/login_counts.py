@@ -52,6 +52,8 @@ class LoginCounts:
     def failed_sentence(self) -> str:
         """``"7 failed logins (2 refused before a password check) from 3 addresses"``."""
         refused = f" ({self.refused:,} refused before a password check)" if self.refused else ""
+        if self.refused and self.refused == self.failed:
+            refused = f" ({'all ' if self.failed > 1 else ''}refused before a password check)"
         if self.failed and not self.failing_addresses:
             return f"{_n(self.failed, 'failed login')}{refused} from an address the log does not show"
         return (
@@ -84,6 +86,8 @@ def login_counts(attempts: pd.DataFrame) -> LoginCounts:
     (2, 1, 1, 1)
     >>> c.failed_sentence()
     '2 failed logins (1 refused before a password check) from 1 address'
+    >>> login_counts(a[a["outcome"] == "rate_limited"]).failed_sentence()
+    '1 failed login (refused before a password check) from 1 address'
     """
     outcome = attempts["outcome"]
     failed = outcome.isin(list(FAILED_OUTCOMES))

@@ -74,7 +74,7 @@ def ipaddress_in(ip: str, entry: str) -> bool:
 
 
 def test_leaks_config_and_outage(lab: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
-    _, _, f = lab
+    _, a, f = lab
     kinds = set(f["kind"])
     assert {
         "credentials_in_logs",
@@ -91,6 +91,13 @@ def test_leaks_config_and_outage(lab: tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     outage = f[f["kind"] == "server_auth_outage"].iloc[0]
     assert outage["severity"] == "info" and outage["count"] == 49
     assert all(isinstance(e, list) for e in f["evidence"]) and f["finding_id"].is_unique
+    # summaries read as sentences: counted nouns, durations in words
+    guess = f[(f["kind"] == "brute_force_ip") & (f["subject_ip"] == "127.0.0.2")].iloc[0]
+    mine = a[(a["client_ip"] == "127.0.0.2") & a["outcome"].isin(list(FAILED_OUTCOMES))]
+    took = round((mine["ts"].max() - mine["ts"].min()).total_seconds())
+    assert took == 42 and len(mine) == 20
+    assert guess["summary"] == "127.0.0.2 made 20 failed logins (10 user names) over 42 s.", guess["summary"]
+    assert not f["summary"].str.contains(r"\(s\)|\(es\)| 0 user names|\d min\.").any()
 
 
 def test_thresholds_are_configurable(lab: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:

@@ -59,6 +59,27 @@ def test_every_line_is_one_row_with_provenance(tmp_path: Path) -> None:
     assert manifest["kind_counts"]["unparsed"] == 1
 
 
+def test_a_log_whose_lines_carry_year_and_offset_is_recorded_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maillog_forensics.cli import main
+
+    log = write(
+        tmp_path / "mail.log",
+        [
+            "2023-03-14T19:32:52.625374+01:00 helga postfix/smtpd[1]: connect from unknown[192.0.2.1]",
+            "2023-03-14T19:32:53.000000+01:00 helga postfix/smtpd[1]: disconnect from unknown[192.0.2.1]",
+        ],
+    )
+    mf.ingest([str(log)], tmp_path / "ds", tz="UTC")  # the file's mtime is in 2026
+    (entry,) = read_manifest(tmp_path / "ds")["inputs"]
+    # the year and the offset are the lines' own, not the file time's nor the --tz default
+    assert (entry["source"], entry["start_year"], entry["line_offsets"]) == ("lines", 2023, ["+01:00"])
+    assert main(["summary", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "tz from the lines (+01:00)  year from the lines (2023)" in out and "2026" not in out
+
+
 def test_load_events_dtypes_and_filters(tmp_path: Path) -> None:
     mf.ingest([str(write(tmp_path / "mail.log", LINES))], tmp_path / "ds", tz="UTC")
     df = mf.load_events(tmp_path / "ds")

@@ -39,6 +39,7 @@ def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
 
     attacks = pd.DataFrame(
         {
+            "attack": ["Password guessing", "Guessing from a network", "Failed logins"],
             "kind": ["brute_force_ip", "brute_force_network", "auth_failures"],
             "source": ["192.0.2.1", "198.51.100.0/24", "203.0.113.9"],
             "start (UTC)": pd.to_datetime(
@@ -56,7 +57,8 @@ def test_attack_spans_share_the_time_axis_in_the_display_zone() -> None:
     spans = [p for p in lanes.patches if p.get_gid() == "attack-span"]
     assert len(spans) == 2  # the two with the most attempts, busiest first
     names = [t.get_text() for t in lanes.get_yticklabels()]
-    assert names == ["198.51.100.0/24 (brute force network)", "192.0.2.1 (brute force ip)"]
+    # each lane by its plain name, as the attack table calls it
+    assert names == ["198.51.100.0/24: Guessing from a network", "192.0.2.1: Password guessing"]
     # the /24's bar runs 12:01-12:02 Berlin time (UTC+2) on the shared axis
     first = spans[0]
     left = mdates.num2date(first.get_x()).replace(tzinfo=None)
@@ -85,6 +87,8 @@ def test_other_figures_and_empty_inputs() -> None:
     empty = ATTEMPTS.iloc[:0]
     for fig in (attempts_over_time(empty), usernames_heatmap(empty)):
         assert not fig.axes[0].axison and len(png(fig)) > 1000
+    # nothing to draw is a line of text, not a page of white
+    assert usernames_heatmap(empty).get_size_inches()[1] < 1
 
 
 def test_figure_is_a_png_for_reports_and_a_zoomable_canvas_in_jupyterlab() -> None:

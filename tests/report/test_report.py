@@ -45,10 +45,11 @@ def test_summary_and_incident_report(sample_report: Path) -> None:
     index = (sample_report / "index.html").read_text()
     # the index opens with the verdict and the same numbers as summary.json
     assert index.index("YES: 1 account was taken over: alice@lab.example.") < index.index("<ul>")
-    assert (
-        f"{summary['failed_logins']:,} failed logins from {summary['attacking_addresses']:,} addresses"
-        in index
-    )
+    sentence = summary["failed_logins_sentence"]
+    assert sentence.startswith(f"{summary['failed_logins']:,} failed logins (10 refused")
+    assert sentence.endswith(f"from {summary['attacking_addresses']:,} addresses") and sentence in index
+    assert summary["verdict"] == "YES: 1 account was taken over: alice@lab.example."
+    assert ">Incident report: was an account taken over, who attacked, what to do</a>" in index
     assert "import pandas" not in html  # no code cells in the exported report
     for name in DEFAULT_NOTEBOOKS:
         text = (sample_report / f"{name}.ipynb").read_text() + (sample_report / f"{name}.html").read_text()
@@ -63,6 +64,11 @@ def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures:
     html = (sample_report / f"{name}.html").read_text()
     pngs = pngs_of(html)
     assert len(pngs) == figures and all(len(p) > 5_000 for p in pngs)
+    # each figure says in words what it shows (its titles and axes), for readers who cannot see it
+    imgs = re.findall(r"<img [^>]*>", html)
+    alts = [m.group(1) for m in (re.search(r'alt="([^"]*)"', i) for i in imgs) if m]
+    assert len(alts) == figures and all(len(a) > 10 and not a.endswith("against ") for a in alts), alts
+    assert "No description has been provided" not in html
     assert "Traceback" not in html
     assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
 
@@ -193,6 +199,43 @@ def test_the_sample_report_reads_as_a_report_in_a_real_browser(sample_report: Pa
     todo = next(p for p in re.findall(r"<pre[^>]*>(.*?)</pre>", dom, re.S) if "Reset these passwords" in p)
     assert todo.index("1. Reset these passwords now") < todo.index("2. Block ") < todo.index("3. Change")
     assert "Set smtpd_tls_loglevel = 1." not in todo  # the longer advice says it in full
+
+
+def test_the_evidence_appendix_quotes_each_findings_lines_as_stored(sample_report: Path) -> None:
+    import html as html_lib
+
+    from maillog_forensics.events.store import load_secrets
+
+    page = (sample_report / "incident_report.html").read_text()
+    appendix = page[page.index("The log lines behind each finding") :]
+    table = re.search(r"<table.*?</table>", appendix, re.S)
+    assert table is not None
+    rows = [
+        [html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)
+    ]
+    rows = [r for r in rows if r]  # the header row has no <td>
+    original = (REPO / "data" / "sample" / "mail.log").read_text().split("\n")
+    findings = {r[0].split(":")[0] for r in rows}
+    assert {"Account taken over", "Passwords written to the logs", "User name enumeration"} <= findings
+    redacted = 0
+    for finding, nth, when, ref, line in rows:
+        file, _, number = ref.rpartition(":")
+        assert file == str(REPO / "data" / "sample" / "mail.log"), ref
+        assert re.fullmatch(r"\d+ of \d+ quoted", nth), nth
+        source = original[int(number) - 1]
+        assert source.startswith("Nov 27 ") and when == "2026-11-27 " + source[7:15], (ref, when)
+        if "<redacted" in line:  # the stored line: the same up to the credential ingest took out
+            redacted += 1
+            head = line[: line.index("<redacted")]
+            assert source.startswith(head) and source != line, (finding, ref)
+        else:
+            assert line == source, (finding, ref)
+    # the credential leak is shown by its dialogue lines, with the credentials out
+    assert redacted >= 1
+    for secret in load_secrets(sample_report / "dataset")["secret"]:
+        if len(secret) >= 6:
+            assert secret not in page
 
 
 def test_hostile_user_names_are_inert_in_a_real_browser(tmp_path: Path) -> None:
@@ -646,3 +689,48 @@ def test_a_dataset_naming_two_files_alike_is_refused_with_a_clear_message(
     assert main(["findings", str(ds)]) == 2
     assert "both named" in capsys.readouterr().err
     assert len(mf.load_events(ds)) == len(lines)  # its events are still all there
+
+
+def test_every_time_of_every_page_is_in_the_display_zone(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample], str(tmp_path), tz="UTC", year=2026, quiet=True, parameters={"tz_display": "Europe/Berlin"}
+    )
+    assert [r.error for r in results] == [None] * len(DEFAULT_NOTEBOOKS)
+    for name in DEFAULT_NOTEBOOKS:
+        page = (tmp_path / f"{name}.html").read_text()
+        heads = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", page, re.S)
+        # headings name the display zone; no page claims its times are UTC
+        assert not [h for h in heads if "UTC" in h], (name, heads)
+        assert "All times are UTC" not in page and "(UTC)" not in page, name
+        for alt in re.findall(r'alt="([^"]*time \([^)]*\)[^"]*)"', page):
+            assert "time (Europe/Berlin)" in alt, (name, alt)
+    page = (tmp_path / "incident_report.html").read_text()
+    assert "takeover login (Europe/Berlin)" in page
+    # the takeover at 19:09:50 UTC reads 20:09:50 in Berlin (CET, UTC+1, in November)
+    assert "2026-11-27 20:09:50" in page and "2026-11-27 19:09:50" not in page
+
+
+def test_long_tables_show_their_first_rows_and_say_where_the_rest_are(tmp_path: Path) -> None:
+    sample = str(REPO / "data" / "sample" / "mail.log")
+    results = run_report(
+        [sample],
+        str(tmp_path),
+        tz="UTC",
+        year=2026,
+        quiet=True,
+        notebooks=("incident_report",),
+        parameters={"rows_shown": 3},
+    )
+    assert [r.error for r in results] == [None]
+    page = (tmp_path / "incident_report.html").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    findings = [f for f in summary["findings"] if f["severity"] != "info"]
+    where = f"`maillog-forensics findings {tmp_path / 'dataset'}`"
+    told = f"The first 3 of {len(findings)} rows; every finding: {where}."
+    assert told in page
+    assert f"The first 3 of {summary['attackers']} rows" in page
+    # the evidence appendix quotes the lines of the three findings shown, no others
+    appendix = page[page.index("The log lines behind each finding") :]
+    quoted = set(re.findall(r"<td[^>]*>(\d+ of \d+ quoted)</td>", appendix))
+    assert quoted and len(re.findall(r"<td[^>]*>1 of \d+ quoted</td>", appendix)) == 3

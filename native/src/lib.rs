@@ -228,10 +228,14 @@ impl Core {
         }
         let engine = &self.engine;
         let batch = py.detach(|| engine.prepare(lines));
-        for hosttag in engine.unknown_tags(&batch) {
+        let unknown = py.detach(|| engine.unknown_tags(&batch));
+        let mut learnt = Vec::with_capacity(unknown.len());
+        for hosttag in unknown {
             let tag = tag_of(&self.parse_tag.bind(py).call1((hosttag.as_str(),))?)?;
-            engine.learn(hosttag, tag);
+            learnt.push((hosttag, tag));
         }
+        // the write lock waits for other threads' batches: never with the GIL held
+        py.detach(|| engine.learn(learnt));
         let parsed = py.detach(|| engine.parse(&batch, threads));
         let chain = YearChain { year, last_month };
         let pass = py.detach(|| engine.read_stamps(&batch, &parsed, chain));

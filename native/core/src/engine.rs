@@ -225,10 +225,17 @@ impl Engine {
         out.into_iter().map(str::to_owned).collect()
     }
 
-    /// Remember what a program tag is (`None`: not a tag, the line is unparsed).
-    pub fn learn(&self, hosttag: String, tag: Option<Tag>) {
+    /// Remember what program tags are (`None`: not a tag, the line is unparsed). Takes
+    /// the cache's write lock, which waits for batches being parsed: call it with the
+    /// GIL released.
+    pub fn learn(&self, tags: Vec<(String, Option<Tag>)>) {
+        if tags.is_empty() {
+            return;
+        }
         let mut known = self.tags.write().expect("tag cache");
-        known.insert(hosttag, tag.map(Arc::new));
+        for (hosttag, tag) in tags {
+            known.insert(hosttag, tag.map(Arc::new));
+        }
     }
 
     fn candidates(&self, family: Family, daemon: Option<&str>, is_debug: bool) -> Arc<Vec<usize>> {

@@ -298,7 +298,9 @@ def parse_lines(
     flags: pl.Series | None = None,
 ) -> ParsedBatch:
     """Parse a batch of lines: the native core when it is on (``events.native``), else polars."""
-    from . import native
+    # absolute and at call time: native imports this module (and a relative import here
+    # trips an ImportWarning when pytest's doctest collection has re-imported the package)
+    from maillog_forensics.events import native
 
     if native.enabled():
         return native.parse_lines(

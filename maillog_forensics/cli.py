@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         "--host-filter", nargs="+", metavar="HOST", help="keep only lines from these syslog hosts"
     )
     ing.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    ing.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another ingest is writing to the dataset, wait for it (default: stop with an error)",
+    )
     where = ing.add_mutually_exclusive_group()
     where.add_argument(
         "--threads",
@@ -66,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         help="write a table of a dataset as csv, jsonl, json or parquet",
         description="Write a table (events, sessions, messages, deliveries, attempts, findings) of a "
         "dataset, or a Timesketch-ready timeline (every dated line and every finding, JSON Lines by "
-        "default). CSV cells that start like a formula are neutralised.",
+        "default). CSV (RFC 4180, CRLF rows) quotes every cell with a CR or LF, neutralises cells that start "
+        "like a formula (also after leading white space) and, on a terminal, shows control characters as ?.",
     )
     exp.add_argument("table", choices=list(TABLES), help="which table")
     exp.add_argument("dataset", metavar="DATASET")
@@ -220,7 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .events.store import DatasetError
 
         if isinstance(exc, InputError | DatasetError | DaskMissingError | ValueError | OSError):
-            print(f"maillog-forensics: error: {terminal_safe(str(exc))}", file=sys.stderr)
+            # never an empty message: some libraries raise without one
+            print(
+                f"maillog-forensics: error: {terminal_safe(str(exc) or type(exc).__name__)}", file=sys.stderr
+            )
             return 2
         if type(exc).__name__ == "ZoneInfoNotFoundError":
             print(f"maillog-forensics: error: unknown time zone {terminal_safe(str(exc))}", file=sys.stderr)
@@ -242,6 +251,7 @@ def _ingest(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         dask_workers=args.dask_workers,
         threads=args.threads,
+        wait=args.wait,
     )
     if not args.quiet:
         print(stats.summary())
@@ -447,6 +457,7 @@ def _summary(args: argparse.Namespace) -> int:
     kinds = m.get("kind_counts", {})
     with _case(args) as case:
         attempts = case.attempts
+        flow = case.mail_flow
     from .events.coverage import input_coverage
 
     problem = input_coverage(kinds, attempts=len(attempts)).problem
@@ -466,7 +477,31 @@ def _summary(args: argparse.Namespace) -> int:
     print("kinds: " + ", ".join(f"{k} {v:,}" for k, v in list(kinds.items())[:15]))
     for line in _auth_summary(attempts):
         print(terminal_safe(line))
+    for line in _flow_summary(flow):
+        print(terminal_safe(line))
     return 0
+
+
+def _flow_summary(flow: Any) -> list[str]:
+    """pflogsumm's Grand Totals, the same numbers as ``summary.json["mail_flow"]``."""
+    from .tables.mail_flow import GRAND_TOTAL_KEYS, deferrals, grand_totals, rejected_percent
+
+    t = grand_totals(flow)
+    out = [
+        "mail flow (pflogsumm's grand totals): "
+        + ", ".join(f"{k.replace('_', ' ')} {t[k]:,}" for k in GRAND_TOTAL_KEYS[:9]),
+        f"  {deferrals(flow):,} deferrals; {rejected_percent(t)}% rejected; "
+        f"bytes received {t['bytes_received']:,}, bytes delivered {t['bytes_delivered']:,}",
+        f"  senders {t['senders']:,} from {t['sending_hosts']:,} hosts/domains; "
+        f"recipients {t['recipients']:,} at {t['recipient_hosts']:,} hosts/domains",
+    ]
+    repeated = flow[flow["weight"] > 1]
+    if len(repeated):
+        out.append(
+            f"  {len(repeated):,} 'message repeated' lines counted as {int(repeated['weight'].sum()):,} "
+            "messages (pflogsumm skips them)"
+        )
+    return out
 
 
 def _auth_summary(a: Any) -> list[str]:

@@ -117,6 +117,25 @@ report.figure(
 )
 
 # %% [markdown]
+# ## Mail flow
+# What the server received, delivered and rejected per day, the numbers pflogsumm reports;
+# the accounts' outbound mail before and after a takeover. More on the
+# [mail flow page](mail_flow.html).
+
+# %%
+from maillog_forensics.report import mail_flow as flow
+
+report.preformatted(flow.flow_sentence(flow.flow_summary(case)))
+
+# %%
+report.table(flow.flow_days(case, tz=tz_display))
+
+# %%
+report.table(
+    flow.account_flow(case).rename(columns={"first": "first (UTC)", "last": "last (UTC)"}), tz=tz_display
+)
+
+# %% [markdown]
 # ## What to do
 # Most urgent first: passwords to reset and sessions to end, then addresses to block (an
 # nftables set), then settings to change.
@@ -127,6 +146,7 @@ report.preformatted(report.actions(case, min_severity=min_severity))
 # %% [markdown]
 # ## More detail
 # [Attack timeline](attack_timeline.html) · [Which user names were guessed](username_guesses.html) ·
+# [Mail flow](mail_flow.html) ·
 # [What this report rests on](ingest_quality.html)
 #
 # ## Evidence this report rests on

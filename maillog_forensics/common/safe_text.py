@@ -11,19 +11,29 @@ from typing import Any
 
 __all__ = ["cell_text", "csv_safe", "terminal_safe", "visible"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_START = ("=", "+", "-", "@")
+_SPACE_START = ("\t", "\r", "\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def csv_safe(value: Any) -> Any:
     """Neutralise a CSV cell that a spreadsheet would treat as a formula.
 
+    A cell starting with ``=``, ``+``, ``-`` or ``@``, also after leading white space
+    (spreadsheets skip it, CR and LF included), or with a tab, CR or LF, gets a ``'`` in
+    front. The writer must quote cells holding CR or LF (``report.export.export_pieces``
+    does), or a reader starts a new row inside the cell.
+
     >>> csv_safe('=HYPERLINK("http://x")')
     '\\'=HYPERLINK("http://x")'
+    >>> csv_safe("\\r\\n =2+2")
+    "'\\r\\n =2+2"
     >>> csv_safe("alice@example.com")
     'alice@example.com'
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and (
+        value.startswith(_SPACE_START) or value.lstrip().startswith(_FORMULA_START)
+    ):
         return "'" + value
     return value
 

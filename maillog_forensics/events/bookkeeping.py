@@ -241,7 +241,12 @@ def prior_entry(manifest: dict[str, Any], inp: InputFile) -> dict[str, Any] | No
     if inp.is_stdin:
         return None
     head = first_line_hash(inp)
-    candidates = [e for e in manifest.get("inputs", []) if e.get("head_sha256") == head]
+    # a read that held back its only (unfinished) line knew no first line: same path
+    candidates = [
+        e
+        for e in manifest.get("inputs", [])
+        if e.get("head_sha256") == head or (int(e.get("content_bytes", 0)) == 0 and e.get("path") == inp.path)
+    ]
     for entry in sorted(candidates, key=lambda e: -int(e.get("content_bytes", 0))):
         if content_prefix_sha256(inp, int(entry["content_bytes"])) == entry["content_sha256"]:
             return dict(entry)

@@ -717,15 +717,21 @@ KINDS: tuple[LineKind, ...] = (
         # auth)"; 2.2/2.3 "(auth failed, N attempts in S secs)", "(authorization failed, ...)",
         # "(proxy dest auth failed)", "(tried to use disallowed plaintext auth)", "(auth service
         # reported temporary failure)"; 2.4 "(<reason>, N attempts in S secs)" with "proxy dest
-        # authentication failure", "tried to use disallowed cleartext auth". The failure
-        # reason goes to reason, N to auth_attempts.
+        # authentication failure", "tried to use disallowed cleartext auth". Also (2.2-2.4)
+        # "(auth process communication failure)", "(aborted authentication)" (2.4 "auth aborted
+        # by client"), "(sent invalid base64 in response)", "(tried to use unsupported auth
+        # mechanism)", 2.4 "proxy dest temporary authentication failure". The failure reason
+        # goes to reason, N to auth_attempts.
         r"(?:(?P<login_event>Login): user=<(?P<username>.*?)>(?:, method=(?P<sasl_method>[^,]*))?"
         r"(?:, rip=(?P<client_ip>[^,]*), lip=(?P<server_ip>[^, ]*))?(?:[,:] .*)?$|"
         r"(?P<login_event__2>Login aborted|Aborted login|Login failed|Disconnected|"
         r"Maximum number of connections)(?:.*?)"
         r"(?: \((?P<reason>auth failed|authorization failed|proxy dest auth failed|"
         r"proxy dest authentication failure|tried to use dis(?:abled|allowed) (?:plaintext|cleartext) auth|"
-        r"auth service reported temporary failure|temporary authentication failure)"
+        r"auth service reported temporary failure|temporary authentication failure|"
+        r"proxy dest temporary authentication failure|auth process communication failure|"
+        r"sent invalid base64 in response|tried to use unsupported auth mechanism|"
+        r"aborted authentication|auth aborted by client)"
         r"(?:, (?P<auth_attempts>[0-9]+) attempts(?: in [0-9]+ secs?)?)?\)(?: \([a-z_]+\))?)?: "
         # words of a custom login_log_format_elements (no ':' '(': the reason stays found)
         r"(?:[^ :,()<>=]+ )*(?:user=<(?P<username__2>.*?)>, )?(?:method=(?P<sasl_method__2>[^,]*), )?"

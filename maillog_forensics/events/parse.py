@@ -205,10 +205,18 @@ def _to_int(text: str, bits: int) -> int | None:
     return v if -(2**bits) <= v < 2**bits else None
 
 
+#: an IPv4-mapped IPv6 address; group 1 is the IPv4 address
+MAPPED_V4 = r"^(?i:::ffff:)([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})$"
+_MAPPED_V4_RE = re.compile(MAPPED_V4)
+
+
 def _convert(col: str, value: str) -> Any:
     c = COLUMN_BY_NAME[col]
     if c.angle and len(value) >= 2 and value[0] == "<" and value[-1] == ">":
         value = value[1:-1]
+    if c.address:
+        mapped = _MAPPED_V4_RE.match(value)
+        value = mapped[1] if mapped else value
     if c.type in _INT_TYPES:
         return _to_int(value, _INT_TYPES[c.type])
     if c.type == pa.float64():
@@ -691,6 +699,8 @@ def _typed(col: str, expr: pl.Expr) -> pl.Expr:
             .then(expr.str.slice(1, expr.str.len_chars() - 2))
             .otherwise(expr)
         )
+    if c.address:
+        expr = expr.str.replace(MAPPED_V4, "${1}")
     if c.type == pa.float64():
         ok = expr.str.contains(r"^[0-9]*\.?[0-9]*$") & (expr != "") & (expr != ".")
         return pl.when(ok).then(expr.cast(pl.Float64, strict=False))
@@ -846,27 +856,40 @@ def _naive_datetime() -> pl.Expr:
 def _redact_fast(out: pl.DataFrame) -> tuple[list[tuple[int, str, str]], pl.DataFrame]:
     """Secrets of a parsed batch: Python (``secrets.redact_row``) only on the candidate rows.
 
-    A row is a candidate when its kind may carry a secret, its message contains one of
-    ``secrets.TRIGGER_LITERALS`` (one Aho-Corasick pass over the whole batch; Python then
-    tests ``secrets.TRIGGER``), or it is not ASCII (the pre-filter folds ASCII case only).
+    A row is a candidate when its kind's payload may be a secret (a client's AUTH or bare
+    base64 dialogue line, a debug line whose pattern captured one), or its message matches
+    ``secrets.TRIGGER`` (one pass of Rust's regex over the batch).
     """
     cols = [c for c in secrets.REDACTED_COLUMNS if c in out.columns]
     extra = [c for c in ("direction", "payload") if c not in out.columns]
     if extra:
         out = out.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in extra])
     message = pl.col("message")
-    known = (pl.col("kind").is_in(sorted(redact.SECRET_KINDS)) & pl.col("payload").is_not_null()) | (
-        message.str.len_bytes() != message.str.len_chars()
+    payload, direction, kind = pl.col("payload"), pl.col("direction"), pl.col("kind")
+    # a dialogue line's payload is a secret only as the client's AUTH or a bare base64 word
+    # (redact.secret_in_payload); the rest of the dialogue (EHLO, MAIL, the server's replies)
+    # goes to Python only if its text looks like a credential, as any line does
+    client_said = (
+        pl.when(kind == "smtp_client_dialogue")
+        .then(direction == ">")
+        .otherwise(direction.is_in(["Read", "<"]))
     )
-    literal = message.str.contains_any(list(secrets.TRIGGER_LITERALS), ascii_case_insensitive=True)
-    sub = out.filter((known | literal).fill_null(False))
-    sub = sub.filter((known | message.str.contains(secrets.TRIGGER)).fill_null(False))
+    dialogue = kind.is_in(sorted(redact.DIALOGUE_KINDS))
+    may_hold = client_said & payload.str.contains(r"^(?:(?i:auth) +[^ ?]+ +[^ ?]|[A-Za-z0-9+/]+=*(?:\?\?)?$)")
+    known = kind.is_in(sorted(redact.SECRET_KINDS)) & payload.is_not_null() & (~dialogue | may_hold)
+    names = sorted({"idx", "kind", "direction", "payload", "line_no", *cols})
+    # one pass of the trigger over every line (its literal prefilter does what an
+    # Aho-Corasick pass would); its (?i) folds Unicode as Python's re does, except for the
+    # two Turkish i (Python folds them to i, Rust's regex does not): those lines go to Python.
+    # Only the columns Python needs are copied: the batch has a hundred.
+    turkish_i = message.str.contains("[\u0130\u0131]")
+    candidate = known | message.str.contains(secrets.TRIGGER) | turkish_i
+    sub = out.select(names).filter(candidate.fill_null(False))
     found: list[tuple[int, str, str]] = []
     if sub.height == 0:
         return found, pl.DataFrame()
-    names = sorted({"idx", "kind", "direction", "payload", "line_no", *cols})
     upd: dict[str, list[Any]] = {c: [] for c in ["idx", *cols, "secret_length"]}
-    for row in sub.select(names).iter_rows(named=True):
+    for row in sub.iter_rows(named=True):
         taken = secrets.redact_row(row)
         if not taken:
             continue

@@ -56,7 +56,7 @@ from .bookkeeping import (
 )
 from .parse import TimeContext, parse_lines
 from .sources import InputFile, LineBatch, gather_inputs, iter_batches
-from .store import DatasetWriter, read_manifest, write_part
+from .store import DatasetWriter, write_part
 
 __all__ = ["ChunkResult", "ingest_on_cluster", "parse_chunk"]
 
@@ -271,7 +271,7 @@ def _plan(
         elif carried is None:
             segment += 1
         yield _FileStart(inp, prior, name)
-        for batch in iter_batches(inp, skip_lines=skip):
+        for batch in iter_batches(inp, skip_lines=skip, hold_partial=True):
             inferred = None
             if running is None:
                 ctx, inference = infer_context(batch.lines, inp, zone)
@@ -313,6 +313,7 @@ def ingest_on_cluster(
     quiet: bool = True,
     progress_stream: TextIO | None = None,
     window: int | None = None,
+    wait: bool = False,
 ) -> IngestStats:
     """Parse raw mail logs into a Parquet event dataset on a Dask cluster.
 
@@ -321,7 +322,7 @@ def ingest_on_cluster(
 
     Parameters
     ----------
-    paths, dataset, year, tz, host_filter, quiet, progress_stream
+    paths, dataset, year, tz, host_filter, quiet, progress_stream, wait
         As for :func:`maillog_forensics.events`.
     client
         A ``distributed.Client`` (see :func:`maillog_forensics.common.cluster.cluster_client`).
@@ -340,8 +341,8 @@ def ingest_on_cluster(
     found = gather_inputs(paths)
     inputs = found.inputs
     root = Path(dataset).resolve()
-    manifest = read_manifest(root)
-    writer = DatasetWriter(root)
+    writer = DatasetWriter(root, wait=wait)  # the lock first: the manifest is read under it
+    manifest = writer.manifest
     stats = IngestStats(
         dataset=str(Path(dataset)), skipped=[{"path": s.path, "reason": s.reason} for s in found.skipped]
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REDACTION_RE", "marker", "secret_in_payload"]
+__all__ = ["DIALOGUE_KINDS", "REDACTION_RE", "SECRET_KINDS", "marker", "secret_in_payload"]
 
 SMTP_VERBS = frozenset(
     [
@@ -48,6 +48,8 @@ _SASLAUTHD_SECRET = re.compile(
     r'|sending saslauthd LOGIN (?:"(?:[^"\\]|\\.)*"|[^ ]+) (?P<secret2>.+)'
     r"|sending [^ ]+ [^ ]+ (?P<secret3>.+)"
 )
+#: kinds whose payload is one line of the SMTP dialogue (client's or server's)
+DIALOGUE_KINDS = frozenset({"tls_data", "smtp_dialogue", "smtp_client_dialogue"})
 #: what a redaction looks like in stored text
 REDACTION_RE = re.compile(r"<redacted:[0-9]+>")
 
@@ -79,7 +81,7 @@ def secret_in_payload(kind: str, direction: str | None, payload: str | None) -> 
     """
     if not payload:
         return None
-    if kind in ("tls_data", "smtp_dialogue", "smtp_client_dialogue"):
+    if kind in DIALOGUE_KINDS:
         # what the client sent: smtpd reads it ("Read", "<"), our smtp client writes it (">")
         if direction not in (("Read", "<") if kind != "smtp_client_dialogue" else (">",)):
             return None

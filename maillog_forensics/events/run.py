@@ -35,7 +35,7 @@ from .bookkeeping import (
 )
 from .parse import TimeContext
 from .sources import gather_inputs, iter_batches
-from .store import DatasetWriter, read_manifest
+from .store import DatasetWriter
 
 __all__ = ["IngestStats", "ingest", "local_zone_name"]
 
@@ -52,6 +52,7 @@ def ingest(
     scheduler: str | None = None,
     dask_workers: int | None = None,
     threads: int | None = None,
+    wait: bool = False,
 ) -> IngestStats:
     """Parse raw mail logs into a Parquet event dataset.
 
@@ -82,6 +83,9 @@ def ingest(
     threads
         Batches parsed at once on this machine (no Dask needed). Default: the number of
         CPUs, at most 4; 1 parses batch after batch. The dataset is the same either way.
+    wait
+        If another run is writing to the dataset, wait for it to finish. Default: fail at
+        once with :class:`maillog_forensics.events.lock.DatasetBusyError`.
 
     Returns
     -------
@@ -118,6 +122,7 @@ def ingest(
                 host_filter=host_filter,
                 quiet=quiet,
                 progress_stream=progress_stream,
+                wait=wait,
             )
     started = time.perf_counter()
     zone = tz or local_zone_name()
@@ -125,8 +130,8 @@ def ingest(
     found = gather_inputs(paths)
     inputs = found.inputs
     root = Path(dataset)
-    manifest = read_manifest(root)
-    writer = DatasetWriter(root)
+    writer = DatasetWriter(root, wait=wait)  # the lock first: the manifest is read under it
+    manifest = writer.manifest
     stats = IngestStats(
         dataset=str(root), skipped=[{"path": s.path, "reason": s.reason} for s in found.skipped]
     )
@@ -150,7 +155,7 @@ def ingest(
                 ctx = TimeContext(zone, int(prior["year_end"]), prior.get("last_month"))
             inference: dict[str, Any] = {"tz": zone}
             new_lines = 0
-            for batch in iter_batches(inp, skip_lines=skip):
+            for batch in iter_batches(inp, skip_lines=skip, hold_partial=True):
                 if ctx is None:
                     ctx, inference = infer_context(batch.lines, inp, zone)
                 parsed = parse_batch(batch, name, ctx)

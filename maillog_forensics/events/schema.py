@@ -25,6 +25,9 @@ class Column:
     categorical: bool = False
     #: value captured as ``<...>`` in the log; the brackets are stripped (``<>`` → ``""``)
     angle: bool = False
+    #: an IP address: an IPv4-mapped IPv6 one (``::ffff:192.0.2.7``, a dual-stack socket's
+    #: view of an IPv4 client) is stored as the IPv4 address, as the other programs log it
+    address: bool = False
 
 
 _S = pa.string()
@@ -109,9 +112,14 @@ COLUMNS: tuple[Column, ...] = (
     _c("flags", pa.uint8(), "Input anomalies, bitmask of schema.FLAG_BITS."),
     # --- client / peer --------------------------------------------------------------------
     _c("client_name", _S, "Client (or peer) host name, 'unknown' when not verified."),
-    _c("client_ip", _S, "Client (or peer) address; empty string when logged as []."),
+    _c(
+        "client_ip",
+        _S,
+        "Client (or peer) address; empty string when logged as []; ::ffff:a.b.c.d as a.b.c.d.",
+        address=True,
+    ),
     _c("client_port", _I32, "Client port when logged (smtpd_client_port_logging, postscreen)."),
-    _c("server_ip", _S, "Local address (postscreen CONNECT ... to, Dovecot lip)."),
+    _c("server_ip", _S, "Local address (postscreen CONNECT ... to, Dovecot lip).", address=True),
     _c("server_port", _I32, "Local port (postscreen CONNECT ... to)."),
     _c("helo", _S, "HELO/EHLO name from a reject line.", angle=True),
     # --- SASL -----------------------------------------------------------------------------

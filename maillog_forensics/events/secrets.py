@@ -52,7 +52,6 @@ from . import redact
 __all__ = [
     "REDACTED_COLUMNS",
     "TRIGGER",
-    "TRIGGER_LITERALS",
     "find_secrets",
     "marker",
     "redact_row",
@@ -61,7 +60,11 @@ __all__ = [
 
 #: a line can only hold a secret when it contains one of these (checked first, in polars)
 TRIGGER = (
-    r"(?i:pass(?:word|wd)?(?:=|: | ?[:=]? ?['`\"]|_maps: )|pwd=|resp=|token=|secret=|api_?key=|"
+    # a password field as _FIELD takes it: its key after a non-word character (not SPF_PASS=)
+    r"(?i:(?:^|[^a-z0-9_]|#011)(?:pass(?:word|wd)?|user_?password)=|"
+    # a quoted password (_QUOTED_PASSWORD), Dovecot's "given password: ", maps_find's title
+    r"(?:^|[^a-z])pass(?:word|wd)?(?:: | ?[:=]? ?['`\"])|pass(?:word|wd)?_maps: |"
+    r"pwd=|resp=|token=|secret=|api_?key=|"
     r"credentials: |decoded (?:initial )?response|uncoded (?:initial reply|client response)|"
     r"get_passwd: |pw mismatch: |\) != '|cache hit: |cont(?:\t|#011)[0-9]|auth_rimap: sending |"
     r"auth_httpform: sending |init_response |chars: [a-z0-9+/]+=*[?]*$)"
@@ -70,37 +73,11 @@ TRIGGER = (
     r"external|anonymous|otp|skey|srp|scram-sha-[0-9a-z-]+|apop|kerberos_v4|msn)|[A-Z0-9_-]*[A-Z][A-Z0-9_-]*)"
     r"(?:[ ]+|[?]+)[A-Za-z0-9+/]"
     r"|\$(?:1|2[abxy]?|5|6|7|y|gy|argon2(?:i|d|id)|sha1|md5|pbkdf2[a-z0-9-]*)\$"
-    r"|\{[A-Z][A-Z0-9._-]*\}"
+    # a password scheme prefix as _HASH takes it ({SHA512-CRYPT}, {PLAIN}; not amavis' {RelayedInbound})
+    r"|\{[A-Z0-9-]*(?:CRYPT|SHA|MD4|MD5|PLAIN|CLEAR|ARGON2I|ARGON2ID|PBKDF2|NTLM|LANMAN|RPA|OTP|SKEY|SCRAM)"
     r"|^[<>] [^ ]+: [A-Za-z0-9+/]+=*$"
 )
 TRIGGER_RE = re.compile(TRIGGER)
-#: literals (ASCII case-insensitive) of which every :data:`TRIGGER` match contains one: the
-#: cheap Aho-Corasick pre-filter ingest runs on every line before any regular expression
-TRIGGER_LITERALS: tuple[str, ...] = (
-    "pass",
-    "pwd=",
-    "resp=",
-    "token=",
-    "secret=",
-    "api",
-    "credentials: ",
-    "decoded ",
-    "uncoded ",
-    "mismatch: ",
-    ") != '",
-    "cache hit: ",
-    "cont\t",
-    "cont#011",
-    "sending ",
-    "init_response",
-    "auth ",
-    "chars: ",
-    "$",
-    "{",
-    "< ",
-    "> ",
-)
-
 #: event columns a secret is cut out of: the message and every column derived from it
 REDACTED_COLUMNS: tuple[str, ...] = (
     "message",
@@ -302,13 +279,16 @@ def _is_bare_response(token: str) -> bool:
     return token.upper() not in _SMTP_VERBS and not (len(token) == 3 and token.isdigit())
 
 
-def find_secrets(text: str | None) -> list[str]:
+def find_secrets(text: str | None, *, gate: bool = True) -> list[str]:
     """Return the secrets in one logged text (the message after the syslog header).
 
     Parameters
     ----------
     text
         A message or a whole line; attacker-controlled.
+    gate
+        Look only when :data:`TRIGGER` matches (the default, as ingest does). ``False`` runs
+        every rule on any text: tests check with it that the trigger misses no secret.
 
     Returns
     -------
@@ -323,7 +303,7 @@ def find_secrets(text: str | None) -> list[str]:
     >>> find_secrets("warning: hostname does not resolve to address 1.2.3.4")
     []
     """
-    if not text or TRIGGER_RE.search(text) is None:
+    if not text or (gate and TRIGGER_RE.search(text) is None):
         return []
     found: list[str] = []
     for literal, (rx, groups) in zip(_KNOWN_LITERALS, _KNOWN, strict=True):

@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from .integrity import find_damage
 from .schema import FLAG_BITS
 
 __all__ = [
@@ -66,6 +67,8 @@ BLOCK_BYTES = 8 << 20
 READ_STEP = 64 << 10
 MAX_LINE_BYTES = 64 << 10
 SAMPLE_BYTES = 64 << 10
+#: lines per batch at most (an 8 MB block of log lines holds about 60,000)
+MAX_BATCH_LINES = 128 * 1024
 _NUL_RUN = re.compile(b"\x00{2,}")
 
 _MAGIC = {
@@ -353,6 +356,10 @@ class _HashingReader(io.RawIOBase):
 
 
 def open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes]:
+    """A binary file of ``inp``'s decompressed content (``raw``: its stored bytes, open).
+
+    Every kind gives ``read``, ``read1`` and ``readline``, and closing it closes ``raw``.
+    """
     if raw is None:
         raw = sys.stdin.buffer if inp.is_stdin else open(inp.path, "rb")  # noqa: SIM115
     if inp.compression == "gzip":
@@ -364,7 +371,10 @@ def open_decompressed(inp: InputFile, raw: IO[bytes] | None = None) -> IO[bytes]
     if inp.compression == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+        # the stream reader has no readline (it raises UnsupportedOperation): buffered,
+        # it is a file like the others; read_across_frames: pzstd and `cat a.zst b.zst`
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return io.BufferedReader(reader, buffer_size=READ_STEP)  # type: ignore[arg-type]
     return raw
 
 
@@ -374,11 +384,30 @@ def iter_batches(
     skip_lines: int = 0,
     block_bytes: int = BLOCK_BYTES,
     max_line_bytes: int = MAX_LINE_BYTES,
+    max_lines: int = MAX_BATCH_LINES,
+    hold_partial: bool = False,
 ) -> Iterator[LineBatch]:
     """Yield batches of whole lines of ``inp``; fill in its hashes and line count.
 
-    ``skip_lines`` lines at the start are read (and hashed) but not yielded: they were
-    ingested before. Journald JSON exports are turned into RFC 3339 syslog lines.
+    Parameters
+    ----------
+    inp
+        The input (from :func:`gather_inputs`).
+    skip_lines
+        Lines at the start that are read (and hashed) but not yielded: they were ingested
+        before.
+    block_bytes, max_line_bytes
+        Bytes read at a time; longer lines are cut (flagged ``truncated``).
+    max_lines
+        At most this many lines per batch (a block of empty lines holds millions: memory
+        is bounded by lines as well as bytes).
+    hold_partial
+        A plain file's last line without its newline (a writer is still at it) is not
+        yielded, counted or hashed: ``lines``, ``content_bytes`` and ``content_sha256``
+        stop at the last newline, so the next read of the grown file starts with that
+        line, whole. A compressed file or standard input has ended: its last line counts.
+
+    Journald JSON exports are turned into RFC 3339 syslog lines.
     """
     if inp.is_stdin:
         raw_fh: IO[bytes] = sys.stdin.buffer
@@ -387,21 +416,26 @@ def iter_batches(
         raw_fh = open(inp.path, "rb")  # noqa: SIM115
         owned = True
     hashing = _HashingReader(raw_fh)
-    content_hash = hashlib.sha256()
     buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
     if inp.is_stdin:
         head = buffered.peek(6)[:6]
         inp.compression = next((c for m, c in _MAGIC.items() if head.startswith(m)), "none")
+    damage = None
+    if inp.compression != "none" and not inp.is_stdin:
+        damage = find_damage(
+            inp.path, inp.compression, lambda raw: open_decompressed(inp, raw), DECOMPRESS_ERRORS
+        )
     fh = open_decompressed(inp, buffered)
+    state = _ReadState(
+        hold_partial=(hold_partial and inp.compression == "none" and not inp.is_stdin) or damage is not None,
+        limit=damage.trusted_bytes if damage else None,
+    )
     line_no = 0
-    content_bytes = 0
     first_line: bytes | None = None
     try:
-        counter = [0, 0]
         for block, first_truncated in _blocks(
-            fh, block_bytes, max_line_bytes, content_hash, counter, inp.warnings
+            fh, block_bytes, max_line_bytes, max_lines, state, inp.warnings
         ):
-            content_bytes = counter[0]
             if first_line is None:
                 first_line = block.split(b"\n", 1)[0]
             lines, flags = _split_block(block, max_line_bytes, first_truncated)
@@ -416,14 +450,28 @@ def iter_batches(
                 start = skip_lines
             if inp.format == "journald-json":
                 lines = _journald_lines(lines)
-            yield LineBatch(lines, flags, start + 1, hashing.count)
+            for at in range(0, len(lines), max_lines):
+                yield LineBatch(
+                    lines.slice(at, max_lines), flags.slice(at, max_lines), start + at + 1, hashing.count
+                )
         # drain what the decompressor did not need (e.g. trailing garbage) so the hash is complete
         while buffered.read(1 << 20):
             pass
-        content_bytes = counter[0]
-        if counter[1]:
+        if damage is not None:
+            where = f"byte {damage.offset:,} of the file ({damage.reason})"
+            what = (
+                f"compressed data ends early, at {where}"
+                if damage.truncated
+                else f"compressed data damaged at or before {where}"
+            )
             inp.warnings.append(
-                f"{counter[1]:,} NUL bytes (zero-filled blocks, as a crash leaves): each run read as one NUL"
+                f"{what}: read up to the last whole line before it (line {line_no:,}, "
+                f"{state.complete_bytes:,} bytes of text); nothing past the damage is stored"
+            )
+        if state.nul_dropped:
+            inp.warnings.append(
+                f"{state.nul_dropped:,} NUL bytes (zero-filled blocks, as a crash leaves): "
+                "each run read as one NUL"
             )
     except DECOMPRESS_ERRORS as exc:
         raise InputError(f"{inp.path!r}: read error after line {line_no}: {exc}") from exc
@@ -431,22 +479,64 @@ def iter_batches(
         if owned:
             raw_fh.close()
     inp.sha256 = hashing.hasher.hexdigest()
-    inp.content_sha256 = content_hash.hexdigest()
-    inp.content_bytes = content_bytes
+    inp.content_sha256 = state.complete_hash.hexdigest()
+    inp.content_bytes = state.complete_bytes
     inp.lines = line_no
     inp.head_sha256 = hashlib.sha256(first_line or b"").hexdigest()
     if inp.is_stdin:
         inp.size = hashing.count
 
 
+@dataclass
+class _ReadState:
+    """What :func:`_blocks` learns while reading: content hash and size (up to the last
+    newline when ``hold_partial``), NUL bytes dropped."""
+
+    hold_partial: bool = False
+    limit: int | None = None  # decompressed bytes to read at most (what comes before damage)
+    content_hash: Any = field(default_factory=hashlib.sha256)  # every decompressed byte
+    content_bytes: int = 0
+    complete_hash: Any = field(default_factory=hashlib.sha256)  # the bytes the yielded lines hold
+    complete_bytes: int = 0
+    nul_dropped: int = 0
+
+    def feed(self, data: bytes) -> None:
+        """Hash decompressed bytes as read (before NUL runs are squeezed)."""
+        if not self.hold_partial:
+            self.content_hash.update(data)
+            self.content_bytes += len(data)
+            self.complete_hash, self.complete_bytes = self.content_hash, self.content_bytes
+            return
+        nl = data.rfind(b"\n")
+        if nl < 0:
+            self.content_hash.update(data)
+            self.content_bytes += len(data)
+            return
+        view = memoryview(data)
+        self.content_hash.update(view[: nl + 1])
+        self.complete_hash = self.content_hash.copy()
+        self.complete_bytes = self.content_bytes + nl + 1
+        self.content_hash.update(view[nl + 1 :])
+        self.content_bytes += len(data)
+
+    def finish(self, partial: bool) -> None:
+        """The stream has ended; ``partial``: with a last line that has no newline."""
+        if not partial or not self.hold_partial:
+            self.complete_hash, self.complete_bytes = self.content_hash, self.content_bytes
+
+
 def _blocks(
-    fh: IO[bytes], block_bytes: int, max_line: int, hasher: Any, counter: list[int], warnings: list[str]
+    fh: IO[bytes], block_bytes: int, max_line: int, max_lines: int, state: _ReadState, warnings: list[str]
 ) -> Iterator[tuple[bytes, bool]]:
     """Blocks of whole lines (each ends in ``\\n``); long lines cut to ``max_line`` bytes.
 
-    Every byte read is fed to ``hasher`` and counted in ``counter[0]`` before any
-    change; a run of NUL bytes then becomes one NUL (the bytes dropped are counted in
-    ``counter[1]``), so a zero-filled block does not push a line past ``max_line``.
+    A block ends after ``block_bytes``, or once it holds ``max_lines`` line breaks (at most
+    one read step more): a block of empty lines is not millions of rows.
+
+    Every byte read is fed to ``state`` before any change; a run of NUL bytes then
+    becomes one NUL (the bytes dropped are counted in ``state.nul_dropped``), so a
+    zero-filled block does not push a line past ``max_line``. A last line without its
+    newline is yielded (with one added) unless ``state.hold_partial``.
     Yields ``(block, first_line_truncated)``.
     """
     carry = b""
@@ -461,9 +551,16 @@ def _blocks(
         # drops the output of that one call only
         parts: list[bytes] = []
         got = 0
-        while got < block_bytes:
+        breaks = 0
+        while got < block_bytes and breaks < max_lines:
+            step = min(READ_STEP, block_bytes - got)
+            if state.limit is not None:
+                step = min(step, state.limit - state.content_bytes - got)
+                if step <= 0:
+                    ended = True
+                    break
             try:
-                piece = read(min(READ_STEP, block_bytes - got))
+                piece = read(step)
             except DECOMPRESS_ERRORS as exc:
                 # a compressed stream cut short or damaged: keep what it held
                 warnings.append(f"compressed data ends early or is damaged ({exc}): read up to that point")
@@ -474,17 +571,17 @@ def _blocks(
                 break
             parts.append(piece)
             got += len(piece)
+            breaks += piece.count(b"\n")
         data = b"".join(parts)
         if not data:
             break
-        hasher.update(data)
-        counter[0] += len(data)
+        state.feed(data)
         if b"\x00" in data:
             size = len(data)
             data = _NUL_RUN.sub(b"\x00", data)
             if after_nul and data[:1] == b"\x00":
                 data = data[1:]
-            counter[1] += size - len(data)
+            state.nul_dropped += size - len(data)
             after_nul = after_nul if not data else data[-1:] == b"\x00"
             if not data:
                 continue
@@ -512,7 +609,15 @@ def _blocks(
             carry = carry[:max_line]
             carry_truncated = True
             skipping = True
-    if carry:
+    partial = bool(carry) or skipping
+    state.finish(partial)
+    if partial and state.hold_partial:
+        if state.limit is None:
+            warnings.append(
+                "the last line has no newline yet (still being written?): held back, "
+                "a later ingest reads it once it is complete"
+            )
+    elif carry:
         yield carry + b"\n", carry_truncated
 
 

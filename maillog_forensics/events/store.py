@@ -7,10 +7,13 @@ Layout of a dataset folder::
     events/date=none/part-*.parquet    lines without a time stamp
     secrets/part-*.parquet             credentials cut out of lines (mode 0600)
 
-A run writes its part files under ``.staging-<run>/``, moves them into place, and only
-then replaces ``manifest.json`` (``os.replace`` is atomic). Readers list files from the
-manifest, so a run killed at any point leaves the previous dataset exactly as it was;
-its leftovers are removed by the next run.
+One run writes at a time (``.lock``, see :mod:`.lock`). A run writes its part files
+under its own ``.staging-<run>/`` (outside ``events/``; generic Parquet readers skip
+dot folders), moves them into place, and only then replaces ``manifest.json``
+(``os.replace`` is atomic). Readers list files from the manifest, so a run killed at any
+point leaves the previous dataset exactly as it was; its leftovers (part files moved
+into ``events/`` but never listed, staging folders, unfinished manifests) are rolled
+back by the next writer, under the lock, before it reads the manifest.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ..common.memory import release_unused_memory
+from .lock import DatasetBusyError, DatasetLock
 from .schema import EVENT_SCHEMA, EventRows
 
 __all__ = [
     "DatasetError",
     "DatasetWriter",
     "count_events",
+    "create_key",
     "event_lines",
     "event_times",
     "int_mapper",
@@ -47,6 +52,7 @@ __all__ = [
     "load_events",
     "load_secrets",
     "read_manifest",
+    "roll_back",
     "shared_source_names",
     "source_names",
     "source_ranks",
@@ -179,9 +185,13 @@ def _staged(staging: Path, rel: str, *, private: bool = False) -> Path:
 
 @dataclass
 class DatasetWriter:
-    """Writes one ingest run into a dataset, all or nothing.
+    """Writes one ingest run into a dataset, all or nothing, one run at a time.
 
-    Use :meth:`write` for each parsed batch, then :meth:`commit` with the updated manifest.
+    Creating it takes the dataset's write lock (:class:`.lock.DatasetLock`; with ``wait``
+    it waits for a run holding it, else fails with :class:`.lock.DatasetBusyError`), rolls
+    back what a dead run left and reads the manifest (:attr:`manifest`) under that lock.
+    Use :meth:`write` for each parsed batch, then :meth:`commit` with the updated
+    manifest (or :meth:`abort`); both release the lock.
     """
 
     dataset: Path
@@ -189,36 +199,37 @@ class DatasetWriter:
         default_factory=lambda: datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
     compression: str = "zstd"
+    wait: bool = False
+    manifest: dict[str, Any] = field(default_factory=dict)
     _seq: int = 0
     _files: list[str] = field(default_factory=list)
     _secret_files: list[str] = field(default_factory=list)
+    _lock: DatasetLock | None = None
 
     def __post_init__(self) -> None:
         try:
-            self.dataset.mkdir(parents=True, exist_ok=True)
-            probe = self.dataset / f".probe-{self.run_id}"
-            probe.write_text("")
-            probe.unlink()
+            # a new dataset is owner-only (logs are personal data); an existing one keeps
+            # the mode its owner gave it, and every file a run adds is 0600
+            self.dataset.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock = DatasetLock(self.dataset)
+            self._lock.acquire(wait=self.wait)
+        except DatasetBusyError:
+            raise
         except OSError as exc:
             raise DatasetError(f"cannot write to {self.dataset}: {exc.strerror or exc}") from exc
-        self._clean_leftovers()
-        self.staging.mkdir()
+        try:
+            self.manifest = read_manifest(self.dataset)
+            roll_back(self.dataset, self.manifest)
+            self.staging.mkdir(mode=0o700)
+        except BaseException:
+            self._lock.release()
+            raise
 
     @property
     def staging(self) -> Path:
-        """Folder this run writes into before committing."""
-        return self.dataset / f".staging-{self.run_id}"
-
-    def _clean_leftovers(self) -> None:
-        """Remove staging folders and part files of runs that never committed."""
-        manifest = read_manifest(self.dataset)
-        listed = set(manifest.get("files", [])) | set(manifest.get("secret_files", []))
-        for p in self.dataset.glob(".staging-*"):
-            shutil.rmtree(p, ignore_errors=True)
-        for sub in ("events", "secrets"):
-            for f in (self.dataset / sub).rglob("*.parquet") if (self.dataset / sub).exists() else []:
-                if f.relative_to(self.dataset).as_posix() not in listed:
-                    f.unlink(missing_ok=True)
+        """Folder this run writes into before committing (its own; generic Parquet readers
+        skip it, as every name starting with a dot)."""
+        return self.dataset / f"{STAGING_PREFIX}{self.run_id}"
 
     def write(self, frame: pl.DataFrame, secrets: Sequence[tuple[str, int, str, str]] = ()) -> None:
         """Stage one parsed batch (split by UTC date) and its secrets."""
@@ -238,24 +249,140 @@ class DatasetWriter:
         self._seq += 1
 
     def commit(self, manifest: dict[str, Any]) -> None:
-        """Move staged files into place, then atomically replace the manifest."""
-        for rel in self._files + self._secret_files:
-            dest = self.dataset / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / rel, dest)
-        if (self.dataset / "secrets").exists():
-            os.chmod(self.dataset / "secrets", 0o700)
+        """Move staged files into place, then atomically replace the manifest.
+
+        Until ``manifest.json`` is replaced the run has not happened: a failure before
+        (a full disk at the manifest write) removes the files already moved, and a kill
+        leaves them to the next writer's :func:`roll_back`. The lock is released either way.
+        """
+        assert self._lock is not None and self._lock.held, "commit after commit or abort"
         manifest = dict(manifest)
         manifest["files"] = list(manifest.get("files", [])) + self._files
         manifest["secret_files"] = list(manifest.get("secret_files", [])) + self._secret_files
-        tmp = self.dataset / f".manifest-{self.run_id}.json"
-        tmp.write_text(json.dumps(manifest, indent=2, default=str))
-        os.replace(tmp, self.dataset / MANIFEST)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        try:
+            try:
+                create_key(self.dataset)
+                for rel in self._files + self._secret_files:
+                    dest = self.dataset / rel
+                    _make_dirs(dest.parent, self.dataset)
+                    os.chmod(self.staging / rel, 0o600)  # logs are personal data: owner-only
+                    os.replace(self.staging / rel, dest)
+                if (self.dataset / "secrets").is_dir():
+                    os.chmod(self.dataset / "secrets", 0o700)  # whatever made it: clear credentials
+                tmp = self.dataset / f"{MANIFEST_TMP_PREFIX}{self.run_id}.json"
+                _write_durably(tmp, json.dumps(manifest, indent=2, default=str).encode())
+                os.replace(tmp, self.dataset / MANIFEST)
+            except BaseException:
+                roll_back(self.dataset, self.manifest)
+                raise
+            _fsync_dir(self.dataset)
+            self.manifest = manifest
+            shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            self._lock.release()
 
     def abort(self) -> None:
-        """Drop everything this run staged."""
+        """Drop everything this run staged and release the lock."""
         shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.release()
+
+
+STAGING_PREFIX = ".staging-"
+#: the dataset's HMAC key (password fingerprints, signed caches): made by the first writer
+KEY_FILE = "secrets/hmac.key"
+
+
+def create_key(dataset: Path) -> bool:
+    """Give a dataset its HMAC key (``secrets/hmac.key``, mode 0600) if it has none.
+
+    Only writers call it (under the dataset lock): readers never create anything in a
+    dataset (see :func:`maillog_forensics.tables.credentials.load_or_create_key`).
+
+    Returns
+    -------
+    bool
+        Whether a key was created.
+    """
+    path = dataset / KEY_FILE
+    if path.exists():
+        return False
+    _make_dirs(path.parent, dataset)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as fh:
+        fh.write(os.urandom(32).hex())
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
+MANIFEST_TMP_PREFIX = ".manifest-"
+
+
+def roll_back(dataset: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """Remove what runs that never committed left in a dataset (call under its lock).
+
+    That is: staging folders, unfinished manifests, and part files under ``events/`` and
+    ``secrets/`` that ``manifest`` does not list (moved into place by a run killed before
+    its manifest was written: generic Parquet readers would count them).
+
+    Returns
+    -------
+    list of str
+        What was removed, relative to the dataset folder.
+    """
+    listed = set(manifest.get("files", [])) | set(manifest.get("secret_files", []))
+    removed: list[str] = []
+    for p in [*dataset.glob(f"{STAGING_PREFIX}*"), *dataset.glob(f"{MANIFEST_TMP_PREFIX}*.json")]:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p.name)
+    for sub in ("events", "secrets"):
+        for f in (dataset / sub).rglob("*.parquet") if (dataset / sub).exists() else []:
+            rel = f.relative_to(dataset).as_posix()
+            if rel not in listed:
+                f.unlink(missing_ok=True)
+                removed.append(rel)
+    return removed
+
+
+def _make_dirs(folder: Path, dataset: Path) -> None:
+    """Create ``folder`` (and parents up to ``dataset``) owner-only."""
+    if folder.is_dir():
+        return
+    _make_dirs(folder.parent, dataset)
+    folder.mkdir(mode=0o700, exist_ok=True)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write a file owner-only and flush it to the disk before it is renamed into place."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not every file system can: then skip)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _event_dataset(dataset: Path) -> tuple[ds.Dataset, dict[str, Any]]:

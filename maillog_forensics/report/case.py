@@ -221,6 +221,18 @@ class Case:
         )
 
     @cached_property
+    def mail_flow(self) -> pd.DataFrame:
+        """``mail_flow.flow_lines``: each Postfix line pflogsumm counts, with what it counts as."""
+        from ..tables import mail_flow
+
+        return self._table(
+            "mail_flow",
+            lambda: mail_flow.flow_lines(
+                self.load(columns=mail_flow.EVENT_COLUMNS, rows=mail_flow.EVENT_ROWS)
+            ),
+        )
+
+    @cached_property
     def findings(self) -> pd.DataFrame:
         """``findings`` over the tables above."""
         from ..detection import detect

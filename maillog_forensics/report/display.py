@@ -18,7 +18,7 @@ import pandas as pd
 from ..common.safe_text import visible
 from ..common.wording import duration_text
 
-__all__ = ["NO_MATH", "duration_text", "preformatted", "table", "verdict"]
+__all__ = ["NO_MATH", "duration_text", "figure", "figure_text", "preformatted", "table", "verdict"]
 
 #: classes MathJax 2 and 3 (and so JupyterLab and nbconvert) skip when typesetting
 NO_MATH = "tex2jax_ignore mathjax_ignore"
@@ -151,3 +151,35 @@ def preformatted(text: str) -> Any:
 def visible_lines(text: str) -> str:
     """:func:`~maillog_forensics.common.safe_text.visible` of each line, the line breaks kept."""
     return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def figure(fig: Any, *, interactive: bool = False) -> Any:
+    """A figure for a notebook cell: a static PNG (reports), or a zoomable ipympl canvas (JupyterLab)."""
+    if interactive:
+        import warnings
+
+        from ipympl.backend_nbagg import (  # type: ignore[import-untyped]
+            new_figure_manager_given_figure,
+        )
+
+        # ipympl 0.9/0.10 passes the canvas through to a traitlets base class, which
+        # warns (DeprecationWarning) on every toolbar; the widget works regardless.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            manager = new_figure_manager_given_figure(id(fig), fig)
+        return manager.canvas
+    from IPython.display import Image
+
+    from .plots import png
+
+    return Image(data=png(fig), alt=figure_text(fig))  # type: ignore[no-untyped-call]
+
+
+def figure_text(fig: Any) -> str:
+    """What a figure shows, in words, for readers who cannot see it (its titles and axes)."""
+    parts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        y, x = ax.get_ylabel(), ax.get_xlabel()
+        words = [ax.get_title(), f"{y} against {x}" if y and x else y or x]
+        parts += [w for w in words if w]
+    return visible("; ".join(dict.fromkeys(p.replace("\n", " ") for p in parts if p)) or "figure")

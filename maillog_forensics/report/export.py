@@ -1,8 +1,9 @@
 """Writing tables out: CSV (formula-safe), JSON Lines, JSON, Parquet; terminal-safe text.
 
 Every string that came from a log line is attacker-controlled. CSV cells that a
-spreadsheet would run as a formula are prefixed with a quote; text for a terminal has
-control characters replaced.
+spreadsheet would run as a formula are prefixed with a quote; rows end in CRLF (RFC
+4180), so every cell holding a CR or LF is quoted and no reader starts a row inside one;
+CSV for a terminal has its control characters replaced (files keep them).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def export_pieces(
         return _parquet_pieces(pieces, out)
     stream = stdout or sys.stdout
     text: TextIO = open(out, "w", encoding="utf-8", newline="") if out else stream  # noqa: SIM115
+    terminal = out is None and _is_terminal(stream)
     rows = 0
     header = True
     try:
@@ -78,11 +80,15 @@ def export_pieces(
             text.write("[")
         for piece in pieces:
             if fmt == "csv" and header and piece.empty:
-                _csv_safe_frame(piece).to_csv(text, index=False)
+                _csv_safe_frame(piece, terminal=terminal).to_csv(
+                    text, index=False, lineterminator=CSV_LINE_END
+                )
                 header = False
             for df in _slices(piece):
                 if fmt == "csv":
-                    _csv_safe_frame(df).to_csv(text, index=False, header=header)
+                    _csv_safe_frame(df, terminal=terminal).to_csv(
+                        text, index=False, header=header, lineterminator=CSV_LINE_END
+                    )
                     header = False
                 elif fmt == "jsonl":
                     text.write(_json_lines(df, skip_nulls=skip_nulls))
@@ -101,7 +107,22 @@ def export_pieces(
     return rows
 
 
-def _csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+#: RFC 4180 row end: Python's csv writer quotes a cell holding any character of the row
+#: end, so with CRLF every cell with a CR or LF in it is quoted (with "\n" alone, a lone
+#: CR stays bare and readers split the row there)
+CSV_LINE_END = "\r\n"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _csv_safe_frame(df: pd.DataFrame, *, terminal: bool = False) -> pd.DataFrame:
+    """Cells as text a spreadsheet will not run; for a terminal, control characters as ``?``."""
+    neutral = (lambda v: csv_safe(terminal_safe(v) if isinstance(v, str) else v)) if terminal else csv_safe
     safe = df.copy()
     for col in safe.columns:
         if safe[col].dtype == object and safe[col].map(lambda v: isinstance(v, list)).any():
@@ -111,7 +132,7 @@ def _csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
             or pd.api.types.is_string_dtype(safe[col])
             or isinstance(safe[col].dtype, pd.CategoricalDtype)
         ):
-            safe[col] = safe[col].astype(object).map(csv_safe)
+            safe[col] = safe[col].astype(object).map(neutral)
     return safe
 
 

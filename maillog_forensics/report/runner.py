@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "ingest_quality")
+DEFAULT_NOTEBOOKS = ("incident_report", "attack_timeline", "username_guesses", "mail_flow", "ingest_quality")
 
 
 @dataclass
@@ -251,6 +251,7 @@ PAGE_TITLES = {
     "incident_report": "Incident report: was an account taken over, who attacked, what to do",
     "attack_timeline": "Attack timeline: when each attack ran and how fast",
     "username_guesses": "Which user names were guessed",
+    "mail_flow": "Mail flow: what came in and went out, rejects, bounces, deferrals (pflogsumm's numbers)",
     "ingest_quality": "What the report rests on: the files, their line kinds, the time they cover",
 }
 
@@ -288,5 +289,16 @@ def _index_verdict(out: Path) -> str:
     failed = summary.get("failed_logins_sentence") or counted(summary.get("failed_logins", 0), "failed login")
     blocked = counted(len(summary.get("blocklist", [])), "address or network", "addresses or networks")
     errors = counted(summary.get("server_errors", 0), "server error")
-    numbers = f"{failed}; {errors}; {blocked} to block."
-    return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>"
+    # the "No." verdict says the failed logins already: the line below does not repeat them
+    parts = [errors, f"{blocked} to block."]
+    if str(failed) not in verdict:
+        parts.insert(0, failed)
+    numbers = "; ".join(map(str, parts))
+    numbers = numbers[0].upper() + numbers[1:]
+    flow = summary.get("mail_flow")
+    flow_line = ""
+    if isinstance(flow, dict):
+        from .mail_flow import flow_sentence
+
+        flow_line = f"<p>{html.escape(flow_sentence(flow))} <a href='mail_flow.html'>mail flow</a></p>"
+    return f"<p><strong>{html.escape(verdict)}</strong></p><p>{html.escape(numbers)}</p>{flow_line}"

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..events.store import KEY_FILE, read_manifest
+
 __all__ = [
     "DecodedBlob",
     "SaslCredentials",
@@ -227,14 +229,47 @@ def password_facts(password: str, key: bytes) -> dict[str, object]:
 
 
 def load_or_create_key(dataset: str | os.PathLike[str]) -> bytes:
-    """The dataset's HMAC key (``secrets/hmac.key``, mode 0600), created on first use."""
-    path = Path(dataset) / "secrets" / "hmac.key"
+    """The HMAC key of a dataset's password fingerprints; nothing is written into it.
+
+    Ingest gives every dataset its key (``secrets/hmac.key``, mode 0600). A dataset written
+    before it did has none: its key is then kept in this user's private cache folder
+    (``$XDG_CACHE_HOME/maillog-forensics/keys``, mode 0700), named after the dataset's
+    path and first run, so read commands work on read-only media and never change them.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder.
+
+    Returns
+    -------
+    bytes
+        32 bytes.
+    """
+    path = Path(dataset) / KEY_FILE
     if path.exists():
         return binascii.unhexlify(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    runs = read_manifest(dataset).get("runs", [])
+    first = runs[0].get("run_id", "") if runs else ""
+    name = hashlib.sha256(f"{Path(dataset).resolve()}\0{first}".encode()).hexdigest()[:32]
+    return _private_key(_cache_home() / "maillog-forensics" / "keys" / f"{name}.key")
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def _private_key(path: Path) -> bytes:
+    """The key in ``path``, created (0600, in a 0700 folder) if missing."""
+    if path.exists():
+        return binascii.unhexlify(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)
     key = os.urandom(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return binascii.unhexlify(path.read_text().strip())
     with os.fdopen(fd, "w") as fh:
         fh.write(binascii.hexlify(key).decode())
     return key

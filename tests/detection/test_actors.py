@@ -95,7 +95,7 @@ def test_no_finding_no_actor() -> None:
 
 
 def test_the_actors_are_plain_values(sample: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    from maillog_forensics.report.pieces import json_safe
+    from maillog_forensics.report.summary_json import json_safe
 
     findings, attempts = sample
     actors = actors_from_findings(findings, attempts)

@@ -210,6 +210,26 @@ def test_auth_verdicts_of_every_release(
     assert "Planted-pw" not in row["message"] and "Planted-pw" not in str(row["auth_result"])
 
 
+def test_ipv4_mapped_addresses_are_stored_as_ipv4() -> None:
+    # a dual-stack listener (listen = *, ::) sees an IPv4 client as ::ffff:a.b.c.d; Postfix
+    # logs the same client as a.b.c.d: one address, so one attacker, one blocklist entry
+    rows = _rows(
+        [
+            SYSLOG + "imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<carol>, "
+            "method=PLAIN, rip=::ffff:192.0.2.9, lip=::FFFF:198.51.100.1, session=<q>",
+            SYSLOG + "auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 "
+            "tty=dovecot ruser=carol rhost=::ffff:192.0.2.9  user=carol",
+            SYSLOG + "imap-login: Login: user=<dave>, method=PLAIN, rip=2001:db8::ffff:1, lip=::1",
+        ]
+    )
+    assert [(r["client_ip"], r["server_ip"]) for r in rows] == [
+        ("192.0.2.9", "198.51.100.1"),
+        ("192.0.2.9", None),
+        ("2001:db8::ffff:1", "::1"),  # a real IPv6 address stays as it is
+    ]
+    assert "rip=::ffff:192.0.2.9" in rows[0]["message"]  # the line itself is kept as written
+
+
 def test_pam_unix_line_of_dovecot() -> None:
     (row,) = _rows(
         [
@@ -345,6 +365,31 @@ LOGIN_CASES = [
         "proxy dest authentication failure",
         1,
         "alice",
+    ),
+    # 2.2-2.4: the auth process did not answer; the client gave up; malformed exchanges
+    (
+        "Disconnected (auth process communication failure): user=<alice>, method=PLAIN, rip=192.0.2.7, "
+        "lip=198.51.100.1",
+        "Disconnected",
+        "auth process communication failure",
+        None,
+        "alice",
+    ),
+    (
+        "Login aborted: Connection closed (auth aborted by client, 1 attempts in 4 secs) "
+        "(auth_aborted_by_client): user=<>, method=LOGIN, rip=192.0.2.7, lip=198.51.100.1",
+        "Login aborted",
+        "auth aborted by client",
+        1,
+        "",
+    ),
+    (
+        "Disconnected (sent invalid base64 in response): user=<>, method=PLAIN, rip=192.0.2.7, "
+        "lip=198.51.100.1",
+        "Disconnected",
+        "sent invalid base64 in response",
+        None,
+        "",
     ),
     # successes: default elements with mpid (2.2-2.4), 1.x without, a custom format without rip=
     (

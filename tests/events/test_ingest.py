@@ -519,8 +519,10 @@ def test_a_failing_parse_thread_leaves_no_staged_files(
     ds = tmp_path / "ds"
     with pytest.raises(RuntimeError, match="parse failed"):
         mf.ingest([str(REPO / "data" / "sample" / "mail.log")], ds, tz="UTC", year=2026, threads=3)
-    assert not [p for p in ds.rglob("*") if p.is_file() or p.name.startswith(".staging")]
+    # the lock file stays (removing it would race with the next writer), unlocked
+    assert [p.name for p in ds.rglob("*") if p.is_file() or p.name.startswith(".staging")] == [".lock"]
     assert not [t for t in threading.enumerate() if t.name.startswith("parse")]
+    mf.store.DatasetWriter(ds).abort()
 
 
 # --- inputs as found in the wild: /var/log with binary files, crash blocks, containers -------
@@ -610,3 +612,71 @@ def test_container_and_multilog_logs_end_to_end(tmp_path: Path) -> None:
     assert str(df.loc[3, "ts"]) == "2025-11-27 18:49:50+00:00" and df.loc[3, "client_ip"] == "192.0.2.9"
     assert df.loc[2, "message"] == "\x1b[36mmailserver-1  | \x1b[0mStarting supervisord"  # kept as written
     assert read_line(str(compose), 1) == compose.read_text().splitlines()[0]
+
+
+def test_half_written_last_line_is_held_back_then_stored_whole(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    ds = tmp_path / "ds"
+    full = LINES[1]
+    log.write_text(LINES[0] + "\n" + full[:40])  # the writer is in the middle of line 2
+    stats = mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    assert stats.lines == 1
+    assert "held back" in stats.files[0]["note"]
+    assert list(mf.load_events(ds)["message"].str.len() > 0) == [True]
+    with open(log, "a") as fh:  # the writer finishes the line, and one more
+        fh.write(full[40:] + "\n" + LINES[2] + "\n")
+    stats = mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    assert stats.files[0]["new_lines"] == 2 and "held back" not in stats.files[0]["note"]
+    df = mf.load_events(ds)
+    assert list(df["line_no"]) == [1, 2, 3]
+    assert list(df["kind"]) == ["connect", "sasl_failed", "disconnect"]
+    assert df.loc[1, "sasl_username"] == "test"  # the whole line, not its first 40 characters
+    assert len(read_manifest(ds)["inputs"]) == 1
+
+
+def test_a_file_that_is_only_a_half_written_line_is_read_once_complete(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    ds = tmp_path / "ds"
+    log.write_text(LINES[0][:20])
+    assert mf.ingest([str(log)], ds, tz="UTC", year=2026).lines == 0
+    log.write_text(LINES[0] + "\n")
+    assert mf.ingest([str(log)], ds, tz="UTC", year=2026).lines == 1
+    assert list(mf.load_events(ds)["kind"]) == ["connect"]
+    (entry,) = read_manifest(ds)["inputs"]
+    assert entry["source_file"] == str(log) and entry["lines"] == 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compressed_last_line_without_newline_still_counts(tmp_path: Path, threads: int) -> None:
+    log = tmp_path / "mail.log.1.gz"
+    log.write_bytes(gzip.compress(("\n".join(LINES[:3])).encode()))  # rotated: it has ended
+    assert mf.ingest([str(log)], tmp_path / "ds", tz="UTC", year=2026, threads=threads).lines == 3
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "xz", "zst"])
+def test_every_compression_ingests_from_the_command_line(tmp_path: Path, ext: str) -> None:
+    import bz2
+    import lzma
+
+    import zstandard
+
+    compress = {
+        "gz": gzip.compress,
+        "bz2": bz2.compress,
+        "xz": lzma.compress,
+        "zst": zstandard.ZstdCompressor().compress,
+    }[ext]
+    text = ("\n".join(LINES) + "\n").encode()
+    log = tmp_path / f"mail.log.1.{ext}"
+    log.write_bytes(compress(text[:100]) + compress(text[100:]))  # two frames / members
+    res = run_cli("ingest", str(log), "-o", str(tmp_path / "ds"), "--tz", "UTC", "--year", "2026")
+    assert res.returncode == 0, res.stderr
+    assert f"{log}: 4 new lines" in res.stdout
+    assert list(mf.load_events(tmp_path / "ds")["kind"]) == [
+        "connect",
+        "sasl_failed",
+        "disconnect",
+        "unparsed",
+    ]
+    again = run_cli("ingest", str(log), "-o", str(tmp_path / "ds"), "--tz", "UTC", "--year", "2026")
+    assert "0 new lines (already in the dataset)" in again.stdout

@@ -585,3 +585,27 @@ def test_folder_of_nothing_but_binary_files_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "wtmp").write_bytes(BINARY_FILES["wtmp"])
     with pytest.raises(InputError, match=r"no text log to read: .*wtmp.*binary content"):
         sources.gather_inputs([str(tmp_path)])
+
+
+def test_hold_partial_stops_lines_and_hashes_at_the_last_newline(tmp_path: Path) -> None:
+    path = tmp_path / "mail.log"
+    path.write_bytes(b"one\n\x00\x00\x00two\nthr")
+    inp = one_input(path)
+    lines, _ = read_all(inp, block_bytes=5, hold_partial=True)  # type: ignore[arg-type]
+    assert lines == ["one", "\x00two"]
+    assert inp.lines == 2
+    assert inp.content_bytes == len(b"one\n\x00\x00\x00two\n")
+    assert inp.content_sha256 == hashlib.sha256(b"one\n\x00\x00\x00two\n").hexdigest()
+    assert any("held back" in w for w in inp.warnings)
+    path.write_bytes(b"one\n\x00\x00\x00two\nthree\n")  # completed: the held line comes next
+    grown = one_input(path)
+    assert sources.content_prefix_sha256(grown, inp.content_bytes) == inp.content_sha256
+    assert read_all(grown, skip_lines=2, hold_partial=True)[0] == ["three"]  # type: ignore[arg-type]
+
+
+def test_batches_are_bounded_by_lines_too(tmp_path: Path) -> None:
+    path = tmp_path / "mail.log"
+    path.write_bytes(b"\n" * 1000)
+    batches = list(iter_batches(one_input(path), max_lines=300))
+    assert [len(b.lines) for b in batches] == [300, 300, 300, 100]
+    assert [b.first_line_no for b in batches] == [1, 301, 601, 901]

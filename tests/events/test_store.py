@@ -199,3 +199,138 @@ def test_source_names_read_old_and_new_manifests() -> None:
     # written before a new file at a read path got its own name: two files, one name
     before = {"inputs": [{"path": "mail.log"}, {"path": "mail.log"}, {"path": "other.log"}]}
     assert shared_source_names(before) == ["mail.log"]
+
+
+# ---------------------------------------------------------------------------- faults at commit
+
+#: two days (two event part files) and a password in clear (a secret part file)
+FAULT_LINES = [
+    "Nov 27 19:08:30 mail postfix/smtpd[1]: connect from unknown[192.0.2.2]",
+    "Nov 28 19:08:31 mail postfix/smtpd[1]: connect from unknown[192.0.2.3]",
+    "Nov 28 19:08:32 mail dovecot: auth: Debug: client passdb out: FAIL\t1\tuser=bob\tpassword=Hunter2secret",
+]
+
+#: ingests argv[2] into argv[1], SIGKILLed at the commit step argv[3] (1-based renames; "rmtree":
+#: after the manifest, while the staging folder is removed)
+_KILL_AT = """
+import os, shutil, signal, sys
+import maillog_forensics as mf
+from maillog_forensics.events import store
+step, count, real_replace = sys.argv[3], [0], os.replace
+def replace(src, dst):
+    count[0] += 1
+    if str(count[0]) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(src, dst)
+def rmtree(path, ignore_errors=False):
+    if step == "rmtree" and ".staging-" in str(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+store.os.replace = replace
+store.shutil.rmtree = rmtree
+mf.ingest([sys.argv[2]], sys.argv[1], tz="UTC", year=2026, threads=1)
+"""
+
+
+def _generic_rows(dataset: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.read_table(dataset / "events").num_rows)
+
+
+def _leftovers(dataset: Path) -> list[str]:
+    return sorted(p.name for p in dataset.iterdir() if p.name.startswith((".staging-", ".manifest-")))
+
+
+@pytest.mark.parametrize("step", ["1", "2", "3", "4", "rmtree"])
+def test_kill_at_each_commit_step_loses_nothing_and_is_rolled_back(tmp_path: Path, step: str) -> None:
+    import subprocess
+    import sys
+
+    ds = tmp_path / "ds"
+    first = tmp_path / "first.log"
+    first.write_text(SAMPLE.read_text())
+    mf.ingest([str(first)], ds, tz="UTC", year=2026)
+    before = len(mf.load_events(ds))
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(FAULT_LINES) + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_AT, str(ds), str(log), step], capture_output=True, timeout=120
+    )
+    assert proc.returncode == -9, proc.stderr  # killed where asked: renames 1-3 are the parts, 4 the manifest
+    committed = step == "rmtree"
+    assert len(mf.load_events(ds)) == before + (3 if committed else 0)  # all or nothing
+    # the next writer rolls back what the dead run left, then adds its own lines
+    more = tmp_path / "more.log"
+    more.write_text(FAULT_LINES[0].replace("192.0.2.2", "192.0.2.9") + "\n")
+    mf.ingest([str(more), str(log)], ds, tz="UTC", year=2026)
+    assert _leftovers(ds) == []
+    assert _generic_rows(ds) == len(mf.load_events(ds)) == before + 1 + 3
+    secrets = mf.store.load_secrets(ds)
+    assert list(secrets["secret"]).count("Hunter2secret") == 1
+
+
+def test_full_disk_at_the_manifest_write_removes_the_moved_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from maillog_forensics.events import store
+
+    ds = tmp_path / "ds"
+    first = tmp_path / "first.log"
+    first.write_text(SAMPLE.read_text())
+    mf.ingest([str(first)], ds, tz="UTC", year=2026)
+    before = len(mf.load_events(ds))
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(FAULT_LINES) + "\n")
+
+    def full(path: Path, data: bytes) -> None:
+        path.write_bytes(data[:10])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "_write_durably", full)
+        with pytest.raises(OSError, match="No space left"):
+            mf.ingest([str(log)], ds, tz="UTC", year=2026, threads=1)
+    assert _leftovers(ds) == []
+    assert _generic_rows(ds) == len(mf.load_events(ds)) == before
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)  # the lock was released
+    assert _generic_rows(ds) == len(mf.load_events(ds)) == before + 3
+
+
+def test_a_new_dataset_is_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual umask: files would be world-readable
+    try:
+        log = tmp_path / "mail.log"
+        log.write_text("\n".join(FAULT_LINES) + "\n")
+        ds = tmp_path / "case" / "ds"
+        mf.ingest([str(log)], ds, tz="UTC", year=2026)
+        more = tmp_path / "more.log"
+        more.write_text(FAULT_LINES[0] + "\n")
+        mf.ingest([str(more)], ds, tz="UTC", year=2026, threads=2)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(ds)): stat.S_IMODE(p.stat().st_mode) for p in [ds, *ds.rglob("*")]}
+    assert modes["."] == 0o700
+    assert {m for p, m in modes.items() if (ds / p).is_dir()} == {0o700}
+    assert {m for p, m in modes.items() if (ds / p).is_file()} == {0o600}
+    kinds = {p.split("/")[0] for p in modes}
+    assert {"manifest.json", ".lock", "events", "secrets"} <= kinds
+    assert len([p for p in modes if p.startswith("events/") and p.endswith(".parquet")]) == 3
+
+
+def test_an_existing_dataset_keeps_its_mode_and_new_files_are_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    ds = tmp_path / "ds"
+    ds.mkdir(mode=0o750)
+    os.chmod(ds, 0o750)  # a case folder shared with a group on purpose
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(FAULT_LINES) + "\n")
+    mf.ingest([str(log)], ds, tz="UTC", year=2026)
+    assert stat.S_IMODE(ds.stat().st_mode) == 0o750
+    assert {stat.S_IMODE(p.stat().st_mode) for p in ds.rglob("*") if p.is_file()} == {0o600}

@@ -116,6 +116,13 @@ def test_summary_names_attackers_and_logins(sample_dataset: Path) -> None:
     assert "alice@lab.example from 127.0.0.66: 1  <- this address also failed logins" in out
     assert "logged credentials for 5 sessions" in out
     assert "Spring2024!" not in out
+    # pflogsumm's Grand Totals of the sample (as summary.json["mail_flow"] has them)
+    assert (
+        "mail flow (pflogsumm's grand totals): received 14, delivered 22, forwarded 0, deferred 0, "
+        "bounced 0, rejected 6, reject warnings 0, held 0, discarded 0"
+    ) in out
+    assert "bytes received 7,230, bytes delivered 11,029" in out
+    assert "senders 9 from 4 hosts/domains; recipients 16 at 4 hosts/domains" in out
 
 
 def _cli(*args: str) -> str:
@@ -301,3 +308,99 @@ def test_sparse_json_of_many_or_no_columns_falls_back_to_the_plain_writer() -> N
     out = io.StringIO()
     export_pieces([pd.DataFrame(index=range(2))], fmt="jsonl", stdout=out, skip_nulls=True)  # no error
     assert all(json.loads(line) == {} for line in out.getvalue().splitlines())
+
+
+#: cells an attacker puts in a log line (a user name, a subject), as they reach a table
+HOSTILE_CELLS = [
+    "\r=2+2",
+    "x\r=2+2",
+    "\n=cmd|' /C calc'!A0",
+    "x\n@SUM(A1)",
+    "  =1+1",
+    "\t=1+1",
+    "\r\n -2+3",
+    " \r+1",
+    '=HYPERLINK("http://evil.example")',
+    "fine",
+    'a,b"c',
+]
+
+
+def _formula_cells(rows: list[list[str]]) -> list[str]:
+    """Cells a spreadsheet would run: a formula start, also after leading white space."""
+    return [c for row in rows for c in row if c.lstrip()[:1] in ("=", "+", "-", "@")]
+
+
+@pytest.mark.parametrize("to", ["file", "stream"])
+def test_csv_read_back_has_every_cell_whole_and_no_formula(tmp_path: Path, to: str) -> None:
+    import csv
+
+    df = pd.DataFrame({"user": HOSTILE_CELLS, "n": range(len(HOSTILE_CELLS))})
+    if to == "file":
+        export_table(df, fmt="csv", out=str(tmp_path / "t.csv"))
+        text = (tmp_path / "t.csv").read_bytes().decode("utf-8")
+    else:
+        buf = io.StringIO()
+        export_table(df, fmt="csv", stdout=buf)
+        text = buf.getvalue()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["user", "n"] and len(rows) == 1 + len(HOSTILE_CELLS)  # no row split by a CR or LF
+    assert [r[1] for r in rows[1:]] == [str(n) for n in range(len(HOSTILE_CELLS))]
+    assert _formula_cells(rows[1:]) == []
+    # the text is kept (in a file, control characters too): only the quote was added
+    assert [r[0].removeprefix("'") for r in rows[1:]] == HOSTILE_CELLS
+    assert pd.read_csv(io.StringIO(text))["user"].str.removeprefix("'").tolist() == HOSTILE_CELLS
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_for_a_terminal_has_no_control_characters_but_a_file_keeps_them(tmp_path: Path) -> None:
+    import csv
+
+    cells = [
+        "\x1b]0;owned\x07title",
+        "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",
+        "nul\x00",
+        "\u202eexe",
+        "\x9b31m",
+    ]
+    df = pd.DataFrame({"user": cells})
+    term = _Terminal()
+    export_table(df, fmt="csv", stdout=term)
+    shown = term.getvalue()
+    assert not [ch for ch in shown if ch not in "\r\n" and (ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F)]
+    assert "\u202e" not in shown and "title" in shown and "link" in shown
+    export_table(df, fmt="csv", out=str(tmp_path / "t.csv"))
+    rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_bytes().decode("utf-8"), newline="")))
+    assert [r[0] for r in rows[1:]] == cells  # evidence files keep every byte
+
+
+def test_export_cli_csv_of_hostile_events_reads_back_without_formulas(tmp_path: Path) -> None:
+    import csv
+    import subprocess
+    import sys
+
+    import maillog_forensics as mf
+
+    lines = [
+        f"Nov 27 19:08:3{i} mail postfix/smtpd[1]: warning: unknown[192.0.2.2]: SASL LOGIN authentication "
+        f"failed: x, sasl_username={user}"
+        for i, user in enumerate(["\r=2+2", " =1+1", "\x0b@SUM(A1)", "-3+4"])
+    ]
+    log = tmp_path / "mail.log"
+    log.write_bytes(("\n".join(lines) + "\n").encode())
+    mf.ingest([str(log)], tmp_path / "ds", tz="UTC", year=2026)
+    for table in ("events", "attempts"):
+        res = subprocess.run(
+            [sys.executable, "-m", "maillog_forensics.cli", "export", table, str(tmp_path / "ds")],
+            capture_output=True,
+            timeout=300,
+        )
+        assert res.returncode == 0, res.stderr
+        rows = list(csv.reader(io.StringIO(res.stdout.decode(), newline="")))
+        width = len(rows[0])
+        assert all(len(r) == width for r in rows)  # no row split inside a cell
+        assert _formula_cells(rows) == []

@@ -58,7 +58,13 @@ def test_summary_and_incident_report(sample_report: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "figures"),
-    [("incident_report", 1), ("attack_timeline", 2), ("username_guesses", 1), ("ingest_quality", 2)],
+    [
+        ("incident_report", 1),
+        ("attack_timeline", 2),
+        ("username_guesses", 1),
+        ("mail_flow", 3),
+        ("ingest_quality", 2),
+    ],
 )
 def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures: int) -> None:
     html = (sample_report / f"{name}.html").read_text()
@@ -71,6 +77,46 @@ def test_every_notebook_has_its_figures(sample_report: Path, name: str, figures:
     assert "No description has been provided" not in html
     assert "Traceback" not in html
     assert f'href="{name}.html"' in (sample_report / "index.html").read_text()
+
+
+def _cells(html_text: str) -> list[list[str]]:
+    """The rows of every table of an exported page, cell texts unescaped."""
+    import html as html_lib
+
+    rows = re.findall(r"<tr>(.*?)</tr>", html_text, flags=re.S)
+    return [
+        [html_lib.unescape(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)] for r in rows
+    ]
+
+
+def test_mail_flow_page_summary_and_index_agree(sample_report: Path) -> None:
+    """The mail-flow numbers are pflogsumm's Grand Totals of the sample (checked against
+    pflogsumm itself in tests/tables/mail_flow), the same on the page, in summary.json, in
+    the incident report and in index.html."""
+    flow = json.loads((sample_report / "summary.json").read_text())["mail_flow"]
+    assert {k: flow[k] for k in ("received", "delivered", "rejected", "bytes_received", "recipients")} == {
+        "received": 14,
+        "delivered": 22,
+        "rejected": 6,
+        "bytes_received": 7230,
+        "recipients": 16,
+    }
+    assert flow["counted_like_pflogsumm"]["received"] == 14 and flow["smtpd"]["connections"] == 162
+    page = (sample_report / "mail_flow.html").read_text()
+    totals = {r[0]: r[1] for r in _cells(page) if len(r) == 2}
+    assert totals["received"] == "14" and totals["rejected"] == "6" and totals["bytes delivered"] == "11029"
+    assert totals["recipient hosts/domains"] == str(flow["recipient_hosts"])
+    assert ["RCPT", "Relay access denied", "relay denied", "2"] in _cells(page)
+    # the compromised account's mail after the takeover, split from the users' own
+    accounts = [r for r in _cells(page) if len(r) == 12 and r[0] == "alice@lab.example"]
+    assert [r[1] for r in accounts] == ["after"]
+    sentence = (
+        "Mail flow: 14 messages received, 22 delivered, 0 deferred, 0 bounced, 6 rejected (21%) in 1 day."
+    )
+    assert sentence in page and sentence in (sample_report / "incident_report.html").read_text()
+    index = (sample_report / "index.html").read_text()
+    assert sentence in index and "href='mail_flow.html'" in index
+    assert index.index("YES: 1 account") < index.index(sentence)
 
 
 def incident_report_of_usernames(
@@ -365,7 +411,7 @@ def test_attack_rates_agree_with_the_attempts(sample_report: Path) -> None:
 
 @given(st.lists(st.integers(min_value=0, max_value=10**13), max_size=200))
 def test_the_peak_minute_is_never_below_the_mean(times: list[int]) -> None:
-    from maillog_forensics.report.pieces import per_minute_rates
+    from maillog_forensics.report.attackers import per_minute_rates
 
     peak, mean = per_minute_rates(np.sort(np.array(times, dtype=np.int64)))
     assert peak >= mean >= (1 if times else 0)
@@ -602,7 +648,13 @@ def test_a_table_cache_the_user_names_is_kept_and_used(tmp_path: Path) -> None:
         stored = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
         if name == "incident_report":
             first = stored
-    assert sorted(p.name.split("-")[0] for p in files) == ["attempts", "findings", "messages", "sessions"]
+    assert sorted(p.name.split("-")[0] for p in files) == [
+        "attempts",
+        "findings",
+        "mail_flow",
+        "messages",
+        "sessions",
+    ]
     assert stored == first  # the second notebook read them; it wrote none again
 
 

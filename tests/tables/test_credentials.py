@@ -76,8 +76,12 @@ def test_any_cut_decodes_to_a_prefix(raw: bytes, data: st.DataObject) -> None:
 
 
 def test_password_facts_hide_the_secret(tmp_path: Path) -> None:
+    from maillog_forensics.events.store import create_key
+
+    (tmp_path / "ds").mkdir()
+    assert create_key(tmp_path / "ds") and not create_key(tmp_path / "ds")  # made by writers, once
     key = load_or_create_key(tmp_path / "ds")
-    assert load_or_create_key(tmp_path / "ds") == key
+    assert load_or_create_key(tmp_path / "ds") == key and len(key) == 32
     assert stat.S_IMODE((tmp_path / "ds" / "secrets" / "hmac.key").stat().st_mode) == 0o600
     f1, f2 = password_facts("Winter2026!", key), password_facts("Winter2026!", key)
     assert f1 == f2 and f1["password_length"] == 11 and f1["password_class"] == "printable"

@@ -131,6 +131,15 @@ LOGIN_REASON_OUTCOMES = {
     "tried to use disallowed cleartext auth": "rejected",
     "auth service reported temporary failure": "server_error",
     "temporary authentication failure": "server_error",
+    "proxy dest temporary authentication failure": "server_error",
+    # the login process lost its auth process: the server's fault, whatever was sent
+    "auth process communication failure": "server_error",
+    # refused before any password was checked
+    "sent invalid base64 in response": "rejected",
+    "tried to use unsupported auth mechanism": "rejected",
+    # the client gave up in the middle of the SASL exchange (Postfix's "aborted" too)
+    "aborted authentication": "aborted",
+    "auth aborted by client": "aborted",
 }
 
 

@@ -312,6 +312,46 @@ def test_master_user_login_with_debug_lines_is_one_success(tmp_path: Path) -> No
             None,
         ),
         ("imap-login: Login: user=<alice>, PID=4712", ["succeeded"], "alice"),
+        # core 2.2-2.4 src/login-common/client-common.c: the auth process did not answer (the
+        # server's fault, not a guess); a client that gave up mid-exchange; malformed ones
+        (
+            "imap-login: Disconnected (auth process communication failure): user=<alice>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1",
+            ["server_error"],
+            "alice",
+        ),
+        (
+            "imap-login: Login aborted: Connection closed (auth process communication failure, "
+            "2 attempts in 3 secs) (auth_process_comm_fail): user=<alice>, method=PLAIN, rip=192.0.2.7, "
+            "lip=198.51.100.1",
+            ["server_error"] * 2,
+            "alice",
+        ),
+        (
+            "submission-login: Login aborted: Connection closed (proxy dest temporary authentication "
+            "failure, 1 attempts in 1 secs) (proxy_dest_auth_temp_failed): user=<alice>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1",
+            ["server_error"],
+            "alice",
+        ),
+        (
+            "imap-login: Disconnected (aborted authentication): user=<>, method=LOGIN, rip=192.0.2.7, "
+            "lip=198.51.100.1",
+            ["aborted"],
+            None,
+        ),
+        (
+            "pop3-login: Disconnected (sent invalid base64 in response): user=<>, method=PLAIN, "
+            "rip=192.0.2.7, lip=198.51.100.1",
+            ["rejected"],
+            None,
+        ),
+        (
+            "imap-login: Disconnected (tried to use unsupported auth mechanism): user=<>, rip=192.0.2.7, "
+            "lip=198.51.100.1",
+            ["rejected"],
+            None,
+        ),
         # neither a login nor an attempt
         (
             "imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=192.0.2.7, lip=198.51.100.1",

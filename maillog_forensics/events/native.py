@@ -69,7 +69,7 @@ def config() -> dict[str, Any]:
             }
             for k in catalog.KINDS
         ],
-        "columns": [(c.name, _TYPE_NAMES[c.type], c.angle) for c in _CAPTURES],
+        "columns": [(c.name, _TYPE_NAMES[c.type], c.angle, c.address) for c in _CAPTURES],
         "defaults": [("disconnect", total, ok) for total, ok in parse.COUNTER_TOTALS],
         "iso_parts": parse.ISO_PARTS.pattern,
         "tai64n": syslog.TS_TAI64N,
@@ -77,6 +77,7 @@ def config() -> dict[str, Any]:
         "ts_min_seconds": syslog.TS_MIN_SECONDS,
         "ts_end_seconds": syslog.TS_END_SECONDS,
         "months": list(syslog.MONTHS),
+        "mapped_v4": parse.MAPPED_V4,
     }
 
 

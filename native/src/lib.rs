@@ -52,7 +52,7 @@ fn config_of(d: &Bound<'_, PyDict>) -> PyResult<Config> {
         });
     }
     let mut columns = Vec::new();
-    for (name, ty, angle) in item::<Vec<(String, String, bool)>>(d, "columns")? {
+    for (name, ty, angle, address) in item::<Vec<(String, String, bool, bool)>>(d, "columns")? {
         let ty = match ty.as_str() {
             "str" => ColType::Str,
             "i32" => ColType::I32,
@@ -60,7 +60,12 @@ fn config_of(d: &Bound<'_, PyDict>) -> PyResult<Config> {
             "f64" => ColType::F64,
             other => return Err(PyValueError::new_err(format!("column type {other}"))),
         };
-        columns.push(ColumnSpec { name, ty, angle });
+        columns.push(ColumnSpec {
+            name,
+            ty,
+            angle,
+            address,
+        });
     }
     Ok(Config {
         wrapped: item(d, "wrapped")?,
@@ -81,6 +86,7 @@ fn config_of(d: &Bound<'_, PyDict>) -> PyResult<Config> {
         ts_min_seconds: item(d, "ts_min_seconds")?,
         ts_end_seconds: item(d, "ts_end_seconds")?,
         months: item(d, "months")?,
+        mapped_v4: item(d, "mapped_v4")?,
     })
 }
 

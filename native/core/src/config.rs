@@ -45,6 +45,8 @@ pub struct ColumnSpec {
     pub name: String,
     pub ty: ColType,
     pub angle: bool,
+    /// an IP address: an IPv4-mapped one is stored as IPv4 (`schema.Column.address`)
+    pub address: bool,
 }
 
 /// One catalog kind (`catalog.LineKind`).
@@ -99,6 +101,8 @@ pub struct Config {
     pub ts_end_seconds: i64,
     /// `syslog.MONTHS`, January first.
     pub months: Vec<String>,
+    /// `parse.MAPPED_V4`: an IPv4-mapped IPv6 address, group 1 the IPv4 one.
+    pub mapped_v4: String,
 }
 
 /// A parsed program tag (`syslog.HeaderTag`), resolved by Python per unique value.

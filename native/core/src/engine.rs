@@ -13,7 +13,7 @@ use regex::{CaptureLocations, Regex};
 
 use crate::columns::{Builder, Column};
 use crate::config::{ColType, Config, Family, Tag};
-use crate::convert::{convert, Value};
+use crate::convert::{convert, strip_angle, Value};
 use crate::envelope::{Envelope, Shape};
 use crate::matcher::{Matcher, Scratch, Verdict};
 use crate::regex_compat::compile;
@@ -125,7 +125,8 @@ pub struct Engine {
     dovecot24: Regex,
     user_daemons: HashSet<String>,
     matcher: Matcher,
-    capture_types: Vec<(ColType, bool)>,
+    capture_types: Vec<(ColType, bool, bool)>,
+    mapped_v4: Regex,
     /// (kind, column, from column), column indices of the output
     defaults: Vec<(usize, usize, usize)>,
     n_kinds: u16,
@@ -176,7 +177,12 @@ impl Engine {
             dovecot24: compile(&config.dovecot24_body)?,
             user_daemons: config.user_daemons.iter().cloned().collect(),
             matcher,
-            capture_types: config.columns.iter().map(|c| (c.ty, c.angle)).collect(),
+            capture_types: config
+                .columns
+                .iter()
+                .map(|c| (c.ty, c.angle, c.address))
+                .collect(),
+            mapped_v4: compile(&config.mapped_v4)?,
             defaults,
             n_kinds,
             stamps: Stamps::new(
@@ -357,7 +363,11 @@ impl Engine {
             builders: ENVELOPE_COLUMNS
                 .iter()
                 .map(|(_, ty)| Builder::new(*ty))
-                .chain(self.capture_types.iter().map(|(ty, _)| Builder::new(*ty)))
+                .chain(
+                    self.capture_types
+                        .iter()
+                        .map(|(ty, _, _)| Builder::new(*ty)),
+                )
                 .collect(),
             deferred: Vec::new(),
             stamped: Vec::new(),
@@ -505,8 +515,14 @@ impl Engine {
             if local.iter().any(|(c, _)| *c == col) {
                 continue;
             }
-            let (ty, angle) = self.capture_types[col - n_env];
-            local.push((col, convert(text, ty, angle)));
+            let (ty, angle, address) = self.capture_types[col - n_env];
+            let mut text = if angle { strip_angle(text) } else { text };
+            if address {
+                if let Some(m) = self.mapped_v4.captures(text).and_then(|c| c.get(1)) {
+                    text = m.as_str();
+                }
+            }
+            local.push((col, convert(text, ty, false)));
         }
         for &(kind, col, from) in &self.defaults {
             if kind != k || local.iter().any(|(c, v)| *c == col && *v != Value::Null) {

@@ -8,6 +8,9 @@ BENCHMARKS.md.
 
     python scripts/bench_ingest.py --lines 1000000
     python scripts/bench_ingest.py --log /var/log/mail.log --no-baselines
+
+The ingest runs once per parser path (``--paths``: the native core and the polars path,
+chosen with ``MAILLOG_FORENSICS_NATIVE``), in the same run as the baselines.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ def main() -> int:
     ap.add_argument("--log", type=Path, help="benchmark this file instead of generating one")
     ap.add_argument("--workdir", type=Path, help="where to put the generated log and dataset")
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument(
+        "--paths", default="native,polars", help="parser paths to time, comma-separated (native, polars)"
+    )
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mlf-bench-"))
@@ -56,30 +62,38 @@ def main() -> int:
                 check=True,
             )
     lines = count_lines(log)
-    dataset = work / "dataset"
-    shutil.rmtree(dataset, ignore_errors=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "maillog_forensics.cli",
-        "ingest",
-        str(log),
-        "-o",
-        str(dataset),
-        "-q",
-        "--tz",
-        "UTC",
-    ]
-    ours = run_measured(cmd)
-    rows = [
-        {
-            "tool": "maillog-forensics ingest",
-            "seconds": ours["seconds"],
-            "peak_rss_mib": ours["peak_rss_mib"],
-            "lines_per_s": lines / ours["seconds"],
-            "command": " ".join(cmd[1:]),
-        }
-    ]
+    rows = []
+    for path in args.paths.split(","):
+        dataset = work / f"dataset-{path}"
+        shutil.rmtree(dataset, ignore_errors=True)
+        switch = {"native": "1", "polars": "0"}[path]
+        cmd = [
+            "env",
+            f"MAILLOG_FORENSICS_NATIVE={switch}",
+            sys.executable,
+            "-m",
+            "maillog_forensics.cli",
+            "ingest",
+            str(log),
+            "-o",
+            str(dataset),
+            "-q",
+            "--tz",
+            "UTC",
+        ]
+        ours = run_measured(cmd)
+        if ours.get("rc"):
+            print(f"ingest ({path}) failed: rc {ours['rc']}", file=sys.stderr)
+        rows.append(
+            {
+                "tool": f"maillog-forensics ingest ({path} path)",
+                "seconds": ours["seconds"],
+                "cpu_seconds": ours.get("cpu_seconds"),
+                "peak_rss_mib": ours["peak_rss_mib"],
+                "lines_per_s": lines / ours["seconds"],
+                "command": " ".join(cmd[1:]),
+            }
+        )
     if not args.no_baselines:
         for r in run_baselines(log, lines):
             if r.get("seconds"):
@@ -87,10 +101,12 @@ def main() -> int:
             else:
                 print(f"skipped {r['tool']}: {r.get('status')}", file=sys.stderr)
     print(f"file: {log} ({lines:,} lines, {log.stat().st_size / 1e6:.0f} MB)")
-    print("| tool | seconds | lines/s | peak RSS MiB |")
-    print("|---|---:|---:|---:|")
+    print("| tool | seconds | CPU seconds | lines/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['tool']} | {r['seconds']:.2f} | {r['lines_per_s']:,.0f} | {r['peak_rss_mib']:.0f} |")
+        cpu = f"{r['cpu_seconds']:.2f}" if r.get("cpu_seconds") else "-"
+        rate, rss = f"{r['lines_per_s']:,.0f}", f"{r['peak_rss_mib']:.0f}"
+        print(f"| {r['tool']} | {r['seconds']:.2f} | {cpu} | {rate} | {rss} |")
     return 0
 
 

@@ -128,12 +128,16 @@ def test_jupyterlab_opens_the_notebooks_as_notebooks() -> None:
 
 
 def test_make_report_installs_only_what_the_report_needs() -> None:
-    """`make report` depends on the runtime stamp, whose recipe installs no extras."""
+    """`make report` depends on the native stamp and through it the runtime one: no extras."""
     import re
 
     from tests.corpus import REPO
 
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^report: \$\(RUNTIME\)$", makefile, re.M)
+    # the report needs the native core, which sits on the runtime stamp and adds only itself
+    assert re.search(r"^report: \$\(NATIVE\)$", makefile, re.M)
+    native = makefile.split("$(NATIVE): ", 1)[1].split("\n\n", 1)[0]
+    assert native.startswith("$(RUNTIME) ") and "pip install --quiet ./native\n" in native
+    assert "[dev]" not in native and "-e ." not in native
     runtime = makefile.split("$(RUNTIME): ", 1)[1].split("\n\n", 1)[0]
     assert "pip install --quiet -e .\n" in runtime and "[dev]" not in runtime and "dask" not in runtime

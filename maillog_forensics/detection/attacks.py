@@ -181,7 +181,7 @@ def brute_force(failed: pd.DataFrame, legit: set[str], cfg: DetectConfig) -> lis
                     "high",
                     quote,
                     at,
-                    f"{ip} made {n} failed logins ({names}) {span}.",
+                    f"{ip} made {n:,} failed logins ({names}) {span}.",
                     f"Block {ip} (see `maillog-forensics blocklist`); set smtpd_client_auth_rate_limit.",
                     span=(first, last),
                     ip=ip,
@@ -209,7 +209,7 @@ def brute_force(failed: pd.DataFrame, legit: set[str], cfg: DetectConfig) -> lis
                     "medium",
                     quote,
                     at,
-                    f"{addrs} addresses of {net} made {len(at)} failed logins between them, "
+                    f"{addrs:,} addresses of {net} made {len(at):,} failed logins between them, "
                     "each below the "
                     f"per-address threshold: a distributed attack that per-address banning misses.",
                     f"Block {net}.",
@@ -280,8 +280,8 @@ def _campaigns(failed: pd.DataFrame, quote: Quote, at: np.ndarray, cfg: DetectCo
                     "medium",
                     quote,
                     at[mine],
-                    f"{len(members)} addresses in {counted(len(nets), 'network')} made "
-                    f"{len(mine)} failed logins, "
+                    f"{len(members):,} addresses in {counted(len(nets), 'network')} made "
+                    f"{len(mine):,} failed logins, "
                     f"trying the same {users} user names in turn: one distributed campaign, each address "
                     "below the per-address threshold.",
                     "Block the campaign's addresses (listed in the auth_failures findings that name it).",
@@ -340,7 +340,7 @@ def spray_and_enumeration(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, 
                     "high",
                     quote,
                     at,
-                    f"{ip} tried {n} user names: {int(known[k])} exist, {int(missing[k])} do not "
+                    f"{ip} tried {n:,} user names: {int(known[k])} exist, {int(missing[k])} do not "
                     "(Dovecot's verdict).",
                     f"Block {ip}; the existing accounts it found are the likely next targets.",
                     ip=str(ip),
@@ -355,7 +355,7 @@ def spray_and_enumeration(a: pd.DataFrame, cfg: DetectConfig) -> list[dict[str, 
                     "medium",
                     quote,
                     at,
-                    f"{ip} tried {n} accounts with one or two guesses each: password spraying.",
+                    f"{ip} tried {n:,} accounts with one or two guesses each: password spraying.",
                     f"Block {ip}; make sure no account uses a common password.",
                     ip=str(ip),
                     count=n,

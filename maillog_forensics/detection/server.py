@@ -69,7 +69,7 @@ def dovecot_passwords_in_logs(events: pd.DataFrame) -> list[dict[str, Any]]:
             "high",
             "high",
             rows.assign(evidence=no_evidence(len(rows)).to_numpy()),
-            f"Dovecot logged the passwords given in {len(rows)} failed logins (auth_verbose_passwords), "
+            f"Dovecot logged the passwords given in {len(rows):,} failed logins (auth_verbose_passwords), "
             f"for {counted(len(users), 'user name')}.",
             "Set auth_verbose_passwords = no in Dovecot; change the exposed passwords "
             f"({', '.join(users[:10])}); purge or restrict the old logs.",
@@ -91,7 +91,7 @@ def outages(a: pd.DataFrame) -> list[dict[str, Any]]:
             "info",
             "high",
             out,
-            f"{len(out)} logins failed because the authentication server did not answer "
+            f"{len(out):,} logins failed because the authentication server did not answer "
             '("Connection lost to authentication server"): the server\'s fault, not an attack.',
             "Check the SASL backend (Dovecot auth limits and delays); do not ban users for these.",
         )

@@ -22,7 +22,7 @@ import pyarrow as pa
 from . import catalog, redact, secrets, syslog
 from .schema import COLUMN_BY_NAME, COLUMNS, EVENT_SCHEMA, FLAG_BITS
 
-__all__ = ["ParsedBatch", "TimeContext", "parse_lines", "reference_parse"]
+__all__ = ["ParsedBatch", "TimeContext", "parse_lines", "polars_parse_lines", "reference_parse"]
 
 _INT_TYPES = {pa.int32(): 31, pa.int64(): 63}
 _PREFIX_RES = {
@@ -298,6 +298,28 @@ _KIND_GROUPS: dict[str, list[tuple[str, str]]] = {
 
 
 def parse_lines(
+    lines: pl.Series,
+    *,
+    source_file: str,
+    first_line_no: int,
+    ctx: TimeContext,
+    flags: pl.Series | None = None,
+) -> ParsedBatch:
+    """Parse a batch of lines: the native core when it is on (``events.native``), else polars."""
+    # absolute and at call time: native imports this module (and a relative import here
+    # trips an ImportWarning when pytest's doctest collection has re-imported the package)
+    from maillog_forensics.events import native
+
+    if native.enabled():
+        return native.parse_lines(
+            lines, source_file=source_file, first_line_no=first_line_no, ctx=ctx, flags=flags
+        )
+    return polars_parse_lines(
+        lines, source_file=source_file, first_line_no=first_line_no, ctx=ctx, flags=flags
+    )
+
+
+def polars_parse_lines(
     lines: pl.Series,
     *,
     source_file: str,
@@ -924,3 +946,11 @@ def _finish_table(table: pa.Table) -> pa.Table:
         col = col.cast(c.type) if col.type != c.type else col
         arrays.append(col.dictionary_encode() if c.categorical else col)
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+# the polars path's pieces the native core reuses (events.native)
+COUNTER_TOTALS = _COUNTER_TOTALS
+reference_line = _reference_line
+ISO_PARTS = _ISO_PARTS
+redact_fast = _redact_fast
+to_frame = _to_frame

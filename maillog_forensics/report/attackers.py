@@ -20,9 +20,10 @@ def attackers_table(case: Case) -> pd.DataFrame:
     """Who attacked: one row per actor (an address, or a network of low-volume addresses).
 
     Each actor's tags say what it did (password guessing, spray, enumeration, a takeover);
-    its counts come from the attempts table, like every other figure of the report.
+    its counts come from the attempts table, like every other figure of the report. The
+    finding ids are left out (no page shows them; ``findings`` and the exports have them).
     """
-    actors = actors_from_findings(case.findings, case.attempts)
+    actors = actors_from_findings(case.findings, case.attempts).drop(columns=["findings"])
     return actors.rename(columns={"first seen": "first seen (UTC)", "last seen": "last seen (UTC)"})
 
 

@@ -473,24 +473,12 @@ def event_times(
     dataset, are left out. A path ingested with two contents has two rows per line
     number: the earlier time is kept.
     """
-    wanted = set(lines)
-    if not wanted:
-        return {}
-    dset, _ = _event_dataset(Path(dataset))
-    numbers = pa.array(sorted({n for _, n in wanted}), type=pa.int64())
-    table = dset.to_table(
-        columns=["source_file", "line_no", "ts"],
-        filter=ds.field("line_no").isin(numbers) & ds.field("ts").is_valid(),
-    )
+    rows = event_lines(dataset, lines, columns=["ts"])
+    rows = rows[rows["ts"].notna()]
     times: dict[tuple[str, int], pd.Timestamp] = {}
-    for f, n, ts in zip(
-        table.column("source_file").to_pylist(),
-        table.column("line_no").to_pylist(),
-        table.column("ts").to_pylist(),
-        strict=True,
-    ):
-        key = (f, n)
-        if key in wanted and (key not in times or ts < times[key]):
+    for f, n, ts in zip(rows["source_file"].astype(object), rows["line_no"], rows["ts"], strict=True):
+        key = (str(f), int(n))
+        if key not in times or ts < times[key]:
             times[key] = pd.Timestamp(ts)
     return times
 
